@@ -1,0 +1,123 @@
+"""The parser contract and the registry that picks a parser for a dispatch.
+
+A parser reads one wire format. It is stateless: ``can_parse`` is a cheap sniff that
+never raises, ``parse`` returns one ``ParsedItem`` per news item in the dispatch (a
+NewsML-G2 newsMessage may carry several) or raises a ``PipelineError``.
+
+Detection order (``ParserRegistry.detect``):
+1. the ``wf_format`` header names a parser explicitly;
+2. parsers that declare the ``content-type`` header's media type, by priority, if their
+   ``can_parse`` agrees;
+3. every parser, by priority, sniffing the bytes.
+Lower ``priority`` is tried first: specific formats (NewsML-G2) before generic ones
+(XML, HTML, plain text).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Sequence
+from typing import ClassVar
+
+from pipeline.errors import UnknownFormatError
+from pipeline.records import Headers, ParsedItem, header_value
+
+
+class Parser:
+    """Base class of every wire-format parser. Subclasses set ``name`` and override both methods."""
+
+    #: registry name; also the ``format`` of the items it returns and the wf_format header
+    name: ClassVar[str] = ""
+    #: media types (without parameters) this parser reads, e.g. ("application/xml",)
+    content_types: ClassVar[tuple[str, ...]] = ()
+    #: detection order, lower first
+    priority: ClassVar[int] = 100
+
+    def can_parse(self, raw: bytes, headers: Headers) -> bool:
+        """True when the bytes look like this format. Cheap; never raises."""
+        raise NotImplementedError
+
+    def parse(self, raw: bytes, headers: Headers) -> Sequence[ParsedItem]:
+        """Every news item in the dispatch; raises a ``PipelineError`` on bad input."""
+        raise NotImplementedError
+
+
+def media_type(headers: Headers) -> str | None:
+    """The ``content-type`` header without parameters, lower-cased ("text/plain")."""
+    value = header_value(headers, "content-type")
+    if not value:
+        return None
+    return value.split(";", 1)[0].strip().lower() or None
+
+
+def declared_charset(headers: Headers) -> str | None:
+    """The ``charset`` parameter of the ``content-type`` header, if any."""
+    value = header_value(headers, "content-type") or ""
+    for param in value.split(";")[1:]:
+        key, _, val = param.partition("=")
+        if key.strip().lower() == "charset" and val.strip():
+            return val.strip().strip('"').lower()
+    return None
+
+
+class ParserRegistry:
+    """Parsers by name, and format detection over them."""
+
+    def __init__(self) -> None:
+        self._parsers: dict[str, Parser] = {}
+
+    def register(self, cls: type[Parser]) -> type[Parser]:
+        """Class decorator: ``@registry.register``. Names must be unique."""
+        if not cls.name:
+            raise ValueError(f"{cls.__name__} has no name")
+        if cls.name in self._parsers:
+            raise ValueError(f"parser {cls.name!r} registered twice")
+        self._parsers[cls.name] = cls()
+        return cls
+
+    def get(self, name: str) -> Parser:
+        try:
+            return self._parsers[name]
+        except KeyError:
+            raise UnknownFormatError(f"no parser named {name!r}; known: {', '.join(self.names())}") from None
+
+    def names(self) -> list[str]:
+        return [p.name for p in self._ordered()]
+
+    def _ordered(self) -> list[Parser]:
+        return sorted(self._parsers.values(), key=lambda p: (p.priority, p.name))
+
+    def detect(self, raw: bytes, headers: Headers = ()) -> Parser:
+        """The parser for this dispatch, or ``UnknownFormatError`` saying what was tried."""
+        explicit = header_value(headers, "wf_format")
+        if explicit:
+            return self.get(explicit.strip())
+        ordered = self._ordered()
+        mtype = media_type(headers)
+        if mtype:
+            for parser in ordered:
+                if mtype in parser.content_types and parser.can_parse(raw, headers):
+                    return parser
+        for parser in ordered:
+            if parser.can_parse(raw, headers):
+                return parser
+        head = raw[:40]
+        raise UnknownFormatError(
+            f"no parser recognises this dispatch ({len(raw)} bytes, content-type "
+            f"{mtype or 'unset'}, starts {head!r}); tried {', '.join(p.name for p in ordered)}"
+        )
+
+
+#: the one registry; parser modules register themselves on import
+registry = ParserRegistry()
+
+
+def load_all() -> ParserRegistry:
+    """Import every module of ``pipeline.parsers`` so that each registers its parsers."""
+    import pipeline.parsers as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name != "base" and not info.name.startswith("_"):
+            importlib.import_module(f"pipeline.parsers.{info.name}")
+    return registry

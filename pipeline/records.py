@@ -1,0 +1,394 @@
+"""The typed records passed between stages.
+
+Shape of the data between the steps (one raw record may carry several items, e.g. a
+NewsML-G2 newsMessage; each item becomes its own article):
+
+    RawDispatch                bytes + Kafka headers + where it was read (Provenance)
+      -- parse -->  ParsedItem            format-neutral item, fields as the source gives them
+      -- clean -->  ParsedItem            same type: boilerplate out, metadata pulled out of text
+      (wire.cleaned carries a CleanedDispatch: the item + the raw record it came from)
+      -- enrich --> Enrichment            language, people, organisations, places, subjects
+      -- normalise --> Outcome            topic, key, headers, value bytes (ninjs / dead letter)
+
+Records are frozen dataclasses; stages return new ones (``dataclasses.replace``).
+``to_jsonable`` / ``from_jsonable`` convert them for the internal topic, driven by the
+type hints, so a field added here is carried through Kafka without more code.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import types
+import typing
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache, cached_property
+from typing import Any, TypeVar
+
+# Kafka headers as they arrive: an ordered list of (name, bytes); names may repeat.
+Headers = tuple[tuple[str, bytes], ...]
+
+
+def header_value(headers: Headers, name: str) -> str | None:
+    """The last value of header ``name`` (case-insensitive), decoded as UTF-8, or None."""
+    wanted = name.lower()
+    found: bytes | None = None
+    for key, value in headers:
+        if key.lower() == wanted:
+            found = value
+    if found is None:
+        return None
+    return found.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a raw record was read: the coordinates every outcome points back to."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.topic}[{self.partition}]@{self.offset}"
+
+
+@dataclass(frozen=True)
+class RawDispatch:
+    """One record of ``wire.raw``: the bytes exactly as received, and their headers."""
+
+    value: bytes
+    headers: Headers = ()
+    key: bytes | None = None
+    provenance: Provenance | None = None
+    #: where the bytes came from outside Kafka (``wirefeed process``): "reut2-000.sgm#17"
+    input: str | None = None
+
+    def header(self, name: str) -> str | None:
+        return header_value(self.headers, name)
+
+    @cached_property
+    def dispatch_id(self) -> str:
+        """Content address of the raw bytes: the same bytes always get the same id."""
+        return hashlib.sha256(self.value).hexdigest()[:24]
+
+    def where(self) -> str:
+        """``topic[partition]@offset`` (or the input name) and the dispatch id, for logs."""
+        place = str(self.provenance) if self.provenance else (self.input or "-")
+        return f"{place} {self.dispatch_id}"
+
+
+# --------------------------------------------------------------------------- item parts
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One body block. ``kind``: "p" paragraph, "h" subheading, "quote", "li", "pre"."""
+
+    text: str
+    kind: str = "p"
+
+
+@dataclass(frozen=True, slots=True)
+class When:
+    """A timestamp as the source gives it. ``value`` is timezone-aware.
+
+    ``precision`` is "second" or "day" (a date without a time: ``value`` is then local
+    midnight in the zone the source implies). ``zone`` names the IANA zone used when the
+    source gave no offset ("" when the source carried its own offset); ``original`` is the
+    text as printed.
+    """
+
+    value: datetime
+    precision: str = "second"
+    zone: str = ""
+    original: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Dateline:
+    """A dateline as printed ("MOSCOW, Jan 13 (Reuters) -", "AA / Moscou")."""
+
+    raw: str
+    place: str | None = None
+    agency: str | None = None
+    date_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A person or organisation credited on the item (author, translator, editor, source)."""
+
+    name: str
+    role: str | None = None
+    uri: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """A concept the source (or enrichment) attaches: IPTC subject code, media topic, genre."""
+
+    name: str | None = None
+    uri: str | None = None
+    code: str | None = None
+    scheme: str | None = None
+    rel: str | None = None
+    confidence: int | None = None  # 0..100, ninjs convention
+    creator: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rendition:
+    name: str
+    href: str | None = None
+    content_type: str | None = None
+    width: int | None = None
+    height: int | None = None
+    size_bytes: int | None = None
+    duration: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Association:
+    """A related object: usually a photo with its caption."""
+
+    name: str
+    type: str = "picture"
+    uri: str | None = None
+    headline: str | None = None
+    caption: str | None = None
+    credit: str | None = None
+    renditions: tuple[Rendition, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """A translation credit: "* Traduit de l'anglais par Alex ..." -> en, Alex ..."""
+
+    raw: str
+    source_language: str | None = None
+    translator: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """A piece of text the cleaning took out, and why (kept for audits and evaluation)."""
+
+    text: str
+    reason: str  # "section-label", "repeated-headline", "boilerplate", "share-widget", ...
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedItem:
+    """A news item in format-neutral form; the parser fills what its format carries.
+
+    Text fields hold plain text (no markup); ``body`` holds the article blocks in order.
+    """
+
+    format: str  # registry name of the parser that read it
+    type: str = "text"  # ninjs type: text, picture, video, audio, graphic, composite
+    guid: str | None = None  # the source's own identifier, if any
+    version: str | None = None
+    agency: str | None = None  # agency id, as in pipeline/profiles ("aa", "reuters")
+    language: str | None = None  # as declared by the source (BCP-47)
+    headline: str | None = None
+    subheadlines: tuple[str, ...] = ()
+    summary: str | None = None  # standfirst / abstract / lead summary
+    body: tuple[Block, ...] = ()
+    byline: str | None = None
+    dateline: Dateline | None = None
+    first_created: When | None = None
+    version_created: When | None = None
+    content_created: When | None = None
+    embargoed_until: When | None = None
+    pub_status: str = "usable"
+    urgency: int | None = None
+    slugline: str | None = None
+    ed_note: str | None = None
+    section: str | None = None  # section label as printed ("Monde", "Dünya")
+    keywords: tuple[str, ...] = ()
+    subjects: tuple[Subject, ...] = ()
+    genres: tuple[Subject, ...] = ()
+    copyright_holder: str | None = None
+    copyright_notice: str | None = None
+    usage_terms: str | None = None
+    associations: tuple[Association, ...] = ()
+    translation: Translation | None = None
+    contributors: tuple[Party, ...] = ()  # reporting by / editing by / translator
+    info_sources: tuple[Party, ...] = ()
+    url: str | None = None  # canonical web address, when the source has one
+    removed: tuple[Removed, ...] = ()
+    #: format-specific values with no home above, as strings (kept for golden tests/debug)
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def body_text(self) -> str:
+        """The body as plain text, blocks separated by blank lines."""
+        return "\n\n".join(block.text for block in self.body)
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A person, organisation or place found in the item.
+
+    ``rel`` for places: "dateline", "about" or "mentioned". ``uri`` is an identifier
+    (GeoNames for places). ``country`` is the ISO 3166-1 alpha-2 code for places.
+    """
+
+    name: str
+    kind: str  # "person", "organisation", "place"
+    rel: str = "mentioned"
+    uri: str | None = None
+    literal: str | None = None
+    country: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    feature: str | None = None  # "country", "region", "city"
+    mentions: int = 1
+    confidence: int | None = None  # 0..100
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    text: str
+    speaker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Enrichment:
+    """What the enrich stage adds to a cleaned item."""
+
+    language: str | None = None  # the language the article is published as
+    language_detected: str | None = None
+    language_confidence: float | None = None
+    people: tuple[Entity, ...] = ()
+    organisations: tuple[Entity, ...] = ()
+    places: tuple[Entity, ...] = ()
+    subjects: tuple[Subject, ...] = ()
+    quotes: tuple[Quote, ...] = ()
+    #: component -> seconds spent, for the benchmark (not published)
+    timings: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class CleanedDispatch:
+    """The record on the internal topic ``wire.cleaned``, keyed by ``story_id``.
+
+    It carries the raw record it came from (bytes and headers), so that a failure in a
+    later stage still dead-letters the original.
+    """
+
+    story_id: str
+    item: ParsedItem
+    dispatch_id: str
+    raw_value: bytes
+    raw_headers: Headers = ()
+    raw_key: bytes | None = None
+    provenance: Provenance | None = None
+    input: str | None = None
+    part: int = 1  # which item of the raw record (1-based)
+    parts: int = 1  # how many items the raw record carried
+
+    def raw(self) -> RawDispatch:
+        return RawDispatch(self.raw_value, self.raw_headers, self.raw_key, self.provenance, self.input)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A record ready to publish: an article or a dead letter."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: Headers = ()
+
+    def header(self, name: str) -> str | None:
+        return header_value(self.headers, name)
+
+
+# --------------------------------------------------------------------------- (de)serialise
+# Bytes travel as base64 strings, datetimes as ISO-8601, tuples as lists; the reverse is
+# driven by the dataclass type hints.
+
+T = TypeVar("T")
+
+
+def to_jsonable(obj: Any) -> Any:
+    """A dataclass (or anything inside one) as JSON-ready Python values."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, bytes):
+        return base64.b64encode(obj).decode("ascii")
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    if isinstance(obj, (tuple, list)):
+        return [to_jsonable(x) for x in obj]
+    return obj
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def from_jsonable(cls: type[T], data: Any) -> T:
+    """Rebuild ``cls`` from ``to_jsonable`` output; raises TypeError/ValueError on bad data."""
+    return typing.cast(T, _convert(cls, data))
+
+
+def _convert(tp: Any, data: Any) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if data is None:
+            return None
+        return _convert(args[0], data)
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if not isinstance(data, list):
+            raise TypeError(f"expected a list for {tp}, got {type(data).__name__}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], x) for x in data)
+        return tuple(_convert(a, x) for a, x in zip(args, data, strict=True))
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(data, dict):
+            raise TypeError(f"expected an object for {tp.__name__}, got {type(data).__name__}")
+        hints = _hints(tp)
+        kwargs = {f.name: _convert(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.name in data}
+        return tp(**kwargs)
+    if tp is bytes:
+        return base64.b64decode(data, validate=True)
+    if tp is datetime:
+        return datetime.fromisoformat(data)
+    if tp is float and isinstance(data, int):
+        return float(data)
+    if tp in (str, int, float, bool) and not isinstance(data, tp):
+        raise TypeError(f"expected {tp.__name__}, got {type(data).__name__}")
+    return data
+
+
+__all__ = [
+    "Association",
+    "Block",
+    "CleanedDispatch",
+    "Dateline",
+    "Enrichment",
+    "Entity",
+    "Headers",
+    "Outcome",
+    "ParsedItem",
+    "Party",
+    "Provenance",
+    "Quote",
+    "RawDispatch",
+    "Removed",
+    "Rendition",
+    "Subject",
+    "Translation",
+    "When",
+    "from_jsonable",
+    "header_value",
+    "to_jsonable",
+]
