@@ -216,6 +216,7 @@ class ParsedItem:
     copyright_notice: str | None = None
     usage_terms: str | None = None
     associations: tuple[Association, ...] = ()
+    renditions: tuple[Rendition, ...] = ()  # the item's own files (picture/video/audio items)
     translation: Translation | None = None
     contributors: tuple[Party, ...] = ()  # reporting by / editing by / translator
     info_sources: tuple[Party, ...] = ()

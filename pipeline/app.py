@@ -1,0 +1,93 @@
+"""``create_app(settings)``: the Faust application, its topics and agents.
+
+The app is built from a ``Settings`` object, never from globals, so tests and several
+workers in one machine can each have their own. Records travel as raw bytes
+(``value_serializer="raw"``): decoding is done by our stages, where failures become
+dead letters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import faust
+
+from pipeline.settings import Settings
+from pipeline.stages.flow import Stages
+from pipeline.topics import TopicNames
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The Faust topic objects of one app."""
+
+    names: TopicNames
+    raw: faust.TopicT
+    cleaned: faust.TopicT
+    articles: faust.TopicT
+    deadletter: faust.TopicT
+
+    def by_name(self, name: str) -> faust.TopicT:
+        for topic in (self.raw, self.cleaned, self.articles, self.deadletter):
+            if name in topic.topics:
+                return topic
+        raise KeyError(name)
+
+
+def _topic(app: faust.App, name: str, settings: Settings) -> faust.TopicT:
+    return app.topic(
+        name,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.partitions,
+        replicas=settings.replication,
+        # internal=True: the worker creates the topic at start if it does not exist yet
+        internal=True,
+    )
+
+
+def declare_topics(app: faust.App, settings: Settings) -> Topics:
+    names = TopicNames.with_prefix(settings.topic_prefix)
+    return Topics(
+        names=names,
+        raw=_topic(app, names.raw, settings),
+        cleaned=_topic(app, names.cleaned, settings),
+        articles=_topic(app, names.articles, settings),
+        deadletter=_topic(app, names.deadletter, settings),
+    )
+
+
+def create_app(settings: Settings, stages: Stages | None = None) -> faust.App:
+    """The wirefeed Faust app. ``stages`` defaults to the production stages."""
+    if settings.broker is None:
+        raise ValueError("create_app needs a broker URL (start the embedded broker first)")
+    datadir = settings.data_dir / settings.app_id
+    datadir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.app_id,
+        broker=settings.broker,
+        store="memory://",
+        datadir=str(datadir),
+        web_enabled=settings.web_port > 0,
+        web_port=settings.web_port or 6066,
+        web_bind="127.0.0.1",
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication,
+        broker_session_timeout=settings.session_timeout,
+        broker_heartbeat_interval=settings.heartbeat_interval,
+        broker_rebalance_timeout=settings.rebalance_timeout,
+        consumer_auto_offset_reset="earliest",
+        # acks from every in-sync replica before an outcome counts as published
+        producer_acks=-1,
+        # the embedded broker has no transactions; ids are deterministic instead
+        processing_guarantee="at_least_once",
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    topics = declare_topics(app, settings)
+    from pipeline.agents import wire
+
+    wire(app, topics, settings, stages)
+    return app

@@ -1,0 +1,370 @@
+"""The ``wirefeed`` command.
+
+    wirefeed run       the main job: broker (embedded unless configured), worker(s), replay of
+                       the sample firehose, live output; --once stops when all is accounted for
+    wirefeed broker    the embedded Kafka-compatible broker alone, in the foreground
+    wirefeed worker    one Faust worker (run several to scale: one per core / partition)
+    wirefeed ingest    produce dispatches from files, directories, archives or stdin to wire.raw
+    wirefeed tail      print records of a topic
+    wirefeed process   the same stages in-process, no Kafka: one JSON line per outcome
+    wirefeed audit     reconcile wire.raw with the outcome topics; exit 1 when any is missing
+
+Settings come from WIREFEED_* environment variables (``wirefeed --help`` lists them).
+Without WIREFEED_BROKER, ``run`` starts its own broker; the other commands use the one
+``wirefeed broker`` starts by default (kafka://127.0.0.1:9092).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TextIO
+
+import orjson
+
+from pipeline import __version__
+from pipeline.settings import Settings, describe, kafka_bootstrap
+from pipeline.topics import TopicNames
+
+log = logging.getLogger("wirefeed")
+
+DEFAULT_BROKER = "kafka://127.0.0.1:9092"
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "firehose"
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _with_broker(settings: Settings) -> Settings:
+    """Commands other than ``run`` talk to a configured broker, else the default local one."""
+    return settings if settings.broker else replace(settings, broker=DEFAULT_BROKER)
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def _headers_dict(headers: Any) -> dict[str, str]:
+    return {k: (v or b"").decode("utf-8", errors="replace") for k, v in (headers or ())}
+
+
+def _value_json(value: bytes | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return value.decode("utf-8", errors="replace")
+
+
+def article_line(headers: dict[str, str], value: Any) -> str:
+    """One human line per outcome: agency, language, headline (or why it failed)."""
+    if headers.get("ce_type", "").endswith("deadletter.v1"):
+        error = value.get("error", {}) if isinstance(value, dict) else {}
+        src = headers.get("wf_source", "")
+        return f"  DEAD  {error.get('stage', '?')}/{error.get('class', '?')}: {error.get('reason', '')[:100]}  [{src}]"
+    headline = ""
+    if isinstance(value, dict):
+        heads = value.get("headlines") or []
+        headline = heads[0]["value"] if heads else (value.get("bodies") or [{}])[0].get("value", "")[:80]
+    agency = headers.get("wf_agency", "?")
+    lang = value.get("language", "?") if isinstance(value, dict) else "?"
+    return f"  {agency:<8} {lang:<3} {headline}"
+
+
+class Progress:
+    """A one-line progress display on stderr (rewritten in place on a terminal)."""
+
+    def __init__(self, label: str, total: int | None = None, stream: TextIO = sys.stderr) -> None:
+        self.label, self.total, self.stream = label, total, stream
+        self.count = 0
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.tty = stream.isatty()
+
+    def update(self, n: int = 1, force: bool = False) -> None:
+        self.count += n
+        now = time.monotonic()
+        if not force and now - self.last < (0.1 if self.tty else 5.0):
+            return
+        self.last = now
+        rate = self.count / max(now - self.start, 1e-6)
+        if self.total:
+            done = self.count / self.total
+            bar = "#" * int(done * 30)
+            text = f"{self.label} [{bar:<30}] {self.count}/{self.total} {rate:,.0f}/s"
+        else:
+            text = f"{self.label} {self.count} {rate:,.0f}/s"
+        if self.tty:
+            self.stream.write("\r" + text + "\033[K")
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.update(0, force=True)
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.broker import run_foreground
+
+    return run_foreground(args.listen)
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    import faust
+
+    from pipeline.app import create_app
+
+    settings = _with_broker(settings)
+    app = create_app(settings)
+    worker = faust.Worker(app, loglevel=args.loglevel or settings.log_level, quiet=True)
+    worker.execute_from_commandline()
+    return 0
+
+
+async def _ingest(
+    bootstrap: str,
+    names: TopicNames,
+    settings: Settings,
+    dispatches: Sequence[Any],
+    *,
+    source: str | None,
+    agency: str | None,
+    rate: float | None,
+    progress: Progress | None,
+) -> list[tuple[int, int]]:
+    """Produce ``dispatches`` to wire.raw; returns their (partition, offset) coordinates."""
+    from pipeline.kafka import ensure_topics, producer
+
+    await ensure_topics(bootstrap, names.all(), settings.partitions, settings.replication)
+    start = time.monotonic()
+    futures = []
+    async with producer(bootstrap) as prod:
+        for i, dispatch in enumerate(dispatches):
+            if rate:
+                delay = start + i / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            headers = list(dispatch.headers(source=source, agency=agency))
+            key = None
+            futures.append(await prod.send(names.raw, dispatch.value, key=key, headers=headers))
+            if progress:
+                progress.update()
+        results = await asyncio.gather(*futures)
+    if progress:
+        progress.close()
+    return [(md.partition, md.offset) for md in results]
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.sources import iter_dispatches
+
+    settings = _with_broker(settings)
+    names = TopicNames.with_prefix(settings.topic_prefix)
+    dispatches = list(iter_dispatches(args.paths, exclude=args.exclude))
+    size = sum(len(d.value) for d in dispatches)
+    progress = Progress("ingest", len(dispatches))
+    started = time.monotonic()
+    coords = asyncio.run(
+        _ingest(
+            settings.bootstrap_servers,
+            names,
+            settings,
+            dispatches,
+            source=args.source,
+            agency=args.agency,
+            rate=args.rate,
+            progress=progress,
+        )
+    )
+    took = time.monotonic() - started
+    print(
+        f"ingested {len(coords)} dispatches ({size / 1e6:.1f} MB) to {names.raw} in {took:.1f} s "
+        f"({len(coords) / max(took, 1e-6):,.0f}/s)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_tail(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.kafka import read
+
+    settings = _with_broker(settings)
+    names = TopicNames.with_prefix(settings.topic_prefix)
+    topic = settings.topic(args.topic) if not args.topic.startswith(settings.topic_prefix or "\0") else args.topic
+
+    async def go() -> None:
+        shown = 0
+        async for record in read(settings.bootstrap_servers, [topic], from_beginning=args.from_beginning, follow=not args.no_follow):
+            headers = _headers_dict(record.headers)
+            if args.json:
+                value: Any
+                if names.logical(topic) == "wire.raw":
+                    value = record.value.decode("utf-8", errors="replace") if record.value else None
+                else:
+                    value = _value_json(record.value)
+                line = {
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "key": record.key.decode("utf-8", errors="replace") if record.key else None,
+                    "headers": headers,
+                    "value": value,
+                }
+                sys.stdout.write(orjson.dumps(line).decode() + "\n")
+            elif names.logical(topic) == "wire.raw":
+                sys.stdout.write(
+                    f"{record.topic}[{record.partition}]@{record.offset} {len(record.value or b'')} B "
+                    f"{headers.get('content-type', '-')} {headers.get('wf_source', '')}\n"
+                )
+            else:
+                sys.stdout.write(f"{record.topic}[{record.partition}]@{record.offset}{article_line(headers, _value_json(record.value))}\n")
+            sys.stdout.flush()
+            shown += 1
+            if args.limit and shown >= args.limit:
+                return
+
+    try:
+        asyncio.run(go())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.sources import iter_dispatches
+    from pipeline.stages import flow
+
+    names = TopicNames.with_prefix(settings.topic_prefix)
+    stages = flow.default_stages()
+    validator = None
+    if args.validate:
+        from pipeline.schemas import validate_outcome
+
+        def validator(o: Any) -> None:
+            validate_outcome(o, names.logical(o.topic))
+
+    out = sys.stdout
+    for dispatch in iter_dispatches(args.paths, exclude=args.exclude):
+        raw = dispatch.raw(source=args.source, agency=args.agency)
+        for outcome in flow.process(raw, stages, names, validator):
+            line = {
+                "input": dispatch.input,
+                "topic": outcome.topic,
+                "key": outcome.key.decode("utf-8", errors="replace") if outcome.key else None,
+                "headers": _headers_dict(outcome.headers),
+                "value": _value_json(outcome.value),
+            }
+            out.write(orjson.dumps(line).decode() + "\n")
+    out.flush()
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.audit import audit
+
+    settings = _with_broker(settings)
+    names = TopicNames.with_prefix(settings.topic_prefix)
+    summary = asyncio.run(audit(settings.bootstrap_servers, names))
+    print(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
+    return 1 if summary["missing"] else 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.run import run
+
+    return run(args, settings)
+
+
+# ----------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wirefeed",
+        description="Stream-processing pipeline for news-agency wire feeds: raw dispatches in, IPTC ninjs 3.1 out.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="environment (WIREFEED_*):\n" + describe(),
+    )
+    parser.add_argument("--version", action="version", version=f"wirefeed {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="the main job: broker, worker(s), sample firehose replay, live output")
+    p.add_argument("--once", action="store_true", help="exit when every replayed dispatch has its outcome; print the audit")
+    p.add_argument("--sample", metavar="PATH", action="append", help="replay PATH instead of the bundled sample firehose (repeatable)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes to start (default 1)")
+    p.add_argument("--timeout", type=float, default=600.0, help="with --once: give up after this many seconds (default 600)")
+    p.add_argument("--quiet", action="store_true", help="no line per article, only progress and the summary")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("broker", help="run the embedded Kafka-compatible broker (tansu) in the foreground")
+    p.add_argument("--listen", default="127.0.0.1:9092", metavar="HOST:PORT", help="default 127.0.0.1:9092")
+    p.set_defaults(func=cmd_broker)
+
+    p = sub.add_parser("worker", help="run one Faust worker (start more to scale)")
+    p.add_argument("--loglevel", default=None, help="debug, info, warning (default WIREFEED_LOG_LEVEL)")
+    p.set_defaults(func=cmd_worker)
+
+    for name, help_text in (
+        ("ingest", "produce dispatches to wire.raw from files, directories, archives or - (stdin)"),
+        ("process", "run the stages in-process, no Kafka: one JSON line per outcome"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, archive, or - for stdin")
+        p.add_argument("--source", help="feed name for the wf_source header (default: the file name)")
+        p.add_argument("--agency", help="agency id for the wf_agency header (skips agency detection)")
+        p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files whose name matches (repeatable)")
+        if name == "ingest":
+            p.add_argument("--rate", type=float, default=None, metavar="N", help="at most N dispatches per second")
+            p.set_defaults(func=cmd_ingest)
+        else:
+            p.add_argument("--validate", action="store_true", help="check every outcome against its JSON Schema")
+            p.set_defaults(func=cmd_process)
+
+    p = sub.add_parser("tail", help="print the records of a topic")
+    p.add_argument("--topic", default="wire.articles", help="wire.raw, wire.cleaned, wire.articles (default), wire.deadletter")
+    p.add_argument("--from-beginning", action="store_true", help="start at the oldest record, not at the end")
+    p.add_argument("--limit", type=int, default=0, metavar="N", help="stop after N records")
+    p.add_argument("--json", action="store_true", help="one JSON object per record")
+    p.add_argument("--no-follow", action="store_true", help="stop at the current end of the topic")
+    p.set_defaults(func=cmd_tail)
+
+    p = sub.add_parser("audit", help="reconcile wire.raw with the outcome topics (JSON); exit 1 if any is missing")
+    p.set_defaults(func=cmd_audit)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    _configure_logging(os.environ.get("WIREFEED_LOG_LEVEL", "warning") if args.command != "worker" else settings.log_level)
+    # a closed pipe (wirefeed process ... | head) is a normal way to stop reading
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        return int(args.func(args, settings) or 0)
+    except FileNotFoundError as exc:
+        print(f"wirefeed: {exc}", file=sys.stderr)
+        return 2
+
+
+__all__ = ["DEFAULT_BROKER", "SAMPLES", "article_line", "build_parser", "kafka_bootstrap", "main", "subprocess"]

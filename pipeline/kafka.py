@@ -1,0 +1,133 @@
+"""Plain aiokafka clients for the commands around the worker: ingest, tail, audit, run.
+
+The worker itself is Faust (``pipeline.app``); these commands only produce raw records
+or read topics from end to end, so they use aiokafka directly, without a consumer group
+(reading never moves the pipeline's committed offsets).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+
+async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, replication: int = 1) -> None:
+    """Create the topics that do not exist yet (a no-op for the ones that do)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(name=t, num_partitions=partitions, replication_factor=replication) for t in missing]
+                )
+            except TopicAlreadyExistsError:
+                pass  # a worker created it meanwhile
+            log.info("created topics %s (%d partitions)", ", ".join(missing), partitions)
+    finally:
+        await admin.close()
+
+
+@asynccontextmanager
+async def producer(bootstrap: str, **options: object) -> AsyncIterator[AIOKafkaProducer]:
+    prod = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        linger_ms=5,
+        max_request_size=16 * 1024 * 1024,
+        **options,  # type: ignore[arg-type]
+    )
+    await prod.start()
+    try:
+        yield prod
+    finally:
+        await prod.stop()
+
+
+async def end_offsets(bootstrap: str, topics: Iterable[str]) -> dict[TopicPartition, int]:
+    """The current end offset of every partition of ``topics`` (missing topics: none)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = _partitions(consumer, topics)
+        return dict(await consumer.end_offsets(parts)) if parts else {}
+    finally:
+        await consumer.stop()
+
+
+def _partitions(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
+    parts = []
+    for topic in topics:
+        for p in sorted(consumer.partitions_for_topic(topic) or ()):
+            parts.append(TopicPartition(topic, p))
+    return parts
+
+
+async def read(
+    bootstrap: str,
+    topics: Iterable[str],
+    *,
+    from_beginning: bool = True,
+    follow: bool = False,
+    idle_timeout: float = 1.0,
+) -> AsyncIterator[ConsumerRecord]:
+    """Every record of ``topics``, partition by partition in offset order.
+
+    Without ``follow`` it stops once every partition is at or past the end offset the
+    broker reported at the start *and* a fetch comes back empty: the embedded broker
+    reports the base offset of the last batch as the end, so the offsets alone would stop
+    short. With ``follow`` it goes on until cancelled.
+    """
+    topics = list(topics)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        max_partition_fetch_bytes=16 * 1024 * 1024,
+        fetch_max_bytes=64 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        parts = await _wait_partitions(consumer, topics, wait=follow)
+        if not parts:
+            return
+        consumer.assign(parts)
+        if from_beginning:
+            await consumer.seek_to_beginning(*parts)
+        else:
+            await consumer.seek_to_end(*parts)
+        ends = dict(await consumer.end_offsets(parts))
+        while True:
+            batch = await consumer.getmany(timeout_ms=int(idle_timeout * 1000), max_records=5000)
+            for records in batch.values():
+                for record in records:
+                    yield record
+            if not batch and not follow:
+                positions = [await consumer.position(tp) for tp in parts]
+                if all(pos >= ends.get(tp, 0) for tp, pos in zip(parts, positions, strict=True)):
+                    return
+    finally:
+        await consumer.stop()
+
+
+async def _wait_partitions(consumer: AIOKafkaConsumer, topics: list[str], wait: bool) -> list[TopicPartition]:
+    for _ in range(50 if wait else 3):
+        try:
+            await consumer._client.force_metadata_update()
+        except KafkaError:
+            pass
+        parts = _partitions(consumer, topics)
+        if parts and (not wait or len({tp.topic for tp in parts}) == len(topics)):
+            return parts
+        await asyncio.sleep(0.2)
+    return _partitions(consumer, topics)

@@ -1,0 +1,208 @@
+"""``wirefeed run``: the whole pipeline in one command.
+
+1. a broker: the configured one (WIREFEED_BROKER) or an embedded tansu on a free port;
+2. N worker processes (``wirefeed worker``), logging to .wirefeed/logs/;
+3. a replay of the sample firehose (or --sample PATH) into wire.raw;
+4. live output: a progress line, and a line per article (agency, language, headline);
+5. with --once: when every replayed dispatch has its outcome, the audit summary (the same
+   JSON as ``wirefeed audit``) is printed last, and everything is stopped.
+
+Child processes never outlive the command: they are stopped on exit, Ctrl-C and SIGTERM,
+and the kernel stops them if this process dies (PR_SET_PDEATHSIG).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from pipeline.audit import Reconciler, audit
+from pipeline.broker import EmbeddedBroker, die_with_parent
+from pipeline.settings import PREFIX, Settings
+from pipeline.topics import TopicNames
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "firehose"
+
+#: consumer-group timings for the embedded broker, unless the environment sets them:
+#: tansu makes a join wait about the rebalance timeout, so keep it short
+EMBEDDED_TIMINGS = {"session_timeout": 10.0, "heartbeat_interval": 1.0, "rebalance_timeout": 3.0}
+
+
+def _settings_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env[PREFIX + "BROKER"] = settings.broker or ""
+    for name in ("session_timeout", "heartbeat_interval", "rebalance_timeout", "partitions", "app_id", "topic_prefix"):
+        env[PREFIX + name.upper()] = str(getattr(settings, name))
+    return env
+
+
+class Workers:
+    """The worker child processes."""
+
+    def __init__(self, count: int, settings: Settings, log_dir: Path) -> None:
+        self.count, self.settings, self.log_dir = count, settings, log_dir
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = _settings_env(self.settings)
+        for n in range(1, self.count + 1):
+            log_path = self.log_dir / f"worker-{n}.log"
+            with log_path.open("ab") as out:
+                self.procs.append(
+                    subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                        [sys.executable, "-m", "pipeline", "worker"],
+                        env=env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
+                        preexec_fn=die_with_parent,  # noqa: PLW1509 - before any thread starts work
+                    )
+                )
+
+    def dead(self) -> list[int]:
+        return [p.returncode for p in self.procs if p.poll() is not None]
+
+    def stop(self, timeout: float = 20.0) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for proc in self.procs:
+            try:
+                proc.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.procs.clear()
+
+
+def _print(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+async def _follow(
+    bootstrap: str,
+    names: TopicNames,
+    wanted: set[tuple[int, int]],
+    *,
+    once: bool,
+    quiet: bool,
+    workers: Workers,
+    timeout: float,
+) -> bool:
+    """Print outcomes as they arrive; with ``once``, return when ``wanted`` are accounted for."""
+    from pipeline.cli import Progress, _headers_dict, _value_json, article_line
+    from pipeline.kafka import read
+
+    reconciler = Reconciler(names.raw, names.articles)
+    progress = Progress("outcomes", len(wanted))
+    pending = set(wanted)
+    deadline = time.monotonic() + timeout
+    records = read(bootstrap, names.outcomes(), follow=True, idle_timeout=0.5)
+    iterator = records.__aiter__()
+    try:
+        while True:
+            if once and not pending:
+                return True
+            if once and time.monotonic() > deadline:
+                _print(f"wirefeed run: timed out after {timeout:.0f} s with {len(pending)} dispatches unaccounted for")
+                return False
+            if workers.dead() and len(workers.dead()) == workers.count:
+                _print(f"wirefeed run: every worker exited (codes {workers.dead()}); see {workers.log_dir}")
+                return False
+            try:
+                record = await asyncio.wait_for(iterator.__anext__(), timeout=1.0)
+            except TimeoutError:
+                continue
+            except StopAsyncIteration:
+                return not pending
+            coord = reconciler.add(record)
+            if coord is not None and reconciler.is_accounted(coord) and coord in pending:
+                pending.discard(coord)
+                progress.update()
+            if not quiet:
+                if progress.tty:
+                    sys.stderr.write("\r\033[K")
+                _print(article_line(_headers_dict(record.headers), _value_json(record.value)))
+    finally:
+        progress.close()
+        await records.aclose()
+
+
+async def _main(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.cli import Progress, _ingest
+    from pipeline.kafka import ensure_topics
+    from pipeline.sources import iter_dispatches
+
+    names = TopicNames.with_prefix(settings.topic_prefix)
+    log_dir = settings.data_dir / "logs"
+    broker: EmbeddedBroker | None = None
+    workers: Workers | None = None
+    try:
+        if settings.embedded:
+            broker = EmbeddedBroker(settings.embedded_listen, log_file=log_dir / "broker.log").start()
+            overrides = {k: v for k, v in EMBEDDED_TIMINGS.items() if PREFIX + k.upper() not in os.environ}
+            settings = replace(settings, broker=broker.url, **overrides)  # type: ignore[arg-type]
+            _print(f"embedded broker on {broker.bootstrap} (more dispatches: WIREFEED_BROKER={broker.url} wirefeed ingest PATH)")
+        else:
+            _print(f"broker {settings.broker}")
+        bootstrap = settings.bootstrap_servers
+        await ensure_topics(bootstrap, names.all(), settings.partitions, settings.replication)
+        workers = Workers(max(args.workers, 1), settings, log_dir)
+        workers.start()
+        _print(f"{workers.count} worker(s) started; logs in {log_dir}/")
+
+        paths = args.sample or [str(SAMPLES)]
+        dispatches = list(iter_dispatches(paths, exclude=["MANIFEST.json", "README.md"]))
+        coords = await _ingest(
+            bootstrap,
+            names,
+            settings,
+            dispatches,
+            source="sample-firehose" if not args.sample else None,
+            agency=None,
+            rate=None,
+            progress=Progress("replay", len(dispatches)),
+        )
+        _print(f"replayed {len(coords)} dispatches into {names.raw}")
+        ok = await _follow(
+            bootstrap, names, set(coords), once=args.once, quiet=args.quiet, workers=workers, timeout=args.timeout
+        )
+        summary: dict[str, Any] = await audit(bootstrap, names)
+        _print(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
+        return 0 if ok and summary["missing"] == 0 else 1
+    finally:
+        if workers is not None:
+            workers.stop()
+        if broker is not None:
+            broker.stop()
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    loop = asyncio.new_event_loop()
+    main_task = loop.create_task(_main(args, settings))
+    # SIGTERM (and Ctrl-C) cancel the main task, whose finally blocks stop the children
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, main_task.cancel)
+    try:
+        return loop.run_until_complete(main_task)
+    except asyncio.CancelledError:
+        _print("wirefeed run: stopped")
+        return 130
+    finally:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()

@@ -1,0 +1,113 @@
+"""One frozen settings object, built from ``WIREFEED_*`` environment variables.
+
+Every command builds it once (``Settings.from_env()``) and passes it down; nothing else
+in the code reads the environment. ``describe()`` lists every variable for ``--help``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+PREFIX = "WIREFEED_"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    #: Kafka bootstrap URL ("kafka://host:port[;host2:port2]"); None = start the embedded broker
+    broker: str | None = None
+    #: host:port the embedded broker listens on; port 0 = a free port
+    embedded_listen: str = "127.0.0.1:0"
+    #: Faust application id (= consumer group id and internal topic prefix)
+    app_id: str = "wirefeed"
+    #: prefix of every topic name (to run several pipelines on one cluster, and in tests)
+    topic_prefix: str = ""
+    #: partitions of the wirefeed topics when wirefeed creates them (the unit of scaling)
+    partitions: int = 4
+    replication: int = 1
+    #: consumer-group timings in seconds; short values make joins fast on the embedded broker
+    session_timeout: float = 30.0
+    heartbeat_interval: float = 3.0
+    rebalance_timeout: float = 30.0
+    #: agent batches: at most this many dispatches, waiting at most this many seconds
+    batch_max: int = 64
+    batch_within: float = 0.05
+    #: Faust's data directory (tables, worker state)
+    data_dir: Path = Path(".wirefeed")
+    #: port of the worker's web/metrics endpoint; 0 = disabled
+    web_port: int = 0
+    log_level: str = "info"
+    #: validate every outgoing record against its JSON Schema (costs about 1 ms per article)
+    validate: bool = False
+    #: languages the detector chooses among (BCP-47), comma-separated
+    languages: tuple[str, ...] = ("ar", "de", "en", "es", "fi", "fr", "it", "nl", "pt", "ru", "tr", "da", "nb", "el")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``WIREFEED_<FIELD>`` variables (upper case), then ``overrides``."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f.name, f.type, raw)
+        settings = cls(**values)
+        return replace(settings, **overrides) if overrides else settings
+
+    @property
+    def embedded(self) -> bool:
+        return self.broker is None
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The broker URL as aiokafka wants it ("host:port,host:port")."""
+        if self.broker is None:
+            raise RuntimeError("no broker configured yet (the embedded broker sets one when it starts)")
+        return kafka_bootstrap(self.broker)
+
+
+def kafka_bootstrap(url: str) -> str:
+    """"kafka://a:9092;b:9092" -> "a:9092,b:9092" (Faust's URL form to aiokafka's)."""
+    hosts = url.split("://", 1)[1] if "://" in url else url
+    return ",".join(h.strip() for h in hosts.replace(";", ",").split(",") if h.strip())
+
+
+def _coerce(name: str, annotation: Any, raw: str) -> Any:
+    kind = str(annotation)
+    try:
+        if "tuple" in kind:
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if "bool" in kind:
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if "int" in kind:
+            return int(raw)
+        if "float" in kind:
+            return float(raw)
+        if "Path" in kind:
+            return Path(raw)
+    except ValueError:
+        raise SystemExit(f"{PREFIX}{name.upper()}={raw!r} is not a valid {kind}") from None
+    return raw
+
+
+def describe() -> str:
+    """One line per environment variable, with its default (for ``wirefeed --help``)."""
+    defaults = Settings()
+    lines = []
+    for f in fields(Settings):
+        value = getattr(defaults, f.name)
+        if isinstance(value, tuple):
+            value = ",".join(value)
+        lines.append(f"  {PREFIX}{f.name.upper():<22} default: {value if value is not None else '(embedded broker)'}")
+    return "\n".join(lines)

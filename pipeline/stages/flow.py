@@ -1,0 +1,212 @@
+"""The stages composed: what each agent runs, and what ``wirefeed process`` runs in-process.
+
+    first_half   RawDispatch      -> [CleanedDispatch | dead-letter Outcome]   (agent parse-clean)
+    second_half  CleanedDispatch  -> article Outcome | dead-letter Outcome     (agent enrich-emit)
+    process      RawDispatch      -> [Outcome]                                 (both, no Kafka)
+
+Nothing here raises: a ``PipelineError`` becomes a dead letter with its stage and
+reason, and any other exception becomes one too (``UnexpectedError``), so the worker
+keeps going and no dispatch is lost. The stage functions are passed in (``Stages``), so
+tests and benchmarks can run the same composition with other parts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+
+from pipeline.errors import ContractError, EmptyDispatchError, PipelineError, UnexpectedError
+from pipeline.records import CleanedDispatch, Enrichment, Outcome, ParsedItem, RawDispatch, from_jsonable, to_jsonable
+from pipeline.stages import normalise, outcome
+from pipeline.topics import TopicNames
+
+log = logging.getLogger(__name__)
+
+Validator = Callable[[Outcome], None]
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The pure stage functions the flow calls, in order."""
+
+    parse: Callable[[RawDispatch], Sequence[ParsedItem]]
+    clean: Callable[[ParsedItem], ParsedItem]
+    enrich: Callable[[ParsedItem], Enrichment]
+
+
+def parse_dispatch(raw: RawDispatch) -> Sequence[ParsedItem]:
+    """Detect the format and parse: the parse stage."""
+    from pipeline.parsers import load_all
+
+    parser = load_all().detect(raw.value, raw.headers)
+    try:
+        return parser.parse(raw.value, raw.headers)
+    except PipelineError as exc:
+        if exc.format is None:
+            exc.format = parser.name
+        raise
+
+
+def default_stages() -> Stages:
+    """The production stages (imported here so that the modules load once, on first use)."""
+    from pipeline.stages.clean import clean
+    from pipeline.stages.enrich import enrich
+
+    return Stages(parse=parse_dispatch, clean=clean, enrich=enrich)
+
+
+def _agency_header(item: ParsedItem, raw: RawDispatch) -> str | None:
+    return item.agency or raw.header("wf_agency")
+
+
+def _failure(exc: BaseException, stage: str, fmt: str | None) -> PipelineError:
+    if isinstance(exc, PipelineError):
+        if exc.format is None:
+            exc.format = fmt
+        return exc
+    return UnexpectedError(exc, stage=stage, format=fmt)
+
+
+def first_half(raw: RawDispatch, stages: Stages, names: TopicNames) -> list[CleanedDispatch | Outcome]:
+    """Parse and clean one raw record: one CleanedDispatch per item, or one dead letter."""
+    stage, fmt = "parse", None
+    try:
+        items = list(stages.parse(raw))
+        if not items:
+            raise EmptyDispatchError("the dispatch holds no news item")
+        fmt = items[0].format
+        stage = "clean"
+        cleaned = [stages.clean(item) for item in items]
+    except Exception as exc:  # the stage boundary: nothing escapes, everything is dead-lettered
+        error = _failure(exc, stage, fmt)
+        log.info("dead letter %s: %s", raw.where(), error)
+        return [outcome.dead_letter(raw, error, topic=names.deadletter)]
+    results: list[CleanedDispatch | Outcome] = []
+    parts = len(cleaned)
+    for part, item in enumerate(cleaned, start=1):
+        if not item.headline and not any(b.text for b in item.body):
+            error = EmptyDispatchError("no headline and no body text after cleaning", stage="clean", format=item.format)
+            results.append(outcome.dead_letter(raw, error, topic=names.deadletter, part=part, parts=parts))
+            continue
+        results.append(
+            CleanedDispatch(
+                story_id=normalise.story_uri(item),
+                item=item,
+                dispatch_id=raw.dispatch_id,
+                raw_value=raw.value,
+                raw_headers=raw.headers,
+                raw_key=raw.key,
+                provenance=raw.provenance,
+                input=raw.input,
+                part=part,
+                parts=parts,
+            )
+        )
+    return results
+
+
+def article(cleaned: CleanedDispatch, enrichment: Enrichment, names: TopicNames, processed_at: datetime) -> Outcome:
+    """The ``wire.articles`` record: ninjs value, CloudEvents + wirefeed headers."""
+    item, raw = cleaned.item, cleaned.raw()
+    uri = cleaned.story_id
+    doc = normalise.to_ninjs(item, enrichment, uri)
+    removed: dict[str, int] = {}
+    for piece in item.removed:
+        removed[piece.reason] = removed.get(piece.reason, 0) + 1
+    translation = item.translation
+    dateline = item.dateline
+    headers = outcome.build_headers(
+        {
+            "content-type": "application/json",
+            "ce_specversion": outcome.SPEC_VERSION,
+            "ce_id": outcome.event_id("article", raw, cleaned.part),
+            "ce_source": f"/wirefeed/{_agency_header(item, raw) or 'unknown'}",
+            "ce_type": outcome.ARTICLE_TYPE,
+            "ce_time": normalise.event_time(item, processed_at),
+            "ce_subject": uri,
+            "ce_dataschema": outcome.NINJS_DATASCHEMA,
+            **outcome.provenance_headers(raw, cleaned.part, cleaned.parts),
+            "wf_format": item.format,
+            "wf_agency": _agency_header(item, raw),
+            "wf_language": {
+                "published": doc.get("language"),
+                "declared": item.language,
+                "detected": enrichment.language_detected,
+                "confidence": round(enrichment.language_confidence, 3) if enrichment.language_confidence else None,
+            },
+            "wf_dates": normalise.dates_header(item),
+            "wf_dateline": (
+                {"raw": dateline.raw, "place": dateline.place, "agency": dateline.agency, "date": dateline.date_text}
+                if dateline
+                else None
+            ),
+            "wf_translation": (
+                {"from": translation.source_language, "translator": translation.translator, "credit": translation.raw}
+                if translation
+                else None
+            ),
+            "wf_section": item.section,
+            "wf_removed": removed,
+        }
+    )
+    return Outcome(topic=names.articles, key=uri.encode("utf-8"), value=orjson.dumps(doc), headers=headers)
+
+
+def second_half(
+    cleaned: CleanedDispatch,
+    stages: Stages,
+    names: TopicNames,
+    validator: Validator | None = None,
+    processed_at: datetime | None = None,
+) -> Outcome:
+    """Enrich and normalise one cleaned item into its article, or a dead letter."""
+    stage = "enrich"
+    try:
+        enrichment = stages.enrich(cleaned.item)
+        stage = "normalise"
+        result = article(cleaned, enrichment, names, processed_at or datetime.now(tz=UTC))
+        if validator is not None:
+            validator(result)
+        return result
+    except Exception as exc:  # the stage boundary: nothing escapes, everything is dead-lettered
+        error = _failure(exc, stage, cleaned.item.format)
+        raw = cleaned.raw()
+        log.warning("dead letter %s part %d: %s", raw.where(), cleaned.part, error)
+        return outcome.dead_letter(raw, error, topic=names.deadletter, part=cleaned.part, parts=cleaned.parts)
+
+
+def process(
+    raw: RawDispatch,
+    stages: Stages,
+    names: TopicNames,
+    validator: Validator | None = None,
+) -> list[Outcome]:
+    """Both halves in-process: exactly the outcomes the pipeline would publish for ``raw``."""
+    outcomes: list[Outcome] = []
+    for result in first_half(raw, stages, names):
+        if isinstance(result, Outcome):
+            outcomes.append(result)
+        else:
+            outcomes.append(second_half(result, stages, names, validator))
+    return outcomes
+
+
+# ----------------------------------------------------------------- the internal topic
+
+
+def encode_cleaned(cleaned: CleanedDispatch) -> tuple[bytes, bytes]:
+    """(key, value) of a ``wire.cleaned`` record."""
+    return cleaned.story_id.encode("utf-8"), orjson.dumps(to_jsonable(cleaned))
+
+
+def decode_cleaned(value: bytes) -> CleanedDispatch:
+    """A ``wire.cleaned`` value back into its record; ``ContractError`` if it is not one."""
+    try:
+        return from_jsonable(CleanedDispatch, orjson.loads(value))
+    except (orjson.JSONDecodeError, TypeError, ValueError, KeyError) as exc:
+        raise ContractError(f"wire.cleaned record is not a CleanedDispatch: {exc}", stage="decode-cleaned") from None
+

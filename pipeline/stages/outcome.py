@@ -1,0 +1,147 @@
+"""Outcome records: the article event and the dead letter, with their headers.
+
+Every raw record ends in outcome records that point back to it (``wf_raw_topic``,
+``wf_raw_partition``, ``wf_raw_offset``, ``wf_part``): that is what ``wirefeed audit``
+reconciles. Header and value shapes are the contract in ``schemas/wire.articles/`` and
+``schemas/wire.deadletter/``.
+
+Identifiers are deterministic: ``ce_id`` is derived from the raw bytes, the item's
+position in them and the event type, so reprocessing the same raw record yields the
+same ids and downstream consumers can drop duplicates (at-least-once delivery).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from pipeline import __version__
+from pipeline.errors import PipelineError, UnexpectedError
+from pipeline.records import Headers, Outcome, Provenance, RawDispatch
+
+SPEC_VERSION = "1.0"
+ARTICLE_TYPE = "net.wirefeed.article.v1"
+DEADLETTER_TYPE = "net.wirefeed.deadletter.v1"
+NINJS_DATASCHEMA = "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json"
+PIPELINE = f"wirefeed/{__version__}"
+
+
+def event_id(kind: str, raw: RawDispatch, part: int) -> str:
+    digest = hashlib.sha256(f"{kind}\x00{part}\x00".encode())
+    digest.update(raw.value)
+    return digest.hexdigest()[:32]
+
+
+def _header_bytes(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (int, float)):
+        return str(value).encode("ascii")
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def build_headers(values: Mapping[str, Any]) -> Headers:
+    """Kafka headers from a mapping; None and empty values are left out."""
+    return tuple((name, _header_bytes(value)) for name, value in values.items() if value not in (None, "", {}, []))
+
+
+def provenance_headers(raw: RawDispatch, part: int, parts: int) -> dict[str, Any]:
+    prov: Provenance | None = raw.provenance
+    return {
+        "wf_dispatch_id": raw.dispatch_id,
+        "wf_raw_topic": prov.topic if prov else None,
+        "wf_raw_partition": prov.partition if prov else None,
+        "wf_raw_offset": prov.offset if prov else None,
+        "wf_part": f"{part}/{parts}",
+        "wf_source": raw.header("wf_source") or raw.input,
+        "wf_pipeline": PIPELINE,
+    }
+
+
+def _now_or_raw_time(raw: RawDispatch) -> str:
+    prov = raw.provenance
+    if prov and prov.timestamp_ms:
+        moment = datetime.fromtimestamp(prov.timestamp_ms / 1000, tz=UTC)
+    else:
+        moment = datetime.now(tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _headers_json(headers: Headers) -> list[dict[str, str]]:
+    out = []
+    for name, value in headers:
+        try:
+            out.append({"name": name, "value": value.decode("utf-8"), "encoding": "utf-8"})
+        except UnicodeDecodeError:
+            out.append({"name": name, "value": base64.b64encode(value).decode("ascii"), "encoding": "base64"})
+    return out
+
+
+def dead_letter(
+    raw: RawDispatch,
+    error: PipelineError,
+    *,
+    topic: str,
+    part: int = 1,
+    parts: int = 1,
+) -> Outcome:
+    """The dead-letter record for ``raw``: the original bytes and headers, and why it failed."""
+    error_class = error.error_class if isinstance(error, UnexpectedError) else type(error).__name__
+    prov = raw.provenance
+    envelope = {
+        "dispatch_id": raw.dispatch_id,
+        "error": {"stage": error.stage, "class": error_class, "reason": error.reason, "format": error.format},
+        "source": {
+            "topic": prov.topic if prov else None,
+            "partition": prov.partition if prov else None,
+            "offset": prov.offset if prov else None,
+            "timestamp_ms": prov.timestamp_ms if prov else None,
+            "input": raw.input,
+            "part": part,
+            "parts": parts,
+        },
+        "original": {
+            "key": base64.b64encode(raw.key).decode("ascii") if raw.key is not None else None,
+            "headers": _headers_json(raw.headers),
+            "value": base64.b64encode(raw.value).decode("ascii"),
+            "size": len(raw.value),
+            "sha256": hashlib.sha256(raw.value).hexdigest(),
+        },
+        "pipeline": PIPELINE,
+    }
+    headers = build_headers(
+        {
+            "content-type": "application/json",
+            "ce_specversion": SPEC_VERSION,
+            "ce_id": event_id("deadletter", raw, part),
+            "ce_source": "/wirefeed/deadletter",
+            "ce_type": DEADLETTER_TYPE,
+            "ce_time": _now_or_raw_time(raw),
+            "ce_subject": raw.dispatch_id,
+            **provenance_headers(raw, part, parts),
+            "wf_stage": error.stage,
+            "wf_error_class": error_class,
+            "wf_format": error.format,
+            "wf_agency": raw.header("wf_agency"),
+        }
+    )
+    return Outcome(topic=topic, key=raw.dispatch_id.encode("ascii"), value=orjson.dumps(envelope), headers=headers)
+
+
+def original_from_dead_letter(value: bytes) -> RawDispatch:
+    """The raw record a dead letter holds, ready to be produced to ``wire.raw`` again."""
+    envelope = orjson.loads(value)
+    original = envelope["original"]
+    headers: list[tuple[str, bytes]] = []
+    for h in original["headers"]:
+        data = base64.b64decode(h["value"]) if h["encoding"] == "base64" else h["value"].encode("utf-8")
+        headers.append((h["name"], data))
+    key = base64.b64decode(original["key"]) if original.get("key") else None
+    return RawDispatch(value=base64.b64decode(original["value"]), headers=tuple(headers), key=key)
