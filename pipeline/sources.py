@@ -103,13 +103,17 @@ def _archive_members(name: str, data: bytes) -> Iterator[tuple[str, bytes]] | No
         return ((f"{name}:{info.filename}", zf.read(info)) for info in sorted(zf.infolist(), key=lambda i: i.filename) if not info.is_dir())
     if data[:2] == b"\x1f\x8b":
         inner = gzip.decompress(data)
+        if _is_tar(inner):
+            return _tar_members(name, inner)  # keep "x.tar.gz:member" naming
         stem = name[:-3] if name.lower().endswith(".gz") else name
-        if name.lower().endswith(".tgz"):
-            stem = name[:-4] + ".tar"
         return iter([(stem, inner)])
-    if len(data) > 512 and (data[257:262] == b"ustar" or data[:3] in (b"BZh", b"\xfd7z")):
+    if _is_tar(data) or (data[:3] in (b"BZh", b"\xfd7z") and ".tar" in name.lower()):
         return _tar_members(name, data)
     return None
+
+
+def _is_tar(data: bytes) -> bool:
+    return len(data) > 512 and data[257:262] == b"ustar"
 
 
 def _tar_members(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:

@@ -1,0 +1,101 @@
+"""The stage boundary: every raw record ends in outcomes; nothing escapes as an exception."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+
+import orjson
+import pytest
+
+from pipeline.errors import ParseError
+from pipeline.records import Block, CleanedDispatch, Enrichment, Outcome, ParsedItem, Provenance, RawDispatch
+from pipeline.schemas import validate_outcome
+from pipeline.stages import flow
+from pipeline.stages.outcome import original_from_dead_letter
+from pipeline.topics import TopicNames
+
+NAMES = TopicNames.with_prefix("")
+
+
+def _parse(raw: RawDispatch) -> Sequence[ParsedItem]:
+    text = raw.value.decode()
+    if text == "boom":
+        raise ParseError("the test format says boom")
+    if text == "crash":
+        raise KeyError("surprise")
+    return [ParsedItem(format="lines", headline=line, body=(Block(f"Body of {line}."),)) for line in text.split("|")]
+
+
+def _enrich(item: ParsedItem) -> Enrichment:
+    if item.headline == "enrich-crash":
+        raise ZeroDivisionError("division by zero")
+    return Enrichment(language="en")
+
+
+STAGES = flow.Stages(parse=_parse, clean=lambda item: item, enrich=_enrich)
+
+
+def _raw(value: bytes) -> RawDispatch:
+    return RawDispatch(value, (("wf_source", b"unit"),), provenance=Provenance("wire.raw", 3, 17, 1_700_000_000_000))
+
+
+def _check(outcomes: list[Outcome]) -> None:
+    for outcome in outcomes:
+        validate_outcome(outcome, NAMES.logical(outcome.topic))
+
+
+def test_one_article_per_item_with_parts_and_provenance() -> None:
+    """A raw record with two items gives two articles, each naming its raw coordinates and part."""
+    outcomes = flow.process(_raw(b"first|second"), STAGES, NAMES)
+    _check(outcomes)
+    assert [o.topic for o in outcomes] == ["wire.articles", "wire.articles"]
+    assert [o.header("wf_part") for o in outcomes] == ["1/2", "2/2"]
+    assert {(o.header("wf_raw_partition"), o.header("wf_raw_offset")) for o in outcomes} == {("3", "17")}
+    assert outcomes[0].header("ce_id") != outcomes[1].header("ce_id")
+
+
+def test_ids_are_deterministic() -> None:
+    """Reprocessing the same raw record yields the same uri and ce_id."""
+    a = flow.process(_raw(b"same"), STAGES, NAMES)[0]
+    b = flow.process(_raw(b"same"), STAGES, NAMES)[0]
+    assert (a.key, a.header("ce_id")) == (b.key, b.header("ce_id"))
+    assert orjson.loads(a.value)["uri"] == a.key.decode()
+
+
+@pytest.mark.parametrize(
+    ("value", "stage", "error_class"),
+    [(b"boom", "parse", "ParseError"), (b"crash", "parse", "KeyError"), (b"enrich-crash", "enrich", "ZeroDivisionError")],
+    ids=["pipeline-error", "unexpected-in-parse", "unexpected-in-enrich"],
+)
+def test_failures_become_dead_letters_with_the_original(value: bytes, stage: str, error_class: str) -> None:
+    """Expected and unexpected errors alike: one dead letter, original bytes and headers inside."""
+    raw = _raw(value)
+    outcomes = flow.process(raw, STAGES, NAMES)
+    _check(outcomes)
+    assert len(outcomes) == 1 and outcomes[0].topic == "wire.deadletter"
+    envelope = orjson.loads(outcomes[0].value)
+    assert (envelope["error"]["stage"], envelope["error"]["class"]) == (stage, error_class)
+    assert envelope["source"]["partition"] == 3 and envelope["source"]["offset"] == 17
+    back = original_from_dead_letter(outcomes[0].value)
+    assert (back.value, back.headers) == (raw.value, raw.headers)
+    assert base64.b64decode(envelope["original"]["value"]) == value
+
+
+def test_cleaned_record_round_trips_and_garbage_is_a_contract_error() -> None:
+    """The internal topic's record decodes to what was encoded; anything else is refused clearly."""
+    cleaned = flow.first_half(_raw(b"one"), STAGES, NAMES)[0]
+    assert isinstance(cleaned, CleanedDispatch)
+    key, value = flow.encode_cleaned(cleaned)
+    assert key == cleaned.story_id.encode()
+    assert flow.decode_cleaned(value) == cleaned
+    with pytest.raises(Exception, match="not a CleanedDispatch"):
+        flow.decode_cleaned(b'{"story_id": 1}')
+
+
+def test_item_without_text_after_cleaning_is_dead_lettered() -> None:
+    """Cleaning that leaves nothing is reported, not published as an empty article."""
+    stages = flow.Stages(parse=_parse, clean=lambda item: ParsedItem(format=item.format), enrich=_enrich)
+    outcomes = flow.process(_raw(b"x"), stages, NAMES)
+    assert outcomes[0].topic == "wire.deadletter"
+    assert orjson.loads(outcomes[0].value)["error"]["class"] == "EmptyDispatchError"

@@ -1,0 +1,80 @@
+"""Records survive the trip through the internal topic unchanged."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from pipeline.records import (
+    Association,
+    Block,
+    CleanedDispatch,
+    Dateline,
+    ParsedItem,
+    Provenance,
+    RawDispatch,
+    Rendition,
+    Subject,
+    Translation,
+    When,
+    from_jsonable,
+    header_value,
+    to_jsonable,
+)
+
+
+def _item() -> ParsedItem:
+    return ParsedItem(
+        format="webtext",
+        agency="aa",
+        headline="Tramway extension opens in Lyon",
+        summary="Eight new stations",
+        body=(Block("LYON - The extension opened on Monday."), Block("Details", kind="h")),
+        dateline=Dateline("AA / Lyon", place="Lyon", agency="AA"),
+        content_created=When(datetime(2026, 3, 2, tzinfo=timezone(timedelta(hours=3))), "day", "Europe/Istanbul", "02.03.2026"),
+        subjects=(Subject(name="transport", uri="http://cv.iptc.org/newscodes/mediatopic/20000380", confidence=80),),
+        associations=(Association("photo-1", caption="A tram", renditions=(Rendition("thumb", href="https://x.invalid/t.jpg", width=90),)),),
+        translation=Translation("* Translated by ...", "en", "A. Person"),
+        extra=(("k", "v"),),
+    )
+
+
+def test_cleaned_dispatch_round_trips_through_json() -> None:
+    """to_jsonable then from_jsonable gives back an equal record, bytes and datetimes included."""
+    cleaned = CleanedDispatch(
+        story_id="urn:wirefeed:aa:abc",
+        item=_item(),
+        dispatch_id="0" * 24,
+        raw_value=b"\x00\xffraw bytes",
+        raw_headers=(("content-type", b"text/plain"), ("x", b"\xff")),
+        raw_key=None,
+        provenance=Provenance("wire.raw", 1, 42, 1_700_000_000_000),
+        part=2,
+        parts=3,
+    )
+    assert from_jsonable(CleanedDispatch, to_jsonable(cleaned)) == cleaned
+
+
+def test_from_jsonable_rejects_wrong_types() -> None:
+    """A value of the wrong type is an error, not a silently wrong record."""
+    data = to_jsonable(_item())
+    data["headline"] = 12
+    with pytest.raises(TypeError):
+        from_jsonable(ParsedItem, data)
+
+
+def test_dispatch_id_is_a_content_address() -> None:
+    """The same bytes always get the same id; other bytes another one."""
+    a = RawDispatch(b"hello", (("h", b"1"),))
+    b = RawDispatch(b"hello", (), provenance=Provenance("wire.raw", 0, 5))
+    assert a.dispatch_id == b.dispatch_id and len(a.dispatch_id) == 24
+    assert RawDispatch(b"hello!").dispatch_id != a.dispatch_id
+    assert b.where() == f"wire.raw[0]@5 {b.dispatch_id}"
+
+
+def test_header_value_is_case_insensitive_and_last_wins() -> None:
+    """Kafka headers may repeat; the last one counts."""
+    headers = (("Content-Type", b"text/plain"), ("content-type", b"text/html"))
+    assert header_value(headers, "CONTENT-TYPE") == "text/html"
+    assert header_value(headers, "missing") is None
