@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Throughput baseline: the stages in-process vs the same dispatches through Kafka.
+
+Measured side by side in one run, on Reuters-21578 dispatches from the shared corpus:
+
+1. in-process: ``flow.process`` on every dispatch (parse, clean, enrich, normalise),
+   after a warm-up, repeated ``--repeat`` times; per-stage seconds from timed stages;
+2. through the embedded broker and one real worker process (``wirefeed worker``):
+   produce all dispatches to wire.raw, wait until every one has its outcome.
+
+Prints dispatches/s (median of the repeats), the broker/in-process ratio, and peak RSS
+of this process (in-process run) and of the worker. The machine is shared and noisy:
+compare medians and ratios, not single figures.
+
+    .venv/bin/python bench/throughput.py [--files reut2-000.sgm] [--limit 1000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline.audit import Reconciler  # noqa: E402
+from pipeline.broker import EmbeddedBroker, die_with_parent  # noqa: E402
+from pipeline.kafka import ensure_topics, producer, read  # noqa: E402
+from pipeline.sources import SourceDispatch, iter_dispatches  # noqa: E402
+from pipeline.stages import flow  # noqa: E402
+from pipeline.topics import TopicNames  # noqa: E402
+
+
+def corpus_dir() -> Path:
+    return Path(os.environ.get("WIREFEED_CORPUS") or ROOT.parent / "shared" / "corpus")
+
+
+def timed(name: str, fn: Callable[..., Any], sink: dict[str, float]) -> Callable[..., Any]:
+    def wrapper(*args: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            sink[name] += time.perf_counter() - start
+
+    return wrapper
+
+
+def in_process(dispatches: list[SourceDispatch], repeat: int) -> dict[str, Any]:
+    names = TopicNames.with_prefix("")
+    base = flow.default_stages()
+    raws = [d.raw() for d in dispatches]
+    for raw in raws[:20]:  # warm-up: models, gazetteers, regex caches
+        flow.process(raw, base, names)
+    rates, stage_totals = [], []
+    outcomes: dict[str, int] = defaultdict(int)
+    for _ in range(repeat):
+        sink: dict[str, float] = defaultdict(float)
+        stages = flow.Stages(
+            parse=timed("parse", base.parse, sink), clean=timed("clean", base.clean, sink), enrich=timed("enrich", base.enrich, sink)
+        )
+        outcomes.clear()
+        start = time.perf_counter()
+        for raw in raws:
+            for out in flow.process(raw, stages, names):
+                outcomes[out.topic] += 1
+        elapsed = time.perf_counter() - start
+        rates.append(len(raws) / elapsed)
+        sink["normalise+outcome"] = elapsed - sum(sink.values())
+        stage_totals.append({k: v / len(raws) * 1000 for k, v in sink.items()})
+    per_stage = {k: statistics.median(t[k] for t in stage_totals) for k in stage_totals[0]}
+    return {
+        "rates": rates,
+        "median_rate": statistics.median(rates),
+        "ms_per_dispatch_by_stage": per_stage,
+        "outcomes": dict(outcomes),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+async def _through_broker(dispatches: list[SourceDispatch], workdir: Path) -> dict[str, Any]:
+    with EmbeddedBroker("127.0.0.1:0", log_file=workdir / "broker.log") as broker:
+        prefix = "bench."
+        names = TopicNames.with_prefix(prefix)
+        env = {
+            **os.environ,
+            "WIREFEED_BROKER": broker.url,
+            "WIREFEED_APP_ID": "wirefeed-bench",
+            "WIREFEED_TOPIC_PREFIX": prefix,
+            "WIREFEED_PARTITIONS": "4",
+            "WIREFEED_SESSION_TIMEOUT": "10",
+            "WIREFEED_HEARTBEAT_INTERVAL": "1",
+            "WIREFEED_REBALANCE_TIMEOUT": "3",
+            "WIREFEED_DATA_DIR": str(workdir / "state"),
+            "WIREFEED_LOG_LEVEL": "warning",
+        }
+        await ensure_topics(broker.bootstrap, names.all(), 4)
+        with (workdir / "worker.log").open("ab") as log:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "pipeline", "worker"],
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
+            )
+        try:
+            # warm-up: one dispatch through, so group join and model loading are not timed
+            await _produce_and_wait(broker.bootstrap, names, dispatches[:1], timeout=300)
+            start = time.perf_counter()
+            count = await _produce_and_wait(broker.bootstrap, names, dispatches, timeout=3600)
+            elapsed = time.perf_counter() - start
+            rss = _peak_rss_mb(worker.pid)
+        finally:
+            worker.terminate()
+            worker.wait(30)
+        return {"rate": count / elapsed, "seconds": elapsed, "dispatches": count, "worker_peak_rss_mb": rss}
+
+
+async def _produce_and_wait(bootstrap: str, names: TopicNames, dispatches: list[SourceDispatch], timeout: float) -> int:
+    async with producer(bootstrap) as prod:
+        futures = [await prod.send(names.raw, d.value, headers=list(d.headers())) for d in dispatches]
+        coords = {(md.partition, md.offset) for md in await asyncio.gather(*futures)}
+    reconciler = Reconciler(names.raw, names.articles)
+    pending = set(coords)
+    deadline = time.monotonic() + timeout
+    records = read(bootstrap, names.outcomes(), follow=True, idle_timeout=0.2)
+    async for record in records:
+        coord = reconciler.add(record)
+        if coord in pending and reconciler.is_accounted(coord):
+            pending.discard(coord)
+        if not pending or time.monotonic() > deadline:
+            break
+    await records.aclose()
+    if pending:
+        raise RuntimeError(f"{len(pending)} dispatches without an outcome after {timeout} s")
+    return len(coords)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", nargs="+", default=["reut2-000.sgm"], help="Reuters-21578 files (default reut2-000.sgm)")
+    parser.add_argument("--limit", type=int, default=1000, help="at most this many dispatches (default 1000)")
+    parser.add_argument("--repeat", type=int, default=3, help="in-process repeats (default 3)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+
+    reuters = corpus_dir() / "reuters21578"
+    if not reuters.is_dir():
+        print(f"corpus not found at {reuters} (set WIREFEED_CORPUS)", file=sys.stderr)
+        return 2
+    dispatches = list(iter_dispatches([str(reuters / f) for f in args.files]))[: args.limit]
+    size_mb = sum(len(d.value) for d in dispatches) / 1e6
+    print(f"{len(dispatches)} Reuters-21578 dispatches ({size_mb:.1f} MB) from {', '.join(args.files)}; {os.cpu_count()} cores")
+
+    local = in_process(dispatches, args.repeat)
+    print(f"in-process : {local['median_rate']:8.1f} dispatches/s  (runs: {', '.join(f'{r:.1f}' for r in local['rates'])})")
+    print("             ms per dispatch: " + ", ".join(f"{k} {v:.2f}" for k, v in local["ms_per_dispatch_by_stage"].items()))
+    print(f"             outcomes {local['outcomes']}; peak RSS {local['peak_rss_mb']:.0f} MB")
+
+    with tempfile.TemporaryDirectory(prefix="wirefeed-bench-") as tmp:
+        kafka = asyncio.run(_through_broker(dispatches, Path(tmp)))
+    print(
+        f"via broker : {kafka['rate']:8.1f} dispatches/s  ({kafka['dispatches']} in {kafka['seconds']:.1f} s, "
+        f"embedded broker + 1 worker; worker peak RSS {kafka['worker_peak_rss_mb'] or 0:.0f} MB)"
+    )
+    ratio = kafka["rate"] / local["median_rate"]
+    print(f"ratio      : broker/in-process = {ratio:.2f}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"in_process": local, "broker": kafka, "ratio": ratio}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
