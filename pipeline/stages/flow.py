@@ -19,7 +19,14 @@ from datetime import UTC, datetime
 
 import orjson
 
-from pipeline.errors import ContractError, EmptyDispatchError, PipelineError, UnexpectedError
+from pipeline.errors import (
+    ContractError,
+    DecodeError,
+    EmptyDispatchError,
+    PipelineError,
+    UnexpectedError,
+    UnknownFormatError,
+)
 from pipeline.records import CleanedDispatch, Enrichment, Outcome, ParsedItem, RawDispatch, from_jsonable, to_jsonable
 from pipeline.stages import normalise, outcome
 from pipeline.topics import TopicNames
@@ -41,8 +48,20 @@ class Stages:
 def parse_dispatch(raw: RawDispatch) -> Sequence[ParsedItem]:
     """Detect the format and parse: the parse stage."""
     from pipeline.parsers import load_all
+    from pipeline.stages.decode import looks_binary
 
-    parser = load_all().detect(raw.value, raw.headers)
+    if not raw.value.strip():
+        raise EmptyDispatchError("the dispatch is empty (0 bytes of text)", stage="decode")
+    try:
+        parser = load_all().detect(raw.value, raw.headers)
+    except UnknownFormatError:
+        if looks_binary(raw.value):
+            # say what is wrong with the bytes, not only that no parser wanted them
+            raise DecodeError(
+                f"binary data, not text in any supported encoding ({len(raw.value)} bytes, "
+                f"starts {raw.value[:16]!r}); no wire format recognised"
+            ) from None
+        raise
     try:
         return parser.parse(raw.value, raw.headers)
     except PipelineError as exc:
