@@ -2,29 +2,52 @@
 
 Wire XML comes from outside; we refuse the constructs behind the classic attacks
 instead of trusting a parser's defaults:
-- entity declarations in an internal DTD subset (billion laughs, XXE, parameter-entity
+- entity declarations and internal DTD subsets (billion laughs, XXE, parameter-entity
   fetches of an external DTD) -> ``UnsafeXMLError``;
 - external DTDs and entities are never loaded or fetched (``load_dtd=False``,
   ``no_network=True``); a plain ``<!DOCTYPE nitf SYSTEM "nitf.dtd">`` is harmless and
   ignored;
 - nesting deeper than ``MAX_DEPTH`` or documents larger than ``MAX_BYTES`` are refused.
+
+Bytes are decoded here rather than by libxml2, so that the project's decoding rules apply
+to XML too (``pipeline.stages.decode``): a byte-order mark wins, then the declared
+encoding; a document declared ISO-8859-1 whose bytes are valid UTF-8 (a common agency
+mislabel) is read as UTF-8, and stray bytes in a document declared UTF-8 fall back to
+cp1252 instead of failing. Bytes that are not text at all raise ``DecodeError``.
+
+HTML named entities (``&nbsp;``, ``&eacute;``) that NITF producers write against their
+DTD are turned into character references, since the DTD is never loaded.
 """
 
 from __future__ import annotations
 
+import html.entities
+import logging
 import re
+from functools import lru_cache
 
+import lxml.html
 from lxml import etree
 
-from pipeline.errors import ParseError, UnsafeXMLError
+from pipeline.errors import DecodeError, ParseError, UnsafeXMLError
+from pipeline.stages.decode import decode_text, normalise_charset
+
+log = logging.getLogger(__name__)
 
 #: largest XML dispatch we read (agency items are KBs; a newsMessage a few MB at most)
 MAX_BYTES = 20 * 1024 * 1024
 #: deepest element nesting we accept (NewsML-G2 items nest about 10 deep)
 MAX_DEPTH = 100
 
-_DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[(.*?)\]\s*>", re.S | re.I)
+_DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.I)
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
+# The XML declaration, and its encoding pseudo-attribute (ASCII-compatible encodings only;
+# UTF-16/32 documents are recognised by their byte-order mark instead).
+_XML_DECL_BYTES = re.compile(rb"^\s*<\?xml\b[^>]*?\?>")
+_ENCODING_ATTR = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._:\-]+)["']""")
+_XML_DECL_TEXT = re.compile(r"^\s*<\?xml\b[^>]*?\?>")
+_NAMED_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
+_XML_PREDEFINED = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
 
 
 def _parser() -> etree.XMLParser:
@@ -36,29 +59,94 @@ def _parser() -> etree.XMLParser:
         dtd_validation=False,
         huge_tree=False,
         remove_blank_text=False,
-        collect_ids=False,
+        # collect_ids=False is deliberately not set: with it, libxml2 (2.14) tries to load the
+        # external DTD subset despite load_dtd=False.
     )
 
 
-def check_safe(raw: bytes) -> None:
+def check_safe(raw: bytes, *, format: str | None = None) -> None:
     """Raise ``UnsafeXMLError`` for constructs we refuse, before any parsing."""
     if len(raw) > MAX_BYTES:
-        raise UnsafeXMLError(f"XML dispatch of {len(raw)} bytes exceeds the {MAX_BYTES}-byte limit")
-    head = raw[:65536]
-    if _ENTITY_DECL.search(head) or _DOCTYPE_SUBSET.search(head):
+        raise UnsafeXMLError(f"XML dispatch of {len(raw)} bytes exceeds the {MAX_BYTES}-byte limit", format=format)
+    # The whole document is searched: a DTD can hide behind kilobytes of padding.
+    if _ENTITY_DECL.search(raw):
         raise UnsafeXMLError(
             "XML declares entities in its DTD (entity expansion / external entity / external DTD "
-            "fetch); refused for safety"
+            "fetch); refused for safety",
+            format=format,
         )
+    if _DOCTYPE_SUBSET.search(raw):
+        raise UnsafeXMLError("XML carries an internal DTD subset; refused for safety", format=format)
+
+
+def declared_encoding(raw: bytes) -> str | None:
+    """The ``encoding`` of the XML declaration, as written ("iso-8859-1"), or None."""
+    match = _XML_DECL_BYTES.match(raw[:512].lstrip(b"\xef\xbb\xbf"))
+    if not match:
+        return None
+    enc = _ENCODING_ATTR.search(match.group(0))
+    return enc.group(1).decode("ascii") if enc else None
+
+
+def to_utf8(raw: bytes, *, format: str | None = None) -> bytes:
+    """The document re-encoded as UTF-8 without its XML declaration.
+
+    ``DecodeError`` when the bytes are not text in any encoding we support.
+    """
+    declared = declared_encoding(raw)
+    codec = normalise_charset(declared)
+    if declared and codec is None:
+        log.info("unknown XML encoding %r; sniffing the bytes instead", declared)
+    if codec and codec != "utf-8" and not raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        # Valid UTF-8 with non-ASCII bytes is a near-certain sign of a mislabelled
+        # single-byte declaration (seen on AFP French items declared ISO-8859-1).
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            # Pure ASCII fits any single-byte declaration, but never UTF-16/32 without a BOM.
+            if not raw.isascii() or codec.startswith(("utf-16", "utf-32")):
+                log.info("XML declared %s but its bytes are UTF-8; read as UTF-8", declared)
+                codec = "utf-8"
+    try:
+        decoded = decode_text(raw, codec)
+    except DecodeError as exc:
+        raise DecodeError(exc.reason, format=format) from None
+    if decoded.repaired:
+        log.info("XML bytes repaired while decoding (read as %s)", decoded.encoding)
+    text = _XML_DECL_TEXT.sub("", decoded.text.lstrip("\ufeff"), count=1)
+    return text.encode("utf-8")
+
+
+def _numeric_entities(data: bytes) -> bytes:
+    """``&nbsp;`` -> ``&#160;`` for HTML entity names (the NITF DTD that defines them is never read)."""
+
+    def repl(match: re.Match[bytes]) -> bytes:
+        name = match.group(1)
+        if name in _XML_PREDEFINED:
+            return match.group(0)
+        point = html.entities.name2codepoint.get(name.decode("ascii"))
+        return b"&#%d;" % point if point is not None else match.group(0)
+
+    return _NAMED_ENTITY.sub(repl, data)
 
 
 def parse_xml(raw: bytes, *, format: str | None = None) -> etree._Element:
-    """The root element of ``raw``; ``UnsafeXMLError`` or ``ParseError`` with a readable reason."""
-    check_safe(raw)
+    """The root element of ``raw``; ``UnsafeXMLError``, ``DecodeError`` or ``ParseError`` with a reason."""
+    if len(raw) > MAX_BYTES:
+        raise UnsafeXMLError(f"XML dispatch of {len(raw)} bytes exceeds the {MAX_BYTES}-byte limit", format=format)
+    data = to_utf8(raw, format=format)
+    check_safe(data, format=format)
+    if b"&" in data:
+        data = _numeric_entities(data)
     try:
-        root = etree.fromstring(raw, parser=_parser())
+        root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
-        raise ParseError(f"malformed XML: {exc}", format=format) from None
+        message = str(exc)
+        if "depth" in message.lower():
+            raise UnsafeXMLError(f"XML nesting too deep: {message}", format=format) from None
+        raise ParseError(f"malformed XML: {message}", format=format) from None
     if root is None:
         raise ParseError("empty XML document", format=format)
     depth = _depth(root)
@@ -78,6 +166,19 @@ def _depth(root: etree._Element) -> int:
     return deepest
 
 
+def parse_html_fragment(text: str) -> etree._Element:
+    """HTML carried as text inside XML (CDATA or escaped markup), parsed under a ``div``.
+
+    The HTML parser neither loads DTDs nor expands custom entities; it repairs unclosed
+    tags the way browsers do, which is what agency HTML-in-XML needs.
+    """
+    parser = lxml.html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
+    try:
+        return lxml.html.fragment_fromstring(text, create_parent="div", parser=parser)
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError(f"unreadable HTML inside XML: {exc}") from None
+
+
 def local_name(node: etree._Element) -> str:
     """Tag without namespace ("newsItem" for "{http://iptc.org/std/nar/2006-10-01/}newsItem")."""
     tag = node.tag
@@ -86,9 +187,20 @@ def local_name(node: etree._Element) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def namespace(node: etree._Element) -> str:
+    """The namespace URI of ``node`` ("" when none)."""
+    tag = node.tag
+    if isinstance(tag, str) and tag.startswith("{"):
+        return tag[1:].split("}", 1)[0]
+    return ""
+
+
 def root_name(raw: bytes) -> str | None:
     """The local name of the root element, sniffed from the first bytes without parsing."""
     head = raw[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # UTF-16 with a byte-order mark: sniff the ASCII-range characters.
+        head = head.decode("utf-16", errors="ignore").encode("ascii", errors="ignore")
     pos = 0
     while True:
         start = head.find(b"<", pos)
@@ -96,10 +208,82 @@ def root_name(raw: bytes) -> str | None:
             return None
         nxt = head[start + 1 : start + 2]
         if nxt in (b"?", b"!"):
-            end = head.find(b">", start)
-            if end < 0:
+            # Comments may hold ">" before their end; skip to "-->" for those.
+            end = head.find(b"-->", start) + 2 if head.startswith(b"<!--", start) else head.find(b">", start)
+            if end < 2:
                 return None
             pos = end + 1
             continue
         match = re.match(rb"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)", head[start:])
         return match.group(2).decode("ascii") if match else None
+
+
+# --------------------------------------------------------------------------- tree helpers
+# Agency XML varies in case ("ednote", "Header") and namespaces; these helpers match on the
+# lower-cased local name so that parsers read one vocabulary.
+
+
+def children(node: etree._Element | None, *names: str) -> list[etree._Element]:
+    """Child elements of ``node`` whose lower-cased local name is one of ``names``."""
+    if node is None:
+        return []
+    wanted = _folded(names)
+    found = []
+    for kid in node:
+        tag = kid.tag
+        if isinstance(tag, str) and tag[tag.rfind("}") + 1 :].lower() in wanted:
+            found.append(kid)
+    return found
+
+
+@lru_cache(maxsize=512)
+def _folded(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(n.lower() for n in names)
+
+
+def child(node: etree._Element | None, *names: str) -> etree._Element | None:
+    """The first child element named one of ``names`` (case-insensitive local name), or None."""
+    found = children(node, *names)
+    return found[0] if found else None
+
+
+def descendants(node: etree._Element | None, *names: str) -> list[etree._Element]:
+    """Descendant elements (document order) whose lower-cased local name is one of ``names``."""
+    if node is None:
+        return []
+    wanted = {n.lower() for n in names}
+    return [d for d in node.iter() if d is not node and isinstance(d.tag, str) and local_name(d).lower() in wanted]
+
+
+def path(node: etree._Element | None, *steps: str) -> etree._Element | None:
+    """Follow child steps by local name: ``path(item, "contentMeta", "headline")``."""
+    current = node
+    for step in steps:
+        current = child(current, step)
+        if current is None:
+            return None
+    return current
+
+
+def attr(node: etree._Element | None, name: str) -> str | None:
+    """An attribute by local name (namespace ignored), stripped; None when absent or blank."""
+    if node is None:
+        return None
+    for key, value in node.attrib.items():
+        if key.rsplit("}", 1)[-1] == name:
+            value = value.strip()
+            return value or None
+    return None
+
+
+def xml_lang(node: etree._Element | None) -> str | None:
+    """The ``xml:lang`` attribute of ``node`` itself, or None."""
+    if node is None:
+        return None
+    value = node.get("{http://www.w3.org/XML/1998/namespace}lang")
+    return value.strip() or None if value else None
+
+
+def is_nil(node: etree._Element | None) -> bool:
+    """True for ``xsi:nil="true"`` elements (Ritzau and other .NET serialisations)."""
+    return attr(node, "nil") == "true"

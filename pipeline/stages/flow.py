@@ -78,6 +78,13 @@ def default_stages() -> Stages:
     return Stages(parse=parse_dispatch, clean=clean, enrich=enrich)
 
 
+def has_content(item: ParsedItem) -> bool:
+    """Something to publish: text, or (for pictures, video, packages) media or a caption."""
+    if item.headline or any(b.text for b in item.body):
+        return True
+    return item.type != "text" and bool(item.summary or item.renditions or item.associations)
+
+
 def _agency_header(item: ParsedItem, raw: RawDispatch) -> str | None:
     return item.agency or raw.header("wf_agency")
 
@@ -107,8 +114,10 @@ def first_half(raw: RawDispatch, stages: Stages, names: TopicNames) -> list[Clea
     results: list[CleanedDispatch | Outcome] = []
     parts = len(cleaned)
     for part, item in enumerate(cleaned, start=1):
-        if not item.headline and not any(b.text for b in item.body):
-            error = EmptyDispatchError("no headline and no body text after cleaning", stage="clean", format=item.format)
+        if not has_content(item):
+            error = EmptyDispatchError(
+                "no headline, body, caption or media after cleaning", stage="clean", format=item.format
+            )
             results.append(outcome.dead_letter(raw, error, topic=names.deadletter, part=part, parts=parts))
             continue
         results.append(
