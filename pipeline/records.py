@@ -116,6 +116,7 @@ class Dateline:
     place: str | None = None
     agency: str | None = None
     date_text: str | None = None
+    region: str | None = None  # state/country printed after the place ("Okla.", "Colombia")
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,27 @@ class Removed:
 
 
 @dataclass(frozen=True, slots=True)
+class Entity:
+    """A person, organisation or place found in the item.
+
+    ``rel`` for places: "dateline", "about" or "mentioned". ``uri`` is an identifier
+    (GeoNames for places). ``country`` is the ISO 3166-1 alpha-2 code for places.
+    """
+
+    name: str
+    kind: str  # "person", "organisation", "place"
+    rel: str = "mentioned"
+    uri: str | None = None
+    literal: str | None = None
+    country: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    feature: str | None = None  # "country", "region", "city"
+    mentions: int = 1
+    confidence: int | None = None  # 0..100
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedItem:
     """A news item in format-neutral form; the parser fills what its format carries.
 
@@ -221,6 +243,9 @@ class ParsedItem:
     contributors: tuple[Party, ...] = ()  # reporting by / editing by / translator
     info_sources: tuple[Party, ...] = ()
     url: str | None = None  # canonical web address, when the source has one
+    #: people, organisations, places and events the source itself codes (NewsML-G2 subject
+    #: qcodes, NITF <person>/<org>/<location>); enrichment adds what the text says
+    entities: tuple[Entity, ...] = ()
     removed: tuple[Removed, ...] = ()
     #: format-specific values with no home above, as strings (kept for golden tests/debug)
     extra: tuple[tuple[str, str], ...] = ()
@@ -228,27 +253,6 @@ class ParsedItem:
     def body_text(self) -> str:
         """The body as plain text, blocks separated by blank lines."""
         return "\n\n".join(block.text for block in self.body)
-
-
-@dataclass(frozen=True, slots=True)
-class Entity:
-    """A person, organisation or place found in the item.
-
-    ``rel`` for places: "dateline", "about" or "mentioned". ``uri`` is an identifier
-    (GeoNames for places). ``country`` is the ISO 3166-1 alpha-2 code for places.
-    """
-
-    name: str
-    kind: str  # "person", "organisation", "place"
-    rel: str = "mentioned"
-    uri: str | None = None
-    literal: str | None = None
-    country: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    feature: str | None = None  # "country", "region", "city"
-    mentions: int = 1
-    confidence: int | None = None  # 0..100
 
 
 @dataclass(frozen=True, slots=True)

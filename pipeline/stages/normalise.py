@@ -199,9 +199,11 @@ def to_ninjs(item: ParsedItem, enrichment: Enrichment, uri: str) -> dict[str, An
             {"role": "main", "contentType": "text/plain", **counts, "value": text},
             {"role": "main", "contentType": "text/html", **counts, "value": html_body(blocks)},
         ]
-    doc["people"] = [_entity(e) for e in enrichment.people]
-    doc["organisations"] = [_entity(e) for e in enrichment.organisations]
-    doc["places"] = _unique(_entity(e, with_geo=True) for e in enrichment.places)
+    coded = {kind: [e for e in item.entities if e.kind == kind] for kind in ("person", "organisation", "place", "event")}
+    doc["people"] = _unique(_entity(e) for e in (*coded["person"], *enrichment.people))
+    doc["organisations"] = _unique(_entity(e) for e in (*coded["organisation"], *enrichment.organisations))
+    doc["places"] = _unique(_entity(e, with_geo=True) for e in (*coded["place"], *enrichment.places))
+    doc["events"] = _unique(_entity(e) for e in coded["event"])
     subjects = [_subject(s) for s in (*item.subjects, *enrichment.subjects)]
     subjects += [{"name": kw, "rel": "keyword"} for kw in item.keywords if kw]
     doc["subjects"] = _unique(subjects)

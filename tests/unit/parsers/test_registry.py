@@ -62,7 +62,11 @@ def test_unknown_format_says_what_was_tried(registry: ParserRegistry) -> None:
     """Nothing recognises empty bytes: the error names the size, content-type and parsers tried."""
     with pytest.raises(UnknownFormatError) as info:
         registry.detect(b"", (("content-type", b"application/pdf"),))
-    assert "0 bytes" in info.value.reason and "application/pdf" in info.value.reason and "angle, anything" in info.value.reason
+    assert (
+        "0 bytes" in info.value.reason
+        and "application/pdf" in info.value.reason
+        and "angle, anything" in info.value.reason
+    )
 
 
 def test_registering_twice_is_refused(registry: ParserRegistry) -> None:

@@ -1,0 +1,576 @@
+"""Clean stage: agency furniture out of the text, and into metadata where it belongs.
+
+Every parser hands over text as its source printed it; whatever the format (web text,
+NITF, NewsML, Reuters SGML, HTML), the article body may still carry a dateline at the
+start of the lead, credits and sign-offs at the end, subscription notices, share
+widgets, "read also" labels, embedded-tweet chrome, photo credits glued into the text,
+or the headline once more. ``clean`` takes them out using the agency's profile
+(``pipeline.profiles``; the generic profile when the agency is unknown):
+
+    dateline at the start of the lead     -> dateline (place, agency, date text)
+    "By ..." / "Name | dd.mm.yyyy"        -> byline, content_created (home time zone)
+    translation credit                    -> translation + a translator contributor
+    "(Reporting by ...; Editing by ...)"  -> contributors
+    editor's / correction notes           -> ed_note
+    photo credits                         -> associations
+    notices, widgets, sign-offs, repeats  -> removed (with a reason)
+
+plus text hygiene: Unicode NFC, mojibake repair, whitespace, words hyphenated across
+line breaks. Everything taken out is recorded in ``removed``. The stage is pure and
+idempotent: ``clean(clean(x)) == clean(x)`` (it runs its rules to a fixed point, and a
+recorded "dateline" removal stops a second strip of the lead).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+
+import ftfy
+from ftfy.badness import is_bad
+
+from pipeline.profiles import (
+    AgencyProfile,
+    Pattern,
+    detect_agency,
+    display_place,
+    get_profile,
+    looks_like_name,
+    match_byline,
+    match_dateline,
+)
+from pipeline.records import Association, Block, Dateline, ParsedItem, Party, Removed, Translation
+
+log = logging.getLogger(__name__)
+
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u3000]+")
+_INVISIBLE = re.compile(r"[\u200b\u00ad\ufeff\u2060]")
+_BULLET = re.compile(r"^[-–—•]\s+")
+# UTF-8 read as cp1252/latin-1 leaves a lead byte (Ã Â Ä Å â ...) before a continuation
+# character; only text with such a pair is worth ftfy's (slower) badness check
+_MOJIBAKE_HINT = re.compile(
+    "[ÂÃÄÅÆÇÐÑØÙâãäåæçð]"
+    "[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]"
+)
+# a hyphen at a line break: "ter-\nminal" is one word again; "North-\nSouth" keeps its hyphen
+_HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])-\n(?=([^\W\d_]))")
+_NAME_SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bet\b|\by\b|\bund\b|\bve\b|&)\s*")
+_NOT_ALNUM = re.compile(r"[\W_]+")
+_IN_PLACE = re.compile(r"\s+in\s+[A-Z][\w .'-]*$")
+#: a tail of this many blocks is searched for sign-offs and credits
+TAIL_BLOCKS = 4
+#: a "Read also" / "Tags" list label is looked for among this many last blocks
+TAIL_LIST_BLOCKS = 20
+#: list items (related titles, tags) are short
+MAX_LIST_ITEM = 160
+#: what the lines after a list label are, by the label's reason
+_LIST_ITEM_REASON = {"read-also": "related-link", "tags": "tag"}
+#: rules run to a fixed point; this bounds the loop (two passes always suffice in practice)
+MAX_PASSES = 4
+
+
+# ------------------------------------------------------------------ text hygiene
+
+
+def normalise_text(text: str, *, keep_lines: bool = False) -> str:
+    """NFC, mojibake repair, invisible marks out, spaces collapsed.
+
+    Lines are joined (a paragraph re-flowed, hyphenation at line breaks undone) unless
+    ``keep_lines``; blank-line paragraph breaks are kept as "\\n\\n" for the caller to split.
+    """
+    if not text:
+        return ""
+    if not text.isascii() and _MOJIBAKE_HINT.search(text) and is_bad(text):
+        text = ftfy.fix_encoding(text)
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _INVISIBLE.sub("", text)
+    paragraphs = re.split(r"\n\s*\n", text)
+    out = []
+    for para in paragraphs:
+        lines = [_SPACES.sub(" ", line).strip() for line in para.split("\n")]
+        lines = [line for line in lines if line]
+        if not lines:
+            continue
+        if keep_lines:
+            out.append("\n".join(lines))
+        else:
+            joined = _HYPHEN_BREAK.sub(lambda m: "" if m.group(1).islower() else "-", "\n".join(lines))
+            out.append(joined.replace("\n", " "))
+    return "\n\n".join(out)
+
+
+def _inline(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return normalise_text(text).replace("\n\n", " ") or None
+
+
+def _summary(text: str | None) -> str | None:
+    """Standfirst lines without their "- " bullets, one per line."""
+    if text is None:
+        return None
+    lines = [_BULLET.sub("", line).strip() for line in normalise_text(text, keep_lines=True).split("\n")]
+    return "\n".join(line for line in lines if line) or None
+
+
+def _text_key(text: str) -> str:
+    """Letters and digits only, case-folded: what two printings of a title share."""
+    return _NOT_ALNUM.sub("", text.casefold())
+
+
+def _same_text(a: str, b: str) -> bool:
+    # lengths far apart cannot be the same title; skip the costly key then
+    if not a or not b or abs(len(a) - len(b)) > max(len(a), len(b)) // 2:
+        return False
+    return _text_key(a) == _text_key(b)
+
+
+def _split_names(names: str) -> list[str]:
+    out = []
+    for part in _NAME_SPLIT.split(names):
+        part = _IN_PLACE.sub("", part.strip().rstrip(".")).strip()
+        if part and looks_like_name(part):
+            out.append(part)
+    return out
+
+
+# ------------------------------------------------------------------ the working state
+
+
+@dataclass
+class _Work:
+    """A mutable copy of the item's text fields while the rules run."""
+
+    profile: AgencyProfile
+    language: str | None
+    blocks: list[Block]
+    item: ParsedItem
+    removed: list[Removed] = field(default_factory=list)
+    associations: list[Association] = field(default_factory=list)
+    contributors: list[Party] = field(default_factory=list)
+    ed_notes: list[str] = field(default_factory=list)
+    changes: dict[str, object] = field(default_factory=dict)
+
+    def remove(self, text: str, reason: str) -> None:
+        self.removed.append(Removed(text, reason))
+
+    def add_contributor(self, name: str, role: str) -> None:
+        party = Party(name=name, role=role)
+        if party not in self.contributors:
+            self.contributors.append(party)
+
+    def add_credit(self, credit: str | None, caption: str | None = None) -> None:
+        # a credit right after a caption-only picture belongs to that picture
+        if credit and self.associations and self.associations[-1].credit is None and caption is None:
+            self.associations[-1] = replace(self.associations[-1], credit=credit)
+            return
+        name = f"picture-{len(self.associations) + 1}"
+        self.associations.append(Association(name=name, type="picture", caption=caption, credit=credit))
+
+
+def _line_rule(work: _Work, line: str, *, tail: bool) -> bool:
+    """Apply the line-mode rules to one line; True when the line is taken out of the body."""
+    profile, lang = work.profile, work.language
+    for pattern in profile.patterns("boilerplate", lang):
+        if pattern.mode == "line" and pattern.regex.fullmatch(line):
+            work.remove(line, pattern.reason)
+            if pattern.reason == "copyright" and not (
+                work.item.copyright_notice or work.changes.get("copyright_notice")
+            ):
+                work.changes["copyright_notice"] = line
+            return True
+    for pattern in profile.patterns("translation", lang):
+        m = pattern.regex.fullmatch(line)
+        if m:
+            _take_translation(work, line, m, pattern)
+            return True
+    for pattern in profile.patterns("contributors", lang):
+        if pattern.mode != "line":
+            continue
+        m = pattern.regex.fullmatch(line)
+        if m and _take_contributors(work, m, pattern):
+            work.remove(line, pattern.reason)
+            return True
+    for pattern in profile.patterns("ed_note", lang):
+        m = pattern.regex.fullmatch(line)
+        if m:
+            work.ed_notes.append(m.group("note").strip())
+            work.remove(line, pattern.reason)
+            return True
+    for pattern in profile.patterns("credit", lang):
+        if pattern.mode != "line":
+            continue
+        m = pattern.regex.fullmatch(line)
+        if m:
+            work.add_credit(m.group("credit").strip())
+            work.remove(line, pattern.reason)
+            return True
+    if tail:
+        for pattern in profile.patterns("trailer", lang):
+            if pattern.mode == "line" and pattern.regex.fullmatch(line):
+                work.remove(line, pattern.reason)
+                return True
+    return False
+
+
+def _take_translation(work: _Work, line: str, m: re.Match[str], pattern: Pattern) -> None:
+    translator = m.group("translator").strip() if "translator" in m.re.groupindex and m.group("translator") else None
+    word = m.group("lang") if "lang" in m.re.groupindex else None
+    source = (work.profile.language_code(word, pattern.language) if word else None) or pattern.source_language
+    if work.item.translation is None and "translation" not in work.changes:
+        work.changes["translation"] = Translation(raw=line, source_language=source, translator=translator)
+    if translator:
+        work.add_contributor(translator, "translator")
+    work.remove(line, pattern.reason or "translation-credit")
+
+
+def _take_contributors(work: _Work, m: re.Match[str], pattern: Pattern) -> bool:
+    roles = dict(pattern.roles)
+    found = False
+    if "names" in m.re.groupindex and m.group("names"):
+        for name in _split_names(m.group("names")):
+            work.add_contributor(name, roles.get("*", "contributor"))
+            found = True
+        return found
+    credits = m.group("credits") if "credits" in m.re.groupindex else None
+    for segment in re.split(r"\s*;\s*", credits or ""):
+        label, sep, names = segment.partition(" by ")
+        if not sep:
+            continue
+        role = roles.get(f"{label.strip().casefold()} by", "contributor")
+        for name in _split_names(names):
+            work.add_contributor(name, role)
+            found = True
+    return found
+
+
+def _is_furniture(work: _Work, line: str) -> bool:
+    """True when a line-mode rule would take ``line`` out (no side effect)."""
+    for kind in ("boilerplate", "translation", "contributors", "ed_note", "credit", "trailer"):
+        for pattern in work.profile.patterns(kind, work.language):
+            if pattern.mode == "line" and pattern.regex.fullmatch(line):
+                return True
+    return False
+
+
+def _list_label(work: _Work, line: str) -> str | None:
+    """The kind of list a label opens: "tags" (keywords follow) or "read-also" (related links)."""
+    for pattern in work.profile.patterns("boilerplate", work.language):
+        if pattern.reason in _LIST_ITEM_REASON and pattern.mode == "line" and pattern.regex.fullmatch(line):
+            return pattern.reason
+    return None
+
+
+def _list_item(text: str) -> bool:
+    """A link title or a tag: short, and not a sentence."""
+    return len(text) <= MAX_LIST_ITEM and text.rstrip("\"'”’»)")[-1:] not in ".!?…:;"
+
+
+def _tail_list_items(work: _Work) -> dict[int, str]:
+    """Blocks that are items of a "Read also" / "Tags" list at the end: index -> reason.
+
+    A list is a label near the end followed only by short lines and widgets; its short
+    lines are related-article titles ("related-link") or tags ("tag", kept as keywords).
+    Only a label whose list runs to the end of the text qualifies, so a subheading after
+    an in-text "Read also" label is never taken.
+    """
+    blocks = work.blocks
+    for n in range(len(blocks) - 1, max(0, len(blocks) - TAIL_LIST_BLOCKS) - 1, -1):
+        label = _list_label(work, blocks[n].text)
+        if label is None:
+            continue
+        after = range(n + 1, len(blocks))
+        if not after or not all(_list_item(blocks[k].text) or _is_furniture(work, blocks[k].text) for k in after):
+            return {}
+        return {k: _LIST_ITEM_REASON[label] for k in after if not _is_furniture(work, blocks[k].text)}
+    return {}
+
+
+def _inline_rules(work: _Work, text: str) -> str:
+    """Remove inline furniture (tweet chrome, CSS, widgets, glued photo credits)."""
+    profile, lang = work.profile, work.language
+    changed = False
+    for kind in ("boilerplate", "credit"):
+        for pattern in profile.patterns(kind, lang):
+            if pattern.mode != "inline":
+                continue
+
+            def take(m: re.Match[str], pattern: Pattern = pattern, kind: str = kind) -> str:
+                found = m.group().strip()
+                if found:
+                    if kind == "credit":
+                        work.add_credit(m.group("credit").strip())
+                    work.remove(found, pattern.reason)
+                return " "
+
+            text, count = pattern.regex.subn(take, text)
+            changed = changed or bool(count)
+    return _SPACES.sub(" ", text).strip() if changed else text
+
+
+def _suffix_rules(work: _Work, text: str) -> str:
+    """Remove sign-offs and credit parentheses that end the last paragraph."""
+    profile, lang = work.profile, work.language
+    for kind in ("trailer", "contributors"):
+        for pattern in profile.patterns(kind, lang):
+            if pattern.mode != "suffix":
+                continue
+            m = pattern.regex.search(text)
+            if not m:
+                continue
+            if kind == "contributors" and not _take_contributors(work, m, pattern):
+                continue
+            work.remove(m.group().strip(), pattern.reason)
+            text = text[: m.start()].rstrip()
+    return text
+
+
+def _has_removed(work: _Work, reason: str) -> bool:
+    return any(r.reason == reason for r in work.removed)
+
+
+def _take_dateline(work: _Work) -> None:
+    """Strip a dateline from the start of the first paragraph (once per item)."""
+    if not work.blocks or _has_removed(work, "dateline"):
+        return
+    current: Dateline | None = work.changes.get("dateline", work.item.dateline)  # type: ignore[assignment]
+    first = work.blocks[0]
+    found = match_dateline(first.text, work.profile, work.language, modes=("line", "prefix"))
+    if found is None and current is None:
+        found = match_dateline(first.text, work.profile, work.language, modes=("glued",))
+    if found is None:
+        return
+    if current is not None and found.place and current.place and not _same_place(found.place, current.place):
+        return  # the lead starts with some other place: not the dateline the source gave
+    rest = first.text[found.end :].strip()
+    work.remove(found.raw, "dateline")
+    if rest:
+        work.blocks[0] = Block(rest, first.kind)
+    else:
+        work.blocks.pop(0)
+    if current is None:
+        work.changes["dateline"] = Dateline(found.raw, found.place, found.agency, found.date_text)
+    elif current.place is None:
+        # the source's dateline field held no place (often just a timestamp): the printed
+        # dateline is the better record; a date the field gave is kept
+        work.changes["dateline"] = Dateline(
+            found.raw, found.place, current.agency or found.agency, current.date_text or found.date_text
+        )
+    elif current.agency is None:
+        work.changes["dateline"] = replace(
+            current,
+            place=current.place or found.place,
+            agency=current.agency or found.agency,
+            date_text=current.date_text or found.date_text,
+        )
+    if found.reporter and not (work.item.byline or work.changes.get("byline")):
+        work.changes["byline"] = found.reporter
+
+
+def _same_place(a: str, b: str) -> bool:
+    """ "FORT WASHINGTON" and "Fort Washington, Pa." name the same dateline place."""
+    ka, kb = _text_key(a), _text_key(b)
+    return bool(ka and kb) and (ka.startswith(kb) or kb.startswith(ka))
+
+
+def _fill_dateline(work: _Work) -> None:
+    """A dateline given as raw text only ("SALVADOR, Feb 26 -") gets its parts; capitals are title-cased."""
+    current: Dateline | None = work.changes.get("dateline", work.item.dateline)  # type: ignore[assignment]
+    if current is not None and current.place:
+        shown = display_place(current.place, work.language)
+        if shown != current.place:
+            work.changes["dateline"] = replace(current, place=shown)
+        return
+    if current is None or not current.raw.strip():
+        return
+    raw = " ".join(current.raw.split())
+    found = match_dateline(raw, work.profile, work.language, modes=("line", "prefix"))
+    if found and found.place:
+        work.changes["dateline"] = replace(
+            current,
+            place=found.place,
+            agency=current.agency or found.agency,
+            date_text=current.date_text or found.date_text,
+        )
+
+
+def _take_body_byline(work: _Work) -> None:
+    """A "By ..." line among the first blocks becomes the byline."""
+    if _has_removed(work, "byline"):
+        return
+    for n, block in enumerate(work.blocks[:3]):
+        by = match_byline(block.text, work.profile, work.language)
+        if by and looks_like_name(by.name):
+            work.remove(block.text, "byline")
+            work.blocks.pop(n)
+            if not (work.item.byline or work.changes.get("byline")):
+                work.changes["byline"] = by.name
+            if by.when and work.item.content_created is None and "content_created" not in work.changes:
+                work.changes["content_created"] = by.when
+            return
+
+
+def _section_and_repeats(work: _Work, headline: str | None) -> None:
+    if work.blocks and not _has_removed(work, "section-label"):
+        first = work.blocks[0].text
+        for pattern in work.profile.patterns("section", work.language):
+            if pattern.regex.fullmatch(first) and len(work.blocks) > 1:
+                work.remove(first, "section-label")
+                work.blocks.pop(0)
+                if not (work.item.section or work.changes.get("section")):
+                    work.changes["section"] = first
+                break
+    if headline:
+        kept = []
+        for block in work.blocks:
+            if _same_text(block.text, headline):
+                work.remove(block.text, "repeated-headline")
+            else:
+                kept.append(block)
+        work.blocks = kept
+
+
+def _pass(work: _Work, headline: str | None) -> None:
+    """One run of every rule over the blocks."""
+    _section_and_repeats(work, headline)
+    list_items = _tail_list_items(work)
+    blocks: list[Block] = []
+    for n, block in enumerate(work.blocks):
+        tail = n >= len(work.blocks) - TAIL_BLOCKS
+        if n in list_items:
+            work.remove(block.text, list_items[n])
+            if list_items[n] == "tag":
+                keywords = work.changes.setdefault("keywords", work.item.keywords)
+                if block.text not in keywords:  # type: ignore[operator]
+                    work.changes["keywords"] = (*keywords, block.text)  # type: ignore[misc]
+            continue
+        if block.kind == "pre":
+            blocks.append(block)
+            continue
+        text = _inline_rules(work, block.text)
+        if text and not _line_rule(work, text, tail=tail):
+            blocks.append(Block(text, block.kind))
+    work.blocks = blocks
+    # sign-offs and credits that end the text: strip from the end until none is left
+    while work.blocks:
+        last = work.blocks[-1]
+        if last.kind != "pre" and _line_rule(work, last.text, tail=True):
+            work.blocks.pop()
+            continue
+        text = _suffix_rules(work, last.text)
+        if text == last.text:
+            break
+        if text:
+            work.blocks[-1] = Block(text, last.kind)
+        else:
+            work.blocks.pop()
+    _take_dateline(work)
+    _take_body_byline(work)
+
+
+def _blocks_of(item: ParsedItem) -> list[Block]:
+    """Normalised body blocks; a block holding blank-line breaks becomes several."""
+    blocks: list[Block] = []
+    for block in item.body:
+        if block.kind == "pre":
+            text = unicodedata.normalize("NFC", block.text).strip("\n")
+            if text.strip():
+                blocks.append(Block(text, "pre"))
+            continue
+        for para in normalise_text(block.text).split("\n\n"):
+            if para:
+                blocks.append(Block(para, block.kind))
+    return blocks
+
+
+def _resolve_byline(work: _Work, byline: str | None) -> str | None:
+    """A byline that still carries a date or a "By" prefix: name out, date to content_created."""
+    if not byline:
+        return byline
+    by = match_byline(byline, work.profile, work.language)
+    if by is None or not looks_like_name(by.name):
+        return byline
+    if by.when and work.item.content_created is None and "content_created" not in work.changes:
+        work.changes["content_created"] = by.when
+    return by.name
+
+
+def _info_sources(item: ParsedItem, profile: AgencyProfile) -> tuple[Party, ...]:
+    if profile.is_generic or not profile.name:
+        return item.info_sources
+    if any(p.name == profile.name for p in item.info_sources):
+        return item.info_sources
+    return (*item.info_sources, Party(name=profile.name, role="source", uri=profile.uri))
+
+
+def _language_hint(item: ParsedItem) -> str | None:
+    if item.language:
+        return item.language.split("-", 1)[0].lower()
+    for key, value in item.extra:
+        if key == "language_hint":
+            return value
+    return None
+
+
+def _clean_once(item: ParsedItem) -> ParsedItem:
+    headline = _inline(item.headline)
+    text_sample = "\n".join([headline or "", *(b.text for b in item.body[:3]), *(b.text for b in item.body[-3:])])
+    agency = item.agency or detect_agency(text_sample)
+    profile = get_profile(agency)
+    work = _Work(
+        profile=profile,
+        language=_language_hint(item),
+        blocks=_blocks_of(item),
+        item=item,
+        removed=list(item.removed),
+        associations=list(item.associations),
+        contributors=list(item.contributors),
+    )
+    for _ in range(MAX_PASSES):
+        before = (list(work.blocks), len(work.removed))
+        _pass(work, headline)
+        if (work.blocks, len(work.removed)) == before:
+            break
+    _fill_dateline(work)
+    byline = _resolve_byline(work, _inline(work.changes.get("byline", item.byline)))  # type: ignore[arg-type]
+
+    ed_note = item.ed_note
+    for note in work.ed_notes:
+        ed_note = f"{ed_note}\n{note}" if ed_note else note
+    changes = dict(work.changes)
+    changes.pop("byline", None)
+    return replace(
+        item,
+        agency=agency,
+        headline=headline,
+        subheadlines=tuple(s for s in (_inline(x) for x in item.subheadlines) if s),
+        summary=_summary(item.summary),
+        body=tuple(work.blocks),
+        byline=byline,
+        section=_inline(changes.pop("section", item.section)),  # type: ignore[arg-type]
+        ed_note=ed_note,
+        associations=tuple(work.associations),
+        contributors=tuple(work.contributors),
+        info_sources=_info_sources(item, profile),
+        removed=tuple(work.removed),
+        **changes,  # type: ignore[arg-type]
+    )
+
+
+def clean(item: ParsedItem) -> ParsedItem:
+    """The item with its text cleaned and its furniture moved into metadata or ``removed``."""
+    # The rules run to a fixed point inside, so a second clean finds nothing left to do.
+    cleaned = _clean_once(item)
+    if log.isEnabledFor(logging.DEBUG):
+        taken = sorted({r.reason for r in cleaned.removed[len(item.removed) :]})
+        log.debug(
+            "clean %s item %s (agency %s): %d blocks kept, took out %s",
+            cleaned.format,
+            cleaned.guid or "-",
+            cleaned.agency or "unknown",
+            len(cleaned.body),
+            ", ".join(taken) or "nothing",
+        )
+    return cleaned

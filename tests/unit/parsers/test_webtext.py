@@ -1,0 +1,395 @@
+"""The web-text parser: sniffing, header-zone segmentation, re-flowing wrapped text.
+
+The pages below are invented (invented events and people, real places), written in the
+shape Anadolu Agency pages take when scraped to text, in French, English, Spanish,
+Turkish and Arabic.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from pipeline.errors import DecodeError, EmptyDispatchError
+from pipeline.parsers.base import load_all
+from pipeline.parsers.webtext import WebTextParser, segment
+from pipeline.records import Association, Dateline, Removed, When
+
+PARSER = WebTextParser()
+
+FR_PAGE = """Monde
+
+Un festival de cerfs-volants réunit des équipes de douze pays à Lyon
+
+- Les organisateurs attendent quarante mille visiteurs sur trois jours
+
+Camille Garnier   | 05.03.2026
+Un festival de cerfs-volants réunit des équipes de douze pays à Lyon
+
+Parc de la Tête d'Or
+
+AA / Lyon
+
+Le festival international de cerfs-volants s'est ouvert jeudi au parc de la Tête d'Or.
+
+Douze équipes venues de trois continents présentent leurs créations jusqu'à samedi.
+
+Les organisateurs ont prévu des ateliers pour les enfants chaque après-midi.
+
+
+* Traduit de l'anglais par Paul Martin
+
+Seulement une partie des dépêches de l'agence paraît sur ce site ; le service complet (HAS) est réservé aux abonnés.
+A Lire\u00a0Aussi
+Bu haberi paylaşın
+"""
+
+EN_PAGE = """World
+
+Ferry service between two Aegean islands resumes after winter break
+
+- Operators add an evening crossing for the summer season
+- Tickets go on sale online next week
+
+Deniz Aydın  | 12.04.2026
+Ferry service between two Aegean islands resumes after winter break
+
+IZMIR
+
+The ferry link between the two islands resumed on Sunday after a four-month winter pause.
+
+Operators said an evening crossing would be added from June.
+
+*Writing by Jane Roe
+
+Anadolu Agency website contains only a portion of the news its subscribers receive on the wire (HAS).
+"""
+
+ES_PAGE = """Mundo
+
+Una feria del libro en Valparaíso bate su récord de visitantes
+
+María Soto   | 20.11.2026
+Una feria del libro en Valparaíso bate su récord de visitantes
+
+Puerto de Valparaíso
+
+AA / Valparaíso
+
+La feria del libro cerró el domingo con más visitantes que en cualquier edición anterior.
+
+Los organizadores anunciaron que la próxima edición durará una semana.
+
+*Traducido del inglés por Carlos Ruiz
+"""
+
+# Turkish page: the standfirst is a sentence without a bullet, the byline carries an update
+# date, the city stands alone on a line; tags follow an "İlgili konular" label.
+TR_PAGE = """Ekonomi
+
+Bursa'da yeni teleferik hattı yaz sezonunda hizmete girecek
+
+Hattın tamamlanmasıyla kent merkezinden zirveye ulaşım süresi 20 dakikaya inecek.
+
+Elif Şahin Korkmaz  | 02.05.2026 - Güncelleme : 03.05.2026
+Bursa
+
+Bursa'da yapımı süren yeni teleferik hattının haziran sonunda hizmete girmesi planlanıyor.
+
+Belediye yetkilileri, hattın saatte bin 200 yolcu taşıyacağını bildirdi.
+
+Fotoğraf : Murat Ekinci/AA
+
+Hat, kış aylarında kayak merkezine ulaşımı da kolaylaştıracak.
+
+AA Haber Akış Sistemi (HAS) ile abonelere iletilen haberlerin yalnızca bir bölümü bu sitede yer alır.
+Abone olmak için bizimle iletişime geçebilirsiniz.
+İlgili konular
+Bursa
+teleferik
+Bu haberi paylaşın
+"""
+
+# Spanish page whose photo caption repeats the title with the photographer, and whose
+# caption is a place name printed just above the dateline line.
+ES_CAPTION_PAGE = """Américas
+
+Bogotá inaugura un corredor verde de doce kilómetros
+
+Lucía Herrera Gómez  | 09.06.2026
+Bogotá inaugura un corredor verde de doce kilómetros Lucía Herrera Gómez - AA
+
+Bogotá
+
+BOGOTÁ, Colombia
+
+El corredor verde une el centro de la ciudad con el parque Simón Bolívar.
+
+La alcaldía prevé plantar tres mil árboles a lo largo del recorrido.
+
+Lea también
+Medellín amplía su red de ciclovías
+Cali abre un nuevo parque lineal
+Bu haberi paylaşın
+"""
+
+# Hard-wrapped reprint, dateline in the lead, dash subheadings.
+TR_WRAPPED = """ANKARA (A.A) - Kentte yeni açılan bilim müzesi ilk haftasında binlerce
+ziyaretçiyi ağırladı ve müze yönetimi ziyaret saatlerini uzatma kararı
+aldı. Müzede çocuklar için hazırlanan atölyeler büyük ilgi gördü.
+Müze müdürü, hafta sonları için ek rehberli turlar düzenleneceğini ve okul
+gruplarının randevu sistemiyle kabul edileceğini açıkladı.
+-Yeni salonlar-
+Gelecek yıl iki yeni sergi salonunun açılması planlanıyor. Salonlarda gök-
+bilim ve deniz canlıları üzerine etkileşimli düzenekler yer alacak ve
+ziyaretçiler deneyleri kendileri yapabilecek.
+"""
+
+AR_FLAT = "إسطنبول/ أحمد يلماز/ الأناضول افتتح معرض جديد للكتاب في المدينة يوم الأحد بمشاركة مئة دار نشر."
+
+
+def parse_one(text: str | bytes, headers: tuple[tuple[str, bytes], ...] = ()):
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    items = PARSER.parse(raw, headers)
+    assert len(items) == 1
+    return items[0]
+
+
+# ------------------------------------------------------------------ sniffing
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [FR_PAGE.encode(), TR_WRAPPED.encode(), AR_FLAT.encode(), b"Plain words in a line of text."],
+    ids=["fr-page", "tr-wrapped", "ar-flat", "plain"],
+)
+def test_can_parse_plain_text(raw: bytes) -> None:
+    """Decodable text with a few words is claimed."""
+    assert PARSER.can_parse(raw, ())
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'<?xml version="1.0"?><nitf><body/></nitf>',
+        b"<!DOCTYPE html><html><body><p>Hello there world</p></body></html>",
+        b'  {"headline": "Hello there world", "body_text": "x"}',
+        b'[{"uri": "a"}]',
+        b'<!DOCTYPE lewis SYSTEM "lewis.dtd">\n<REUTERS NEWID="1"><TEXT>Some words here</TEXT></REUTERS>',
+        b"\x01\x02ZCZC dpa0001 4 pl 123 dpa\r\nSome words of a wire story\r\n\x03\x04",
+        b"\x16\x16\x01a0001 r AM-Story 0123\x02Some words of a wire story\x03",
+        b"\x1f\x8b\x08\x00\x00\x00\x00\x00",
+        bytes(range(256)) * 4,
+        b"",
+        b"two words",
+    ],
+    ids=[
+        "xml",
+        "html",
+        "json-object",
+        "json-array",
+        "sgml",
+        "iptc7901",
+        "anpa",
+        "gzip",
+        "binary",
+        "empty",
+        "too-short",
+    ],
+)
+def test_can_parse_refuses_other_formats(raw: bytes) -> None:
+    """Markup, JSON, teletype framing, archives, binary and near-empty bytes are not web text."""
+    assert not PARSER.can_parse(raw, ())
+
+
+def test_registered_as_the_plain_text_fallback() -> None:
+    """The registry knows the parser as "webtext", tried after every specific format."""
+    registry = load_all()
+    parser = registry.get("webtext")
+    assert isinstance(parser, WebTextParser)
+    assert parser.priority == 900 == max(registry.get(n).priority for n in registry.names())
+    assert registry.detect(FR_PAGE.encode(), (("content-type", b"text/plain; charset=utf-8"),)) is parser
+
+
+# ------------------------------------------------------------------ the header zone
+
+
+def test_french_page_header_zone() -> None:
+    """Section, headline, standfirst, byline | date, caption and dateline line are separated."""
+    item = parse_one(FR_PAGE)
+    assert item.format == "webtext"
+    assert item.agency == "aa"
+    assert item.section == "Monde"
+    assert item.headline == "Un festival de cerfs-volants réunit des équipes de douze pays à Lyon"
+    assert item.summary == "Les organisateurs attendent quarante mille visiteurs sur trois jours"
+    assert item.byline == "Camille Garnier"
+    assert item.content_created == When(
+        datetime(2026, 3, 5, tzinfo=ZoneInfo("Europe/Istanbul")), "day", "Europe/Istanbul", "05.03.2026"
+    )
+    assert item.dateline == Dateline("AA / Lyon", "Lyon", "AA", None)
+    assert item.associations == (Association(name="picture-1", type="picture", caption="Parc de la Tête d'Or"),)
+    assert [r.reason for r in item.removed] == ["section-label", "byline", "repeated-headline", "caption", "dateline"]
+    assert item.body[0].text.startswith("Le festival international")
+    assert ("language_hint", "fr") in item.extra
+    # the body's furniture is the clean stage's job: it is still there after parsing
+    assert item.body[-1].text == "Bu haberi paylaşın"
+
+
+def test_english_page_caps_dateline_and_two_standfirst_lines() -> None:
+    """An all-capitals city line is the dateline; several "- " lines make the summary."""
+    item = parse_one(EN_PAGE)
+    assert item.section == "World"
+    assert (
+        item.summary == "Operators add an evening crossing for the summer season\nTickets go on sale online next week"
+    )
+    assert item.byline == "Deniz Aydın"
+    assert item.dateline == Dateline("IZMIR", "Izmir", None, None)
+    assert item.body[0].text.startswith("The ferry link")
+    assert ("language_hint", "en") in item.extra
+
+
+def test_spanish_page_with_caption_and_dateline() -> None:
+    """The same shape in Spanish: the caption before "AA / City" becomes a picture."""
+    item = parse_one(ES_PAGE)
+    assert (item.section, item.byline) == ("Mundo", "María Soto")
+    assert item.dateline == Dateline("AA / Valparaíso", "Valparaíso", "AA", None)
+    assert [a.caption for a in item.associations] == ["Puerto de Valparaíso"]
+    assert [b.text[:20] for b in item.body] == ["La feria del libro c", "Los organizadores an", "*Traducido del inglé"]
+
+
+def test_turkish_page_sentence_standfirst_update_date_and_city_line() -> None:
+    """A standfirst sentence above the byline, an update date and a bare city line are read."""
+    item = parse_one(TR_PAGE)
+    assert item.headline == "Bursa'da yeni teleferik hattı yaz sezonunda hizmete girecek"
+    assert item.summary == "Hattın tamamlanmasıyla kent merkezinden zirveye ulaşım süresi 20 dakikaya inecek."
+    assert item.byline == "Elif Şahin Korkmaz"
+    assert item.content_created is not None and item.content_created.original == "02.05.2026"
+    assert item.version_created == When(
+        datetime(2026, 5, 3, tzinfo=ZoneInfo("Europe/Istanbul")), "day", "Europe/Istanbul", "03.05.2026"
+    )
+    assert item.dateline == Dateline("Bursa", "Bursa", None, None)
+    assert item.body[0].text.startswith("Bursa'da yapımı süren")
+    assert ("language_hint", "tr") in item.extra
+
+
+def test_caption_repeating_the_title_and_place_caption_before_the_dateline() -> None:
+    """A title + "Name - AA" line is a credited caption; a place line above the dateline is a caption."""
+    item = parse_one(ES_CAPTION_PAGE)
+    assert item.associations == (
+        Association(
+            name="picture-1",
+            caption="Bogotá inaugura un corredor verde de doce kilómetros",
+            credit="Lucía Herrera Gómez - AA",
+        ),
+        Association(name="picture-2", caption="Bogotá"),
+    )
+    assert item.dateline == Dateline("BOGOTÁ, Colombia", "Bogotá", None, None)
+    assert item.body[0].text.startswith("El corredor verde")
+
+
+def test_short_lines_without_a_dateline_stay_in_the_body() -> None:
+    """Caption candidates are only captions when a dateline line follows them."""
+    text = "Dünya\n\nKış festivali kapılarını açtı\n\nKar heykelleri\n\nFestival bugün başladı, pazar bitecek.\n"
+    item = parse_one(text, (("wf_agency", b"aa"),))
+    assert item.headline == "Kış festivali kapılarını açtı"
+    assert item.associations == ()
+    assert [b.text for b in item.body] == [
+        "Kar heykelleri",
+        "Festival bugün başladı, pazar bitecek.",
+    ]
+
+
+def test_single_paragraph_has_no_headline() -> None:
+    """A flattened one-paragraph scrape has no title line: the text is all body."""
+    item = parse_one(AR_FLAT)
+    assert item.headline is None
+    assert item.agency == "aa"
+    assert [b.text for b in item.body] == [AR_FLAT]
+
+
+def test_sentence_first_line_is_not_a_headline() -> None:
+    """A first line that ends with a full stop is the lead, not a title."""
+    item = parse_one("The council met on Monday.\n\nIt approved the budget.\n")
+    assert item.headline is None
+    assert len(item.body) == 2
+
+
+def test_unknown_agency_still_finds_a_known_section_label() -> None:
+    """Without an agency, section labels of every profile are recognised above a title."""
+    item = parse_one("Economía\n\nEl puerto amplía su terminal de contenedores\n\nLas obras comenzarán en mayo.\n")
+    assert item.agency is None
+    assert item.section == "Economía"
+    assert item.headline == "El puerto amplía su terminal de contenedores"
+
+
+# ------------------------------------------------------------------ wrapped text
+
+
+def test_hard_wrapped_text_is_reflowed_into_paragraphs() -> None:
+    """Fixed-width lines are joined; short lines and dash subheadings end paragraphs."""
+    units = segment(TR_WRAPPED)
+    assert [(u[:14], u[-14:]) for u in units] == [
+        ("ANKARA (A.A) -", "ük ilgi gördü."),
+        ("Müze müdürü, h", "ğini açıkladı."),
+        ("-Yeni salonlar", "Yeni salonlar-"),
+        ("Gelecek yıl ik", "i yapabilecek."),
+    ]
+    # "gök-" + "bilim" across a line break is one word again
+    assert "Salonlarda gökbilim ve" in units[-1]
+
+
+def test_wrapped_text_subheading_becomes_a_heading_block() -> None:
+    """Dash-framed "-Title-" lines in a reflowed text are subheadings."""
+    item = parse_one(TR_WRAPPED)
+    kinds = [(b.kind, b.text[:14]) for b in item.body]
+    assert ("h", "Yeni salonlar") in kinds
+    assert item.body[0].text.startswith("ANKARA (A.A) -")  # the lead's dateline is left to clean
+
+
+def test_unwrapped_lines_are_not_joined() -> None:
+    """Lines of different lengths (a page's header) stay separate units."""
+    units = segment("Deniz Aydın | 12.04.2026\nA title that is rather long and spans many words of text\n")
+    assert units == ["Deniz Aydın | 12.04.2026", "A title that is rather long and spans many words of text"]
+
+
+# ------------------------------------------------------------------ headers, encodings, errors
+
+
+def test_headers_set_agency_and_language() -> None:
+    """wf_agency and content-language headers are honoured."""
+    item = parse_one(
+        "A quiet day at the harbour.\n\nBoats stayed in port.\n", (("wf_agency", b"AFP"), ("content-language", b"EN"))
+    )
+    assert item.agency == "afp"
+    assert item.language == "en"
+
+
+def test_cp1252_text_is_decoded() -> None:
+    """Latin text in a single-byte code page decodes (through the decode stage)."""
+    item = parse_one("Le marché de Noël ouvre ses portes à Colmar ce vendredi.".encode("cp1252"))
+    assert item.body[0].text == "Le marché de Noël ouvre ses portes à Colmar ce vendredi."
+    assert ("encoding", "cp1252") in item.extra
+
+
+def test_whitespace_only_text_is_an_empty_dispatch() -> None:
+    """Nothing but whitespace raises EmptyDispatchError with a reason."""
+    with pytest.raises(EmptyDispatchError, match="whitespace"):
+        PARSER.parse(b" \n\t\n \xc2\xa0\n", ())
+
+
+def test_binary_bytes_are_a_decode_error() -> None:
+    """Bytes that are not text raise DecodeError, not a crash."""
+    with pytest.raises(DecodeError):
+        PARSER.parse(b"\x00\x01\x02binary\x00" * 20, ())
+
+
+def test_removed_records_are_in_reading_order() -> None:
+    """What the header zone took out is recorded as printed, in order."""
+    item = parse_one(ES_PAGE)
+    assert item.removed[:3] == (
+        Removed("Mundo", "section-label"),
+        Removed("María Soto | 20.11.2026", "byline"),
+        Removed("Una feria del libro en Valparaíso bate su récord de visitantes", "repeated-headline"),
+    )

@@ -1,0 +1,545 @@
+"""The clean stage on items of every format, with invented text in several languages.
+
+Items are built the way each parser hands them over (web text, NITF, Reuters SGML,
+HTML, NewsML); the agency furniture in them follows the real agencies' conventions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from pipeline.parsers.webtext import WebTextParser
+from pipeline.records import Association, Block, Dateline, ParsedItem, Party, Removed, Translation, When
+from pipeline.stages.clean import clean, normalise_text
+from tests.unit.parsers.test_webtext import (
+    AR_FLAT,
+    EN_PAGE,
+    ES_CAPTION_PAGE,
+    ES_PAGE,
+    FR_PAGE,
+    TR_PAGE,
+    TR_WRAPPED,
+)
+
+
+def blocks(*texts: str) -> tuple[Block, ...]:
+    return tuple(Block(t) for t in texts)
+
+
+def webtext(text: str, headers: tuple[tuple[str, bytes], ...] = ()) -> ParsedItem:
+    return WebTextParser().parse(text.encode("utf-8"), headers)[0]
+
+
+def reasons(item: ParsedItem) -> list[str]:
+    return [r.reason for r in item.removed]
+
+
+# ------------------------------------------------------------------ web pages, end to end
+
+
+def test_french_page_metadata_and_body() -> None:
+    """The French page: translation credit to metadata, notice and widgets out, source credited."""
+    item = clean(webtext(FR_PAGE))
+    assert [b.text[:22] for b in item.body] == [
+        "Le festival internatio",
+        "Douze équipes venues d",
+        "Les organisateurs ont ",
+    ]
+    assert item.translation == Translation("* Traduit de l'anglais par Paul Martin", "en", "Paul Martin")
+    assert item.contributors == (Party("Paul Martin", "translator"),)
+    assert item.info_sources == (Party("Anadolu Agency", "source", "https://www.aa.com.tr"),)
+    assert reasons(item)[-4:] == ["translation-credit", "subscription-notice", "read-also", "share-widget"]
+
+
+def test_english_page_writer_credit_and_notice() -> None:
+    """The form "*Writing by" becomes a writer contributor; the English notice is removed."""
+    item = clean(webtext(EN_PAGE))
+    assert item.contributors == (Party("Jane Roe", "writer"),)
+    assert [b.text[:12] for b in item.body] == ["The ferry li", "Operators sa"]
+    assert reasons(item)[-2:] == ["contributors", "subscription-notice"]
+
+
+def test_spanish_page_translation_credit() -> None:
+    """The form "*Traducido del inglés por" gives source language and translator."""
+    item = clean(webtext(ES_PAGE))
+    assert item.translation == Translation("*Traducido del inglés por Carlos Ruiz", "en", "Carlos Ruiz")
+    assert len(item.body) == 2
+
+
+def test_turkish_page_tags_become_keywords() -> None:
+    """Short lines after a tags label are keywords; notices, credit and share label go."""
+    item = clean(webtext(TR_PAGE))
+    assert item.keywords == ("Bursa", "teleferik")
+    assert [b.text[:16] for b in item.body] == ["Bursa'da yapımı ", "Belediye yetkili", "Hat, kış ayların"]
+    assert item.associations == (Association(name="picture-1", type="picture", credit="Murat Ekinci/AA"),)
+    assert reasons(item)[-7:] == [
+        "photo-credit",
+        "subscription-notice",
+        "subscription-notice",
+        "tags",
+        "tag",
+        "tag",
+        "share-widget",
+    ]
+
+
+def test_read_also_list_at_the_end_is_removed() -> None:
+    """Related-article titles after a "read also" label at the end are removed as links."""
+    item = clean(webtext(ES_CAPTION_PAGE))
+    assert [b.text[:20] for b in item.body] == ["El corredor verde un", "La alcaldía prevé pl"]
+    assert item.removed[-4:] == (
+        Removed("Lea también", "read-also"),
+        Removed("Medellín amplía su red de ciclovías", "related-link"),
+        Removed("Cali abre un nuevo parque lineal", "related-link"),
+        Removed("Bu haberi paylaşın", "share-widget"),
+    )
+    assert item.keywords == ()
+
+
+def test_read_also_label_in_the_middle_keeps_what_follows() -> None:
+    """A "read also" label followed by more article text takes nothing but itself."""
+    item = ParsedItem(
+        format="html",
+        body=blocks("The market opened early.", "Read also", "Prices", "Prices rose by a third over the week."),
+    )
+    out = clean(item)
+    assert [b.text for b in out.body] == ["The market opened early.", "Prices", "Prices rose by a third over the week."]
+    assert out.removed == (Removed("Read also", "read-also"),)
+
+
+def test_wrapped_reprint_dateline_stripped_from_lead() -> None:
+    """The form "ANKARA (A.A) -" at the start of the lead becomes the dateline."""
+    item = clean(webtext(TR_WRAPPED))
+    assert item.dateline == Dateline("ANKARA (A.A) -", "Ankara", "A.A", None)
+    assert item.body[0].text.startswith("Kentte yeni açılan")
+    assert Removed("ANKARA (A.A) -", "dateline") in item.removed
+
+
+def test_arabic_dateline_gives_place_and_reporter() -> None:
+    """The form "City/ Reporter/ الأناضول" gives the dateline place and, with no byline, the byline."""
+    item = clean(webtext(AR_FLAT))
+    assert item.dateline == Dateline("إسطنبول/ أحمد يلماز/ الأناضول", "إسطنبول", "الأناضول", None)
+    assert item.byline == "أحمد يلماز"
+    assert item.body[0].text.startswith("افتتح معرض")
+
+
+def test_glued_dateline_of_a_flattened_turkish_scrape() -> None:
+    """A city glued to the lead by a scraper is the dateline when the agency is known."""
+    text = "Trabzon Sahil yolunda başlayan bisiklet yolu çalışmaları yaz sonunda tamamlanacak."
+    item = clean(webtext(text, (("wf_agency", b"aa"),)))
+    assert item.dateline == Dateline("Trabzon", "Trabzon", None, None)
+    assert item.body[0].text.startswith("Sahil yolunda")
+
+
+def test_glued_dateline_needs_a_profile_that_expects_it() -> None:
+    """Without an agency profile that glues datelines, a leading city stays in the lead."""
+    text = "Trabzon Sahil yolunda başlayan bisiklet yolu çalışmaları yaz sonunda tamamlanacak."
+    item = clean(webtext(text))
+    assert item.dateline is None
+    assert item.body[0].text == text
+
+
+def test_flattened_scrape_chrome_removed_inline() -> None:
+    """Tweet chrome, leaked CSS, carousel arrows and glued photo credits come out of the text."""
+    text = (
+        "Kars .gallery-box { max-width: 100%; margin: auto;} .gallery-btn:hover {color: #fff;} ❮ ❯ "
+        "Göl kıyısında kış festivali başladı. Belediye bir paylaşım yaptı. Festival başladı… "
+        "pic.twitter.com/AbC123xyz — Kars Belediyesi (@karsbel) February 3, 2026 "
+        "Ziyaretçiler kızak yarışlarını izledi. Fotoğraf: Ali Demir/AA Etkinlik pazar günü sona erecek."
+    )
+    item = clean(webtext(text, (("wf_agency", b"aa"),)))
+    assert item.dateline is not None and item.dateline.place == "Kars"
+    assert item.body[0].text == (
+        "Göl kıyısında kış festivali başladı. Belediye bir paylaşım yaptı. Festival başladı… "
+        "Ziyaretçiler kızak yarışlarını izledi. Etkinlik pazar günü sona erecek."
+    )
+    assert item.associations == (Association(name="picture-1", type="picture", credit="Ali Demir/AA"),)
+    assert sorted(set(reasons(item))) == ["css", "dateline", "embedded-tweet", "photo-credit", "widget"]
+
+
+# ------------------------------------------------------------------ items from other parsers
+
+
+def test_reuters_wire_item_dateline_and_credits() -> None:
+    """A Reuters story: dateline off the lead, credit line to contributors, nothing else lost."""
+    item = ParsedItem(
+        format="nitf",
+        agency="reuters",
+        headline="Harbour authority raises fees",
+        body=blocks(
+            "OSLO, March 3 (Reuters) - The harbour authority raised its fees on Tuesday.",
+            "The new rates apply from April.",
+            "(Reporting by Kari Nordmann in Oslo; Additional reporting by Ola Hansen; Editing by Jane Roe)",
+        ),
+    )
+    out = clean(item)
+    assert out.dateline == Dateline("OSLO, March 3 (Reuters) -", "Oslo", "Reuters", "March 3")
+    assert [b.text for b in out.body] == [
+        "The harbour authority raised its fees on Tuesday.",
+        "The new rates apply from April.",
+    ]
+    assert out.contributors == (
+        Party("Kari Nordmann", "reporter"),
+        Party("Ola Hansen", "reporter"),
+        Party("Jane Roe", "editor"),
+    )
+    assert out.info_sources == (Party("Reuters", "source", "https://www.reuters.com"),)
+
+
+def test_reuters_sign_off_at_the_end_of_the_body() -> None:
+    """The Reuters-21578 " Reuter" sign-off goes, whether on its own line or ending the text."""
+    own_line = ParsedItem(format="reuters-sgml", agency="reuters", body=blocks("Cocoa prices rose 3 pct.", "Reuter"))
+    glued = ParsedItem(format="reuters-sgml", agency="reuters", body=(Block("Cocoa prices rose 3 pct.\n Reuter"),))
+    for item in (own_line, glued):
+        out = clean(item)
+        assert [b.text for b in out.body] == ["Cocoa prices rose 3 pct."]
+        assert reasons(out) == ["sign-off"]
+
+
+def test_reuters_21578_dateline_given_raw_gets_its_parts() -> None:
+    """A dateline the parser set as raw text only gets its place and date from the patterns."""
+    item = ParsedItem(
+        format="reuters-sgml",
+        agency="reuters",
+        dateline=Dateline("    SALVADOR, Feb 26 - "),
+        body=blocks("Showers continued in the growing zone."),
+    )
+    out = clean(item)
+    assert out.dateline == Dateline("    SALVADOR, Feb 26 - ", "Salvador", None, "Feb 26")
+    assert out.body == item.body
+
+
+def test_dateline_field_without_a_place_gives_way_to_the_printed_one() -> None:
+    """A dateline field holding only a timestamp is replaced by the dateline printed in the lead."""
+    item = ParsedItem(
+        format="newsml-g2",
+        agency="reuters",
+        dateline=Dateline("2026-03-03 10:00:00 GMT", date_text="2026-03-03 10:00:00 GMT"),
+        body=blocks("OSLO (Reuters) - Fees rose.", "More text."),
+    )
+    out = clean(item)
+    assert out.dateline == Dateline("OSLO (Reuters) -", "Oslo", "Reuters", "2026-03-03 10:00:00 GMT")
+    assert out.body[0].text == "Fees rose."
+
+
+def test_dateline_with_a_region_matches_the_printed_place() -> None:
+    """The parser's "TULSA, Okla." and the lead's "TULSA, Okla. (AP) _" are the same dateline."""
+    item = ParsedItem(
+        format="anpa1312",
+        agency="ap",
+        dateline=Dateline("TULSA, Okla.", "TULSA, Okla."),
+        body=blocks("TULSA, Okla. (AP) _ The storm passed.", "More text."),
+    )
+    out = clean(item)
+    assert out.body[0].text == "The storm passed."
+    assert out.dateline == Dateline("TULSA, Okla.", "TULSA, Okla.", "AP", None)
+
+
+def test_capitals_dateline_place_is_title_cased() -> None:
+    """A place the parser gave in capitals is shown in title case (the raw keeps the print)."""
+    item = ParsedItem(
+        format="reuters-sgml", agency="reuters", dateline=Dateline("OSLO, Mar 3 -", "OSLO"), body=blocks("T.")
+    )
+    assert clean(item).dateline == Dateline("OSLO, Mar 3 -", "Oslo", None, None)
+
+
+def test_dateline_already_set_is_stripped_from_the_lead_once() -> None:
+    """A NITF dateline repeated at the start of the lead is removed, the parser's value kept."""
+    item = ParsedItem(
+        format="nitf",
+        agency="afp",
+        dateline=Dateline("LYON", "Lyon", None, None),
+        body=blocks("LYON (AFP) - Le tramway roulera la nuit dès juin.", "Lyon compte 5 lignes."),
+    )
+    out = clean(item)
+    assert out.dateline == Dateline("LYON", "Lyon", "AFP", None)
+    assert out.body[0].text == "Le tramway roulera la nuit dès juin."
+    assert clean(out) == out
+
+
+@pytest.mark.parametrize(
+    ("agency", "last", "reason"),
+    [
+        ("afp", "abc-def/xyz", "sign-off"),
+        ("xinhua", "Enditem", "sign-off"),
+        ("efe", "EFE mmr/abc", "sign-off"),
+        ("dpa", "dpa ab cd", "sign-off"),
+        ("ap", "___", "separator"),
+    ],
+)
+def test_agency_sign_offs_are_removed(agency: str, last: str, reason: str) -> None:
+    """Each agency's closing marks leave the body and are recorded."""
+    item = ParsedItem(format="nitf", agency=agency, body=blocks("The bridge reopened on Monday.", last))
+    out = clean(item)
+    assert [b.text for b in out.body] == ["The bridge reopened on Monday."]
+    assert out.removed == (Removed(last, reason),)
+
+
+def test_sign_off_only_at_the_end() -> None:
+    """A line like a sign-off in the middle of the text is left alone (it may be content)."""
+    item = ParsedItem(
+        format="nitf", agency="xinhua", body=blocks("One.", "Enditem", "Two.", "Three.", "Four.", "Five.")
+    )
+    assert [b.text for b in clean(item).body] == ["One.", "Enditem", "Two.", "Three.", "Four.", "Five."]
+
+
+def test_ap_contributor_line() -> None:
+    """The form "Associated Press writer X in Y contributed to this report." credits X."""
+    item = ParsedItem(
+        format="html",
+        agency="ap",
+        body=blocks(
+            "DENVER (AP) — The city opened a new library on Monday.",
+            "Associated Press writers Ana Ruiz in Boulder and Tom Lee contributed to this report from Denver.",
+        ),
+    )
+    out = clean(item)
+    assert out.contributors == (Party("Ana Ruiz", "contributor"), Party("Tom Lee", "contributor"))
+    assert [b.text for b in out.body] == ["The city opened a new library on Monday."]
+
+
+def test_html_byline_with_date_resolves_content_created() -> None:
+    """A byline field still carrying "| date" is split; the date is local to the agency."""
+    item = ParsedItem(format="html", agency="aa", byline="Deniz Aydın | 12.04.2026", body=blocks("Text."))
+    out = clean(item)
+    assert out.byline == "Deniz Aydın"
+    assert out.content_created == When(
+        datetime(2026, 4, 12, tzinfo=ZoneInfo("Europe/Istanbul")), "day", "Europe/Istanbul", "12.04.2026"
+    )
+
+
+def test_existing_content_created_is_kept() -> None:
+    """A date the source gave in its own field wins over a byline date."""
+    own = When(datetime(2026, 4, 12, 9, 30, tzinfo=ZoneInfo("UTC")), "second", "", "2026-04-12T09:30:00Z")
+    item = ParsedItem(
+        format="html", agency="aa", byline="Deniz Aydın | 11.04.2026", content_created=own, body=blocks("T.")
+    )
+    out = clean(item)
+    assert out.content_created == own
+    assert out.byline == "Deniz Aydın"
+
+
+def test_by_line_in_the_body_becomes_the_byline() -> None:
+    """A "By ..." first paragraph is a byline."""
+    item = ParsedItem(format="html", body=blocks("By Jane Roe", "The council met on Monday."))
+    out = clean(item)
+    assert out.byline == "Jane Roe"
+    assert [b.text for b in out.body] == ["The council met on Monday."]
+
+
+@pytest.mark.parametrize(
+    ("agency", "last", "reason"),
+    [
+        ("aap", "AAP xyz", "sign-off"),
+        ("afp", "AFP ab", "sign-off"),
+        ("pa", "ends", "sign-off"),
+        ("ritzau", "/ritzau/", "sign-off"),
+        ("cp", "This report by The Canadian Press was first published March 3, 2026.", "publication-note"),
+        ("ap", "Follow Jane Roe on X at https://x.example/janeroe", "promo"),
+    ],
+)
+def test_more_agency_closings(agency: str, last: str, reason: str) -> None:
+    """Closing marks of the other agencies in the corpus leave the body."""
+    item = ParsedItem(format="nitf", agency=agency, body=blocks("The bridge reopened on Monday.", last))
+    assert clean(item).removed == (Removed(last, reason),)
+
+
+def test_role_is_dropped_from_a_byline_field() -> None:
+    """ "By Sam Roe, Press Association Political Correspondent" is the byline Sam Roe."""
+    item = ParsedItem(format="nitf", byline="By Sam Roe, Press Association Political Correspondent", body=blocks("T."))
+    assert clean(item).byline == "Sam Roe"
+
+
+def test_starred_disclaimer_is_an_editors_note() -> None:
+    """A "*** ... ***" line is an editor's note."""
+    item = ParsedItem(format="newsml-g2", body=blocks("*** NOTE: MACHINE TRANSLATION ***", "The text."))
+    out = clean(item)
+    assert out.ed_note == "NOTE: MACHINE TRANSLATION"
+    assert [b.text for b in out.body] == ["The text."]
+
+
+def test_editor_and_correction_notes() -> None:
+    """Editor's notes and correction notes go to ed_note."""
+    item = ParsedItem(
+        format="nitf",
+        body=blocks(
+            "(Corrects spelling of the harbour's name in paragraph 2)",
+            "The harbour reopened.",
+            "EDITOR'S NOTE: This story contains figures from the port authority.",
+        ),
+    )
+    out = clean(item)
+    assert out.ed_note == (
+        "Corrects spelling of the harbour's name in paragraph 2\nThis story contains figures from the port authority."
+    )
+    assert [b.text for b in out.body] == ["The harbour reopened."]
+
+
+def test_repeated_headline_and_section_label_in_an_html_body() -> None:
+    """A body that starts with the section label and repeats the headline loses both."""
+    item = ParsedItem(
+        format="html",
+        agency="aa",
+        headline="Ferry service resumes",
+        body=blocks("World", "Ferry service resumes", "The ferry resumed on Sunday."),
+    )
+    out = clean(item)
+    assert out.section == "World"
+    assert [b.text for b in out.body] == ["The ferry resumed on Sunday."]
+    assert reasons(out) == ["section-label", "repeated-headline"]
+
+
+@pytest.mark.parametrize(
+    ("language", "line", "source", "translator"),
+    [
+        ("en", "Translated from Turkish by Ayşe Kaya", "tr", "Ayşe Kaya"),
+        ("fr", "* Traduit du turc par Léa Morel", "tr", "Léa Morel"),
+        ("es", "*Traducido del francés por Ana Gil", "fr", "Ana Gil"),
+        ("tr", "* İngilizceden çeviren: Mert Acar", "en", "Mert Acar"),
+        ("de", "Aus dem Englischen übersetzt von Jan Weber", "en", "Jan Weber"),
+    ],
+)
+def test_translation_credits_per_language(language: str, line: str, source: str, translator: str) -> None:
+    """Translation credits in each language give the source language and translator."""
+    item = ParsedItem(format="nitf", language=language, body=blocks("The text.", line))
+    out = clean(item)
+    assert out.translation == Translation(line, source, translator)
+    assert out.contributors == (Party(translator, "translator"),)
+    assert [b.text for b in out.body] == ["The text."]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("Share this article", "share-widget"),
+        ("Facebook Twitter WhatsApp", "share-widget"),
+        ("Lea también:", "read-also"),
+        ("İlgili Haberler", "read-also"),
+        ("اقرأ أيضا", "read-also"),
+        ("© 2026 Example News. All rights reserved.", "copyright"),
+        ("#harbour #ferry", "hashtags"),
+        ("Advertisement", "advertisement"),
+        ("12.04.2026", "date-line"),
+    ],
+)
+def test_generic_boilerplate_lines(line: str, reason: str) -> None:
+    """Widgets, labels and notices are removed for any agency, with their reason."""
+    item = ParsedItem(format="html", body=blocks("The ferry resumed on Sunday.", line, "It runs twice a day."))
+    out = clean(item)
+    assert [b.text for b in out.body] == ["The ferry resumed on Sunday.", "It runs twice a day."]
+    assert out.removed == (Removed(line, reason),)
+
+
+def test_copyright_line_fills_the_copyright_notice() -> None:
+    """A removed copyright line becomes the notice when the source gave none."""
+    item = ParsedItem(format="html", body=blocks("Text here.", "© 2026 Example News. All rights reserved."))
+    assert clean(item).copyright_notice == "© 2026 Example News. All rights reserved."
+
+
+def test_photo_credit_line_attaches_to_the_caption_before_it() -> None:
+    """The form "Photo: X/AFP" after a caption-only picture credits that picture."""
+    item = ParsedItem(
+        format="html",
+        associations=(Association(name="picture-1", caption="The new bridge at dusk"),),
+        body=blocks("Photo: Jean Roux/AFP", "The bridge opened."),
+    )
+    out = clean(item)
+    assert out.associations == (
+        Association(name="picture-1", caption="The new bridge at dusk", credit="Jean Roux/AFP"),
+    )
+
+
+# ------------------------------------------------------------------ hygiene
+
+
+def test_unicode_and_whitespace_normalised() -> None:
+    """NFC, no-break spaces, zero-width marks and soft hyphens are normalised."""
+    item = ParsedItem(
+        format="html",
+        headline="  Cafe\u0301   reopens\u00a0today ",
+        summary="-  Owners   expect\u200b crowds",
+        body=(Block("The cafe\u0301 re\u00adopened\u00a0on  Monday.\n\n\nIt has a new menu."),),
+    )
+    out = clean(item)
+    assert out.headline == "Café reopens today"
+    assert out.summary == "Owners expect crowds"
+    assert [b.text for b in out.body] == ["The café reopened on Monday.", "It has a new menu."]
+
+
+def test_mojibake_repaired() -> None:
+    """UTF-8 read as cp1252 upstream ("CafÃ©") is repaired."""
+    out = clean(ParsedItem(format="nitf", body=blocks("The CafÃ© de la Gare reopened on Monday.")))
+    assert out.body[0].text == "The Café de la Gare reopened on Monday."
+
+
+def test_line_breaks_in_a_paragraph_are_reflowed() -> None:
+    """Wrapped lines are joined; a word hyphenated at a break is rejoined."""
+    text = "The harbour authority said the ter-\nminal would reopen\nin the spring."
+    assert normalise_text(text) == "The harbour authority said the terminal would reopen in the spring."
+    assert normalise_text("the North-\nSouth link") == "the North-South link"
+
+
+def test_preformatted_blocks_are_kept_as_they_are() -> None:
+    """Tables ("pre" blocks) keep their line breaks and spacing."""
+    table = "Team     P  W\nLyon     3  2\nNantes   3  1"
+    out = clean(ParsedItem(format="anpa1312", body=(Block("Results:"), Block(table, "pre"))))
+    assert out.body[1] == Block(table, "pre")
+
+
+def test_generic_items_get_no_info_source() -> None:
+    """An item of unknown agency is credited to no agency."""
+    out = clean(ParsedItem(format="html", body=blocks("A quiet day at the harbour.")))
+    assert out.agency is None
+    assert out.info_sources == ()
+
+
+def test_info_source_added_once() -> None:
+    """An agency already credited as a source is not credited twice."""
+    source = Party("Anadolu Agency", "source", "https://www.aa.com.tr")
+    out = clean(ParsedItem(format="html", agency="aa", info_sources=(source,), body=blocks("Text.")))
+    assert out.info_sources == (source,)
+
+
+# ------------------------------------------------------------------ purity
+
+
+ITEMS = {
+    "fr-page": lambda: webtext(FR_PAGE),
+    "en-page": lambda: webtext(EN_PAGE),
+    "es-page": lambda: webtext(ES_PAGE),
+    "tr-wrapped": lambda: webtext(TR_WRAPPED),
+    "tr-page": lambda: webtext(TR_PAGE),
+    "es-caption-page": lambda: webtext(ES_CAPTION_PAGE),
+    "ar-flat": lambda: webtext(AR_FLAT),
+    "tr-glued": lambda: webtext("Ankara Ankara Büyükşehir Belediyesi yeni hatları açtı.", (("wf_agency", b"aa"),)),
+    "reuters": lambda: ParsedItem(
+        format="nitf",
+        agency="reuters",
+        body=blocks("OSLO, March 3 (Reuters) - Fees rose.", "(Reporting by Kari Nordmann)", "Reuter"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ITEMS))
+def test_clean_is_idempotent(name: str) -> None:
+    """Cleaning a cleaned item changes nothing."""
+    once = clean(ITEMS[name]())
+    assert clean(once) == once
+
+
+def test_glued_city_repeated_in_the_lead_is_stripped_once() -> None:
+    """In "Ankara Ankara Büyükşehir ..." the dateline goes and the lead's own "Ankara" stays."""
+    out = clean(ITEMS["tr-glued"]())
+    assert out.body[0].text == "Ankara Büyükşehir Belediyesi yeni hatları açtı."
+    assert out.dateline == Dateline("Ankara", "Ankara", None, None)
+
+
+def test_clean_does_not_mutate_its_input() -> None:
+    """The stage returns a new item; the input is unchanged."""
+    item = webtext(FR_PAGE)
+    before = repr(item)
+    clean(item)
+    assert repr(item) == before
