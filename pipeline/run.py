@@ -111,8 +111,15 @@ async def _follow(
     progress = Progress("outcomes", len(wanted))
     pending = set(wanted)
     deadline = time.monotonic() + timeout
-    records = read(bootstrap, names.outcomes(), follow=True, idle_timeout=0.5)
-    iterator = records.__aiter__()
+    # The reader runs as its own task feeding a queue: a timeout while waiting for the next
+    # record must not cancel (and so close) the consumer's async generator.
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def pump() -> None:
+        async for record in read(bootstrap, names.outcomes(), follow=True, idle_timeout=0.5):
+            await queue.put(record)
+
+    reader = asyncio.create_task(pump())
     try:
         while True:
             if once and not pending:
@@ -120,15 +127,16 @@ async def _follow(
             if once and time.monotonic() > deadline:
                 _print(f"wirefeed run: timed out after {timeout:.0f} s with {len(pending)} dispatches unaccounted for")
                 return False
-            if workers.dead() and len(workers.dead()) == workers.count:
+            if len(workers.dead()) == workers.count:
                 _print(f"wirefeed run: every worker exited (codes {workers.dead()}); see {workers.log_dir}")
                 return False
+            if reader.done():
+                reader.result()  # raises what stopped the reader
+                return not pending
             try:
-                record = await asyncio.wait_for(iterator.__anext__(), timeout=1.0)
+                record = await asyncio.wait_for(queue.get(), timeout=1.0)
             except TimeoutError:
                 continue
-            except StopAsyncIteration:
-                return not pending
             coord = reconciler.add(record)
             if coord is not None and reconciler.is_accounted(coord) and coord in pending:
                 pending.discard(coord)
@@ -139,7 +147,9 @@ async def _follow(
                 _print(article_line(_headers_dict(record.headers), _value_json(record.value)))
     finally:
         progress.close()
-        await records.aclose()
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
 
 
 async def _main(args: argparse.Namespace, settings: Settings) -> int:

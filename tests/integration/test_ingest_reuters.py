@@ -26,4 +26,4 @@ async def test_ingest_reut2_000_yields_1000_outcomes(pipeline: Pipeline) -> None
     assert summary["raw"] == 1000
     assert summary["missing"] == 0
     assert summary["articles"] + summary["deadletters"] >= 1000
-    assert summary["articles_by_format"].get("reuters-sgml", 0) >= 990
+    assert summary["articles_by_format"].get("reuters21578", 0) >= 990
