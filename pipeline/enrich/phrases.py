@@ -1,0 +1,185 @@
+"""Multi-pattern name matching (Aho-Corasick) with word boundaries and casing rules.
+
+Gazetteers hold hundreds of thousands of names in many languages; one pass of an
+Aho-Corasick automaton over the folded text finds them all. A raw hit is kept only if
+
+- it sits on word boundaries in the original text (an apostrophe or hyphen is a boundary,
+  so "L'Arménie" and "Moskova'da" match; in Arabic, a one-letter proclitic such as و or ب
+  may be glued to the front);
+- its casing fits: an acronym form ("OTSC", "U.S.") must appear exactly as written; any
+  other form in a cased script must start with a capital letter (or appear exactly as the
+  gazetteer spells it) — "nice" and "van" are words, "Nice" and "Van" may be places;
+- it is not a stop word of the text's language where casing proves nothing (sentence
+  start, all-caps headlines).
+
+Overlapping hits are resolved longest first ("Fédération de Russie" over "Russie").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import ahocorasick
+
+from pipeline.enrich.text import Text, fold, is_word_char
+
+P = TypeVar("P")
+
+# Arabic conjunctions/prepositions written as one letter glued to the next word.
+_ARABIC_PROCLITICS = frozenset("وبلفك")
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def letter_count(text: str) -> int:
+    return len(_LETTER.findall(text))
+
+
+def is_acronym(form: str) -> bool:
+    """Whether ``form`` is an acronym ("OTSC", "U.S.", "DSÖ", "G20", "EE.UU."): short, all capitals."""
+    if form != form.upper() or form == form.lower() or " " in form:
+        return False
+    letters = letter_count(form)
+    return 1 <= letters <= 7 and letters + sum(c.isdigit() for c in form) >= 2
+
+
+def is_cased(form: str) -> bool:
+    """Whether the name is written in a script with capital letters (Latin, Greek, Cyrillic...)."""
+    return form.lower() != form.upper()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry(Generic[P]):
+    payload: P
+    form: str  # the name as the gazetteer spells it
+    acronym: bool
+    cased: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Hit(Generic[P]):
+    """A name found in the text: ``text.value[start:end]``, with every entry it may denote."""
+
+    start: int
+    end: int
+    literal: str
+    entries: tuple[Entry[P], ...]
+
+    @property
+    def payloads(self) -> tuple[P, ...]:
+        return tuple(dict.fromkeys(e.payload for e in self.entries))
+
+
+class PhraseMatcher(Generic[P]):
+    """Names -> payloads; ``find`` returns the non-overlapping hits in a ``Text``."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, list[Entry[P]]] = {}
+        self._automaton: ahocorasick.Automaton | None = None
+        self._entries: list[tuple[Entry[P], ...]] = []
+
+    def add(self, form: str, payload: P) -> None:
+        if self._automaton is not None:
+            raise RuntimeError("PhraseMatcher.add() after build()")
+        form = " ".join(form.split())
+        key = fold(form)
+        if not key.strip():
+            return
+        entries = self._keys.setdefault(key, [])
+        acronym = is_acronym(form)
+        # One entry per payload and kind is enough: forms differing only by accents or
+        # case fold to the same key.
+        if not any(e.payload == payload and e.acronym == acronym for e in entries):
+            entries.append(Entry(payload, form, acronym, is_cased(form)))
+
+    def __contains__(self, name: str) -> bool:
+        return bool(self.lookup(name))
+
+    def lookup(self, name: str) -> tuple[Entry[P], ...]:
+        """Every entry whose folded form equals the folded ``name`` (no casing rules)."""
+        key = fold(" ".join(name.split()))
+        if self._automaton is None:
+            return tuple(self._keys.get(key, ()))
+        found = self._automaton.get(key, None)
+        return self._entries[found[0]] if found is not None else ()
+
+    def build(self) -> None:
+        """Compile the automaton; call once after the last ``add``.
+
+        The key dictionary is dropped afterwards (the automaton answers exact lookups too):
+        a gazetteer of 200k names is a few hundred MB of Python objects otherwise.
+        """
+        automaton = ahocorasick.Automaton()
+        self._entries = []
+        for index, (key, entries) in enumerate(self._keys.items()):
+            automaton.add_word(key, (index, len(key)))
+            self._entries.append(tuple(entries))
+        automaton.make_automaton()
+        self._automaton = automaton
+        self._keys = {}
+
+    def __len__(self) -> int:
+        return len(self._entries) if self._automaton is not None else len(self._keys)
+
+    def _raw(self, folded: str) -> Iterator[tuple[int, int, tuple[Entry[P], ...]]]:
+        if self._automaton is None:
+            raise RuntimeError("PhraseMatcher.build() was not called")
+        for end_index, (index, length) in self._automaton.iter(folded):
+            yield end_index + 1 - length, end_index + 1, self._entries[index]
+
+    def find(self, text: Text, stopwords: frozenset[str] = frozenset()) -> list[Hit[P]]:
+        """Hits in ``text`` that pass the boundary, casing and stop-word rules, longest first."""
+        hits: list[Hit[P]] = []
+        value = text.value
+        for start, end, entries in self._raw(text.folded):
+            if not _bounded(value, start, end):
+                continue
+            literal = value[start:end]
+            kept = tuple(e for e in entries if _casing_ok(e, literal, text, start, stopwords))
+            if kept:
+                hits.append(Hit(start, end, literal, kept))
+        return longest_first(hits)
+
+
+def _bounded(value: str, start: int, end: int) -> bool:
+    if end < len(value) and is_word_char(value[end]) and is_word_char(value[end - 1]):
+        return False
+    if start == 0 or not is_word_char(value[start]) or not is_word_char(value[start - 1]):
+        return True
+    # "وموسكو": a one-letter Arabic proclitic, itself at a word start, may precede the name.
+    return value[start - 1] in _ARABIC_PROCLITICS and (start < 2 or not is_word_char(value[start - 2]))
+
+
+def _casing_ok(entry: Entry[P], literal: str, text: Text, start: int, stopwords: frozenset[str]) -> bool:
+    segment = text.segment_at(start)
+    upper = segment.upper if segment else False
+    if entry.acronym:
+        if literal != entry.form:
+            return False
+        # "WHO" in an all-caps headline is a pronoun as likely as the health organisation.
+        return not (upper and literal.lower() in stopwords)
+    if not entry.cased:
+        return fold(literal) not in stopwords
+    if literal == entry.form and not text.sentence_start(start) and not upper:
+        return True
+    if not (upper or literal[:1].isupper()):
+        return False
+    if not upper and is_acronym(literal) and letter_count(literal) <= 4:
+        return False  # "ICO", "GOLD" in running text are acronyms or tickers, not Icó or Gold
+    return not (fold(literal) in stopwords and (upper or text.sentence_start(start)))
+
+
+def longest_first(hits: Iterable[Hit[P]]) -> list[Hit[P]]:
+    """Non-overlapping hits, preferring longer ones, returned in text order."""
+    taken: list[Hit[P]] = []
+    occupied: list[tuple[int, int]] = []
+    for hit in sorted(hits, key=lambda h: (h.start - h.end, h.start)):
+        if any(hit.start < e and s < hit.end for s, e in occupied):
+            continue
+        taken.append(hit)
+        occupied.append((hit.start, hit.end))
+    return sorted(taken, key=lambda h: h.start)

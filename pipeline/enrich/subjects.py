@@ -1,0 +1,227 @@
+"""Subjects: IPTC Media Topics with a confidence, from three kinds of evidence.
+
+1. The source's own codes (``item.subjects``): IPTC media topics as they are, IPTC
+   subject codes by their top-level branch (subject code 11xxxxxx -> media topic
+   11000000), other schemes through ``data/subject_evidence.toml`` ``[sources]``
+   (Reuters-21578 TOPICS -> economy; ANPA category "s" -> sport).
+2. The section label the page printed ("Monde", "Dünya", "Economy").
+3. Keywords per language and topic, counted on whole words (stems allowed) of the folded
+   text; a hit in the headline, summary or lead weighs twice a hit further down.
+
+Each piece of evidence has a probability-like weight w; a topic's confidence is
+1 - prod(1 - w) over its evidence (its children's evidence counts for it too), as 0-100.
+Top-level topics at ``MIN_CONFIDENCE`` or more and within half of the best are kept (at
+most ``MAX_TOP``), with their second-level topics that reach ``MIN_CONFIDENCE`` on their own.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pipeline.enrich.text import CENTRAL_KINDS, Text, fold
+from pipeline.records import Subject
+
+MEDIATOPIC_URI = "http://cv.iptc.org/newscodes/mediatopic/{}"
+CREATOR = "wirefeed"
+
+MIN_CONFIDENCE = 50
+MAX_TOP = 3
+
+# Evidence weights (probability that the evidence alone makes the topic right).
+W_SOURCE_IPTC = 0.95
+W_SOURCE_MAPPED = 0.7
+W_SOURCE_DEFAULT = 0.6
+W_SECTION = 0.5
+W_KEYWORD = 0.12
+W_KEYWORD_CENTRAL = 0.24
+#: occurrences of one keyword counted at most (a word repeated is not new evidence)
+MAX_HITS_PER_KEYWORD = 3
+
+_EIGHT_DIGITS = re.compile(r"^\d{8}$")
+_ARABIC_PREFIX = "(?:[وفبلك]?(?:ال)?)"
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    code: str
+    parent: str | None
+    names: dict[str, str]
+
+    @property
+    def top(self) -> str:
+        return self.parent or self.code
+
+    def name(self) -> str:
+        """The English name (ninjs subjects carry one name; the others are in the data)."""
+        return self.names.get("en", self.code)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    topics: dict[str, Topic]
+    sections: dict[str, dict[str, tuple[str, ...]]]  # lang -> folded label -> codes
+    sources: dict[str, tuple[str | None, dict[str, str]]]  # scheme -> (default, code map)
+    keywords: dict[str, tuple[tuple[str, re.Pattern[str]], ...]]  # lang -> ((code, regex), ...)
+
+
+def _read(name: str) -> dict[str, Any]:
+    with (resources.files("pipeline.enrich") / "data" / name).open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def _keyword_pattern(words: Iterable[str], language: str) -> re.Pattern[str]:
+    parts = []
+    for word in words:
+        stem = fold(word.strip())
+        star = stem.endswith("*")
+        stem = stem.rstrip("*")
+        body = r"\s+".join(re.escape(w) for w in stem.split())
+        parts.append(body + (r"\w*" if star else ""))
+    prefix = _ARABIC_PREFIX if language == "ar" else ""
+    return re.compile(rf"(?<!\w){prefix}(?:{'|'.join(parts)})(?!\w)")
+
+
+def build() -> Evidence:
+    vocabulary = _read("mediatopics.toml")
+    topics = {
+        code: Topic(code, row.get("parent"), {k: v for k, v in row.items() if k != "parent"})
+        for code, row in vocabulary.items()
+    }
+    data = _read("subject_evidence.toml")
+    sections = {
+        lang: {fold(label): tuple(codes) for label, codes in labels.items()}
+        for lang, labels in data.get("sections", {}).items()
+    }
+    sources = {
+        scheme: (row.get("default"), {str(k): str(v) for k, v in row.get("codes", {}).items()})
+        for scheme, row in data.get("sources", {}).items()
+    }
+    keywords: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    for code, per_language in data.get("keywords", {}).items():
+        if code not in topics:
+            raise ValueError(f"subject_evidence.toml: keywords for {code}, which mediatopics.toml does not define")
+        for lang, words in per_language.items():
+            keywords.setdefault(lang, []).append((code, _keyword_pattern(words, lang)))
+    return Evidence(topics, sections, sources, {lang: tuple(v) for lang, v in keywords.items()})
+
+
+_lock = threading.Lock()
+
+
+@cache
+def _load() -> Evidence:
+    return build()
+
+
+def load() -> Evidence:
+    """The process-wide vocabulary and evidence tables, read on first use."""
+    with _lock:
+        return _load()
+
+
+def _source_codes(subject: Subject, evidence: Evidence) -> list[tuple[str, float]]:
+    """(media topic, weight) for one of the source's own subjects."""
+    code = (subject.code or "").strip()
+    if not code and subject.uri:
+        code = subject.uri.rstrip("/").rsplit("/", 1)[-1]
+    scheme = (subject.scheme or "").lower()
+    uri = subject.uri or ""
+    if _EIGHT_DIGITS.match(code):
+        if "mediatopic" in uri or scheme in {"medtop", "mediatopic", "iptc:mediatopic"}:
+            return [(code, W_SOURCE_IPTC)] if code in evidence.topics else _top_of(code, evidence)
+        if "subjectcode" in uri or scheme in {"subj", "subjectcode", "iptc:subjectcode"} or not scheme:
+            return _top_of(code, evidence)
+    mapping = evidence.sources.get(subject.scheme or "")
+    if mapping is None:
+        return []
+    default, codes = mapping
+    if code in codes:
+        return [(codes[code], W_SOURCE_MAPPED)]
+    if code.lower() in codes:
+        return [(codes[code.lower()], W_SOURCE_MAPPED)]
+    return [(default, W_SOURCE_DEFAULT)] if default else []
+
+
+def _top_of(code: str, evidence: Evidence) -> list[tuple[str, float]]:
+    # Subject codes and media topics share their 17 top-level codes: NN000000.
+    top = f"{code[:2]}000000"
+    return [(top, W_SOURCE_IPTC)] if top in evidence.topics else []
+
+
+def find_subjects(
+    text: Text,
+    language: str | None,
+    *,
+    section: str | None = None,
+    source_subjects: Iterable[Subject] = (),
+) -> tuple[Subject, ...]:
+    """Media topics of the item with their confidence, most confident first."""
+    evidence = load()
+    lang = (language or "").split("-")[0].lower()
+    weights: dict[str, list[float]] = {}
+
+    def add(code: str, weight: float) -> None:
+        topic = evidence.topics.get(code)
+        if topic is None:
+            return
+        weights.setdefault(code, []).append(weight)
+        if topic.parent:
+            weights.setdefault(topic.parent, []).append(weight)
+
+    for subject in source_subjects:
+        for code, weight in _source_codes(subject, evidence):
+            add(code, weight)
+    if section:
+        for code in evidence.sections.get(lang, {}).get(fold(section.strip()), ()):
+            add(code, W_SECTION)
+    for code, pattern in evidence.keywords.get(lang, ()):
+        seen: dict[str, int] = {}
+        for match in pattern.finditer(text.folded):
+            word = match.group(0)
+            seen[word] = seen.get(word, 0) + 1
+            if seen[word] > MAX_HITS_PER_KEYWORD:
+                continue
+            segment = text.segment_at(match.start())
+            central = segment is not None and segment.kind in CENTRAL_KINDS
+            add(code, W_KEYWORD_CENTRAL if central else W_KEYWORD)
+
+    confidence = {code: _combine(ws) for code, ws in weights.items()}
+    tops = sorted(
+        (c for c in confidence if evidence.topics[c].parent is None and confidence[c] >= MIN_CONFIDENCE),
+        key=lambda c: -confidence[c],
+    )
+    if tops:
+        best = confidence[tops[0]]
+        tops = [c for c in tops if confidence[c] * 2 >= best][:MAX_TOP]
+    chosen: list[str] = []
+    for top in tops:
+        chosen.append(top)
+        children = [
+            c for c, topic in evidence.topics.items() if topic.parent == top and confidence.get(c, 0) >= MIN_CONFIDENCE
+        ]
+        chosen += sorted(children, key=lambda c: -confidence[c])
+    return tuple(
+        Subject(
+            name=evidence.topics[code].name(),
+            uri=MEDIATOPIC_URI.format(code),
+            code=code,
+            scheme="medtop",
+            confidence=confidence[code],
+            creator=CREATOR,
+        )
+        for code in chosen
+    )
+
+
+def _combine(weights: list[float]) -> int:
+    miss = 1.0
+    for weight in weights:
+        miss *= 1.0 - weight
+    return min(99, round(100 * (1.0 - miss)))
