@@ -46,7 +46,7 @@ def ensure_venv() -> None:
     wanted = _fingerprint()
     if STAMP.exists() and STAMP.read_text() == wanted and PYTHON.exists():
         return
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file runs under any python3, before the venv
         sys.exit(f"wirefeed needs Python >= 3.11, this is {sys.version.split()[0]}")
     print(f"dev.py: setting up {VENV.relative_to(ROOT)}/ (first run or dependencies changed)...", file=sys.stderr)
     if not PYTHON.exists():
@@ -75,10 +75,7 @@ def main(argv: list[str]) -> int:
         )
         return 0
     ensure_venv()
-    if command == "run":
-        cmd = [str(BIN / "wirefeed"), "run", *rest]
-    else:
-        cmd = [str(PYTHON), "-m", "pytest", *rest]
+    cmd = [str(BIN / "wirefeed"), "run", *rest] if command == "run" else [str(PYTHON), "-m", "pytest", *rest]
     os.chdir(ROOT)
     # exec: Ctrl-C and SIGTERM reach wirefeed/pytest directly, no wrapper in between
     os.execv(cmd[0], cmd)

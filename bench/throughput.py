@@ -69,7 +69,9 @@ def in_process(dispatches: list[SourceDispatch], repeat: int) -> dict[str, Any]:
     for _ in range(repeat):
         sink: dict[str, float] = defaultdict(float)
         stages = flow.Stages(
-            parse=timed("parse", base.parse, sink), clean=timed("clean", base.clean, sink), enrich=timed("enrich", base.enrich, sink)
+            parse=timed("parse", base.parse, sink),
+            clean=timed("clean", base.clean, sink),
+            enrich=timed("enrich", base.enrich, sink),
         )
         outcomes.clear()
         start = time.perf_counter()
@@ -161,7 +163,9 @@ async def _produce_and_wait(bootstrap: str, names: TopicNames, dispatches: list[
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--files", nargs="+", default=["reut2-000.sgm"], help="Reuters-21578 files (default reut2-000.sgm)")
+    parser.add_argument(
+        "--files", nargs="+", default=["reut2-000.sgm"], help="Reuters-21578 files (default reut2-000.sgm)"
+    )
     parser.add_argument("--limit", type=int, default=1000, help="at most this many dispatches (default 1000)")
     parser.add_argument("--repeat", type=int, default=3, help="in-process repeats (default 3)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -173,11 +177,16 @@ def main() -> int:
         return 2
     dispatches = list(iter_dispatches([str(reuters / f) for f in args.files]))[: args.limit]
     size_mb = sum(len(d.value) for d in dispatches) / 1e6
-    print(f"{len(dispatches)} Reuters-21578 dispatches ({size_mb:.1f} MB) from {', '.join(args.files)}; {os.cpu_count()} cores")
+    sources = ", ".join(args.files)
+    print(f"{len(dispatches)} Reuters-21578 dispatches ({size_mb:.1f} MB) from {sources}; {os.cpu_count()} cores")
 
     local = in_process(dispatches, args.repeat)
-    print(f"in-process : {local['median_rate']:8.1f} dispatches/s  (runs: {', '.join(f'{r:.1f}' for r in local['rates'])})")
-    print("             ms per dispatch: " + ", ".join(f"{k} {v:.2f}" for k, v in local["ms_per_dispatch_by_stage"].items()))
+    runs = ", ".join(f"{r:.1f}" for r in local["rates"])
+    print(f"in-process : {local['median_rate']:8.1f} dispatches/s  (runs: {runs})")
+    print(
+        "             ms per dispatch: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in local["ms_per_dispatch_by_stage"].items())
+    )
     print(f"             outcomes {local['outcomes']}; peak RSS {local['peak_rss_mb']:.0f} MB")
 
     with tempfile.TemporaryDirectory(prefix="wirefeed-bench-") as tmp:

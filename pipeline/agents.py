@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import faust
 from aiokafka.errors import KafkaError
@@ -71,7 +71,9 @@ class Publisher:
                 futures = []
                 for outcome in outcomes:
                     topic = self.topics.by_name(outcome.topic)
-                    futures.append(await topic.send(key=outcome.key, value=outcome.value, headers=list(outcome.headers)))
+                    futures.append(
+                        await topic.send(key=outcome.key, value=outcome.value, headers=list(outcome.headers))
+                    )
                 await asyncio.gather(*futures)
                 return
             except (KafkaError, ProducerSendError) as exc:
@@ -172,7 +174,7 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
     @app.agent(topics.raw, name="parse-clean")
     async def parse_clean(stream: faust.StreamT) -> None:
         loop = asyncio.get_running_loop()
-        async for events in stream.take_events(settings.batch_max, settings.batch_within):
+        async for events in _batches(stream, settings):
             raws = [raw_from_event(e) for e in events]
             outcomes = await loop.run_in_executor(parse_pool, run_first_half, raws)
             await publisher.publish_or_die(outcomes)
@@ -180,12 +182,18 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
     @app.agent(topics.cleaned, name="enrich-emit")
     async def enrich_emit(stream: faust.StreamT) -> None:
         loop = asyncio.get_running_loop()
-        async for events in stream.take_events(settings.batch_max, settings.batch_within):
+        async for events in _batches(stream, settings):
             records = [raw_from_event(e) for e in events]
             outcomes = await loop.run_in_executor(enrich_pool, run_second_half, records)
             await publisher.publish_or_die(outcomes)
             for outcome in outcomes:
                 log.debug("published %s %s", outcome.topic, outcome.key)
+
+
+def _batches(stream: faust.StreamT, settings: Settings) -> Any:
+    """Batches of events; acked by Faust when the loop body that received them returns."""
+    # take_events exists on faust-streaming's Stream, not on its StreamT protocol
+    return cast(faust.Stream, stream).take_events(settings.batch_max, settings.batch_within)
 
 
 def _warm_up(get_stages: Any) -> None:

@@ -77,7 +77,7 @@ class Reconciler:
 
     def is_accounted(self, coord: Coord) -> bool:
         seen = self.parts_seen.get(coord)
-        return bool(seen) and len(seen) >= self.parts_total.get(coord, 1)
+        return seen is not None and len(seen) >= self.parts_total.get(coord, 1)
 
     def missing(self, raw_coords: Iterable[Coord]) -> list[Coord]:
         return [c for c in raw_coords if not self.is_accounted(c)]

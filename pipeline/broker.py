@@ -61,7 +61,9 @@ def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[b
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"the embedded broker exited with code {proc.returncode} before listening on {host}:{port}")
+            raise RuntimeError(
+                f"the embedded broker exited with code {proc.returncode} before listening on {host}:{port}"
+            )
         try:
             with socket.create_connection((host, port), timeout=0.2):
                 return
@@ -109,13 +111,13 @@ class EmbeddedBroker:
         else:
             out = subprocess.DEVNULL  # type: ignore[assignment]
         env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
-        self.proc = subprocess.Popen(  # noqa: S603 - our own binary, fixed arguments
+        self.proc = subprocess.Popen(
             self.command(),
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env=env,
-            preexec_fn=die_with_parent,  # noqa: PLW1509 - no threads exist yet when brokers start
+            preexec_fn=die_with_parent,
         )
         if self.log_file is not None:
             out.close()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -215,7 +216,9 @@ def cmd_tail(args: argparse.Namespace, settings: Settings) -> int:
 
     async def go() -> None:
         shown = 0
-        async for record in read(settings.bootstrap_servers, [topic], from_beginning=args.from_beginning, follow=not args.no_follow):
+        async for record in read(
+            settings.bootstrap_servers, [topic], from_beginning=args.from_beginning, follow=not args.no_follow
+        ):
             headers = _headers_dict(record.headers)
             if args.json:
                 value: Any
@@ -238,16 +241,15 @@ def cmd_tail(args: argparse.Namespace, settings: Settings) -> int:
                     f"{headers.get('content-type', '-')} {headers.get('wf_source', '')}\n"
                 )
             else:
-                sys.stdout.write(f"{record.topic}[{record.partition}]@{record.offset}{article_line(headers, _value_json(record.value))}\n")
+                line_text = article_line(headers, _value_json(record.value))
+                sys.stdout.write(f"{record.topic}[{record.partition}]@{record.offset}{line_text}\n")
             sys.stdout.flush()
             shown += 1
             if args.limit and shown >= args.limit:
                 return
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(go())
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -310,10 +312,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="the main job: broker, worker(s), sample firehose replay, live output")
-    p.add_argument("--once", action="store_true", help="exit when every replayed dispatch has its outcome; print the audit")
-    p.add_argument("--sample", metavar="PATH", action="append", help="replay PATH instead of the bundled sample firehose (repeatable)")
+    p.add_argument(
+        "--once", action="store_true", help="exit when every replayed dispatch has its outcome; print the audit"
+    )
+    p.add_argument(
+        "--sample",
+        metavar="PATH",
+        action="append",
+        help="replay PATH instead of the bundled sample firehose (repeatable)",
+    )
     p.add_argument("--workers", type=int, default=1, help="worker processes to start (default 1)")
-    p.add_argument("--timeout", type=float, default=600.0, help="with --once: give up after this many seconds (default 600)")
+    p.add_argument(
+        "--timeout", type=float, default=600.0, help="with --once: give up after this many seconds (default 600)"
+    )
     p.add_argument("--quiet", action="store_true", help="no line per article, only progress and the summary")
     p.set_defaults(func=cmd_run)
 
@@ -333,7 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, archive, or - for stdin")
         p.add_argument("--source", help="feed name for the wf_source header (default: the file name)")
         p.add_argument("--agency", help="agency id for the wf_agency header (skips agency detection)")
-        p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files whose name matches (repeatable)")
+        p.add_argument(
+            "--exclude", action="append", default=[], metavar="GLOB", help="skip files whose name matches (repeatable)"
+        )
         if name == "ingest":
             p.add_argument("--rate", type=float, default=None, metavar="N", help="at most N dispatches per second")
             p.set_defaults(func=cmd_ingest)
@@ -342,7 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.set_defaults(func=cmd_process)
 
     p = sub.add_parser("tail", help="print the records of a topic")
-    p.add_argument("--topic", default="wire.articles", help="wire.raw, wire.cleaned, wire.articles (default), wire.deadletter")
+    p.add_argument(
+        "--topic", default="wire.articles", help="wire.raw, wire.cleaned, wire.articles (default), wire.deadletter"
+    )
     p.add_argument("--from-beginning", action="store_true", help="start at the oldest record, not at the end")
     p.add_argument("--limit", type=int, default=0, metavar="N", help="stop after N records")
     p.add_argument("--json", action="store_true", help="one JSON object per record")
@@ -357,7 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
-    _configure_logging(os.environ.get("WIREFEED_LOG_LEVEL", "warning") if args.command != "worker" else settings.log_level)
+    _configure_logging(
+        os.environ.get("WIREFEED_LOG_LEVEL", "warning") if args.command != "worker" else settings.log_level
+    )
     # a closed pipe (wirefeed process ... | head) is a normal way to stop reading
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:

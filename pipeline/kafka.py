@@ -8,6 +8,7 @@ or read topics from end to end, so they use aiokafka directly, without a consume
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -27,12 +28,10 @@ async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, 
         existing = set(await admin.list_topics())
         missing = [t for t in topics if t not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # a worker created it meanwhile
                 await admin.create_topics(
                     [NewTopic(name=t, num_partitions=partitions, replication_factor=replication) for t in missing]
                 )
-            except TopicAlreadyExistsError:
-                pass  # a worker created it meanwhile
             log.info("created topics %s (%d partitions)", ", ".join(missing), partitions)
     finally:
         await admin.close()
@@ -45,7 +44,7 @@ async def producer(bootstrap: str, **options: object) -> AsyncIterator[AIOKafkaP
         acks="all",
         linger_ms=5,
         max_request_size=16 * 1024 * 1024,
-        **options,  # type: ignore[arg-type]
+        **options,
     )
     await prod.start()
     try:
@@ -122,10 +121,8 @@ async def read(
 
 async def _wait_partitions(consumer: AIOKafkaConsumer, topics: list[str], wait: bool) -> list[TopicPartition]:
     for _ in range(50 if wait else 3):
-        try:
+        with contextlib.suppress(KafkaError):
             await consumer._client.force_metadata_update()
-        except KafkaError:
-            pass
         parts = _partitions(consumer, topics)
         if parts and (not wait or len({tp.topic for tp in parts}) == len(topics)):
             return parts

@@ -346,10 +346,9 @@ def from_jsonable(cls: type[T], data: Any) -> T:
 def _convert(tp: Any, data: Any) -> Any:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
         if data is None:
             return None
-        return _convert(args[0], data)
+        return _convert(next(a for a in typing.get_args(tp) if a is not type(None)), data)
     if origin is tuple:
         args = typing.get_args(tp)
         if not isinstance(data, list):
@@ -357,7 +356,7 @@ def _convert(tp: Any, data: Any) -> Any:
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_convert(args[0], x) for x in data)
         return tuple(_convert(a, x) for a, x in zip(args, data, strict=True))
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise TypeError(f"expected an object for {tp.__name__}, got {type(data).__name__}")
         hints = _hints(tp)

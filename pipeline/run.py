@@ -61,13 +61,13 @@ class Workers:
             log_path = self.log_dir / f"worker-{n}.log"
             with log_path.open("ab") as out:
                 self.procs.append(
-                    subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                    subprocess.Popen(
                         [sys.executable, "-m", "pipeline", "worker"],
                         env=env,
                         stdout=out,
                         stderr=subprocess.STDOUT,
                         stdin=subprocess.DEVNULL,
-                        preexec_fn=die_with_parent,  # noqa: PLW1509 - before any thread starts work
+                        preexec_fn=die_with_parent,
                     )
                 )
 
@@ -166,7 +166,8 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             broker = EmbeddedBroker(settings.embedded_listen, log_file=log_dir / "broker.log").start()
             overrides = {k: v for k, v in EMBEDDED_TIMINGS.items() if PREFIX + k.upper() not in os.environ}
             settings = replace(settings, broker=broker.url, **overrides)  # type: ignore[arg-type]
-            _print(f"embedded broker on {broker.bootstrap} (more dispatches: WIREFEED_BROKER={broker.url} wirefeed ingest PATH)")
+            _print(f"embedded broker on {broker.bootstrap}")
+            _print(f"  more dispatches: WIREFEED_BROKER={broker.url} wirefeed ingest PATH")
         else:
             _print(f"broker {settings.broker}")
         bootstrap = settings.bootstrap_servers

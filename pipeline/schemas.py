@@ -139,8 +139,13 @@ def _schema_for(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
         args = typing.get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
             return {"type": "array", "items": _schema_for(args[0], defs)}
-        return {"type": "array", "prefixItems": [_schema_for(a, defs) for a in args], "minItems": len(args), "maxItems": len(args)}
-    if dataclasses.is_dataclass(tp):
+        return {
+            "type": "array",
+            "prefixItems": [_schema_for(a, defs) for a in args],
+            "minItems": len(args),
+            "maxItems": len(args),
+        }
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         name = tp.__name__
         if name not in defs and tp is not CleanedDispatch:
             defs[name] = {}  # placeholder against recursion
@@ -162,7 +167,9 @@ def _object_schema(cls: Any, defs: dict[str, Any]) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     props = {f.name: _schema_for(hints[f.name], defs) for f in dataclasses.fields(cls)}
     required = [
-        f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
     ]
     return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
 

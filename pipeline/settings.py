@@ -74,7 +74,7 @@ class Settings:
 
 
 def kafka_bootstrap(url: str) -> str:
-    """"kafka://a:9092;b:9092" -> "a:9092,b:9092" (Faust's URL form to aiokafka's)."""
+    """ "kafka://a:9092;b:9092" -> "a:9092,b:9092" (Faust's URL form to aiokafka's)."""
     hosts = url.split("://", 1)[1] if "://" in url else url
     return ",".join(h.strip() for h in hosts.replace(";", ",").split(",") if h.strip())
 

@@ -53,7 +53,9 @@ class SourceDispatch:
     input: str  # "reut2-000.sgm#17", "sample.tar:dir/item.xml"
     content_type: str | None = None
 
-    def headers(self, *, source: str | None = None, agency: str | None = None, received_at: datetime | None = None) -> Headers:
+    def headers(
+        self, *, source: str | None = None, agency: str | None = None, received_at: datetime | None = None
+    ) -> Headers:
         """The ``wire.raw`` headers ingest sends with it (schemas/wire.raw/headers.v1.json)."""
         moment = (received_at or datetime.now(tz=UTC)).astimezone(UTC)
         pairs: list[tuple[str, bytes]] = []
@@ -100,7 +102,11 @@ def _archive_members(name: str, data: bytes) -> Iterator[tuple[str, bytes]] | No
     """(member name, bytes) of an archive, or None when ``data`` is not an archive."""
     if data[:4] == b"PK\x03\x04":
         zf = zipfile.ZipFile(io.BytesIO(data))
-        return ((f"{name}:{info.filename}", zf.read(info)) for info in sorted(zf.infolist(), key=lambda i: i.filename) if not info.is_dir())
+        return (
+            (f"{name}:{info.filename}", zf.read(info))
+            for info in sorted(zf.infolist(), key=lambda i: i.filename)
+            if not info.is_dir()
+        )
     if data[:2] == b"\x1f\x8b":
         inner = gzip.decompress(data)
         if _is_tar(inner):

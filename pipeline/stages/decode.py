@@ -118,21 +118,23 @@ def decode_text(raw: bytes, declared: str | None = None) -> DecodedText:
             try:
                 text = raw[len(bom) :].decode(codec)
             except UnicodeDecodeError as exc:
-                raise DecodeError(f"bytes after the {codec} byte-order mark are not {codec}: {exc.reason} at byte {exc.start}") from None
+                raise DecodeError(
+                    f"bytes after the {codec} byte-order mark are not {codec}: {exc.reason} at byte {exc.start}"
+                ) from None
             fixed, repaired = _repair(text)
             return DecodedText(fixed, codec, repaired)
 
-    codec = normalise_charset(declared)
-    if codec and codec not in ("utf-8", "cp1252"):
+    declared_codec = normalise_charset(declared)
+    if declared_codec and declared_codec not in ("utf-8", "cp1252"):
         try:
-            text = raw.decode(codec)
+            text = raw.decode(declared_codec)
         except UnicodeDecodeError:
             pass  # mislabelled: fall through to the sniffing below
         else:
             if _text_is_binary(text):
-                raise DecodeError(f"the bytes decode as {codec} but are mostly control characters: not text")
+                raise DecodeError(f"the bytes decode as {declared_codec} but are mostly control characters: not text")
             fixed, repaired = _repair(text)
-            return DecodedText(fixed, codec, repaired)
+            return DecodedText(fixed, declared_codec, repaired)
 
     try:
         text = raw.decode("utf-8")
@@ -152,4 +154,4 @@ def decode_text(raw: bytes, declared: str | None = None) -> DecodedText:
     text = _cp1252_lenient(raw)
     fixed, _ = _repair(text)
     # Declared cp1252/latin-1 text is not a repair; undeclared non-UTF-8 bytes are.
-    return DecodedText(fixed, "cp1252", repaired=codec != "cp1252")
+    return DecodedText(fixed, "cp1252", repaired=declared_codec != "cp1252")

@@ -237,4 +237,3 @@ def decode_cleaned(value: bytes) -> CleanedDispatch:
         return from_jsonable(CleanedDispatch, orjson.loads(value))
     except (orjson.JSONDecodeError, TypeError, ValueError, KeyError) as exc:
         raise ContractError(f"wire.cleaned record is not a CleanedDispatch: {exc}", stage="decode-cleaned") from None
-

@@ -199,7 +199,9 @@ def to_ninjs(item: ParsedItem, enrichment: Enrichment, uri: str) -> dict[str, An
             {"role": "main", "contentType": "text/plain", **counts, "value": text},
             {"role": "main", "contentType": "text/html", **counts, "value": html_body(blocks)},
         ]
-    coded = {kind: [e for e in item.entities if e.kind == kind] for kind in ("person", "organisation", "place", "event")}
+    coded = {
+        kind: [e for e in item.entities if e.kind == kind] for kind in ("person", "organisation", "place", "event")
+    }
     doc["people"] = _unique(_entity(e) for e in (*coded["person"], *enrichment.people))
     doc["organisations"] = _unique(_entity(e) for e in (*coded["organisation"], *enrichment.organisations))
     doc["places"] = _unique(_entity(e, with_geo=True) for e in (*coded["place"], *enrichment.places))
@@ -233,7 +235,13 @@ def dates_header(item: ParsedItem) -> dict[str, dict[str, str]]:
     ):
         if when is not None:
             out[name] = _drop_empty(
-                {"utc": utc(when), "local": iso(when), "zone": when.zone, "precision": when.precision, "original": when.original}
+                {
+                    "utc": utc(when),
+                    "local": iso(when),
+                    "zone": when.zone,
+                    "precision": when.precision,
+                    "original": when.original,
+                }
             )
     return out
 

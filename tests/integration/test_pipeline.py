@@ -44,7 +44,9 @@ async def test_garbage_and_articles_end_in_exactly_one_outcome_each(pipeline: Pi
     garbage = random.Random(7).randbytes(3000)
     headers = (("content-type", b"text/plain; charset=utf-8"), ("wf_source", b"integration-test"))
     pipeline.start_worker()
-    coords = await pipeline.produce([(sample_bytes, headers), (garbage, (("x-feed", b"\xff\x00binary-header"),)), (b"", ())])
+    coords = await pipeline.produce(
+        [(sample_bytes, headers), (garbage, (("x-feed", b"\xff\x00binary-header"),)), (b"", ())]
+    )
     records = await pipeline.outcomes(expected_raw=3)
     by_coord = {}
     for record in records:
@@ -107,7 +109,10 @@ async def test_bundled_samples_through_the_broker_match_their_manifest(pipeline:
         outs = outcome_by_coord[coord]
         topics = {r.topic for r in outs}
         if entry["expect"] == "article":
-            assert topics == {pipeline.names.articles}, (entry["file"], [orjson.loads(r.value).get("error") for r in outs])
+            assert topics == {pipeline.names.articles}, (
+                entry["file"],
+                [orjson.loads(r.value).get("error") for r in outs],
+            )
             assert len(outs) == entry["items"]
             first = min(outs, key=lambda r: _headers(r)["wf_part"])
             assert orjson.loads(first.value)["headlines"][0]["value"] == entry["headline"], entry["file"]
@@ -121,7 +126,10 @@ async def test_a_killed_worker_loses_no_dispatch(pipeline: Pipeline) -> None:
     """SIGKILL a worker mid-stream; a second worker takes over and every raw record gets its outcome."""
     dispatches = []
     for n in range(400):
-        text = f"Testtown Gazette\n\nHeadline number {n} about the harbour\n\nTESTTOWN - Paragraph {n} of the story, with enough words to be a body paragraph.\n"
+        text = (
+            f"Testtown Gazette\n\nHeadline number {n} about the harbour\n\n"
+            f"TESTTOWN - Paragraph {n} of the story, with enough words to be a body paragraph.\n"
+        )
         dispatches.append((text.encode(), (("content-type", b"text/plain; charset=utf-8"),)))
     pipeline.start_worker()
     coords = await pipeline.produce(dispatches)
@@ -159,7 +167,10 @@ async def test_seed_dispatch_through_the_broker(pipeline: Pipeline) -> None:
 async def test_cli_tail_and_audit_see_the_outcomes(pipeline: Pipeline) -> None:
     """`wirefeed tail --json` prints the records and `wirefeed audit` reconciles them, exit 0."""
     pipeline.start_worker()
-    text = b"Riverside Post\n\nBridge reopens after repairs\n\nRIVERSIDE - The old bridge reopened on Monday after six months of repairs, the council said.\n"
+    text = (
+        b"Riverside Post\n\nBridge reopens after repairs\n\n"
+        b"RIVERSIDE - The old bridge reopened on Monday after six months of repairs, the council said.\n"
+    )
     await pipeline.produce([(text, ()), (os.urandom(2000) + b"\x00", ())])
     await pipeline.outcomes(expected_raw=2)
     tail = pipeline.cli("tail", "--topic", "wire.deadletter", "--from-beginning", "--no-follow", "--json")
@@ -170,4 +181,3 @@ async def test_cli_tail_and_audit_see_the_outcomes(pipeline: Pipeline) -> None:
     assert audit.returncode == 0, audit.stdout.decode() + audit.stderr.decode()
     summary = json.loads(audit.stdout)
     assert (summary["raw"], summary["articles"], summary["deadletters"], summary["missing"]) == (2, 1, 1, 0)
-

@@ -8,7 +8,12 @@ from pipeline.audit import Reconciler
 
 
 def _record(topic: str, partition: int, offset: int, part: str = "1/1", **extra: str) -> ConsumerRecord:
-    headers = [("wf_raw_topic", b"wire.raw"), ("wf_raw_partition", str(partition).encode()), ("wf_raw_offset", str(offset).encode()), ("wf_part", part.encode())]
+    headers = [
+        ("wf_raw_topic", b"wire.raw"),
+        ("wf_raw_partition", str(partition).encode()),
+        ("wf_raw_offset", str(offset).encode()),
+        ("wf_part", part.encode()),
+    ]
     headers += [(k, v.encode()) for k, v in extra.items()]
     return ConsumerRecord(topic, 0, 0, 0, 0, None, b"{}", None, 0, 2, tuple(headers))
 

@@ -32,9 +32,15 @@ def _item() -> ParsedItem:
         summary="Eight new stations",
         body=(Block("LYON - The extension opened on Monday."), Block("Details", kind="h")),
         dateline=Dateline("AA / Lyon", place="Lyon", agency="AA"),
-        content_created=When(datetime(2026, 3, 2, tzinfo=timezone(timedelta(hours=3))), "day", "Europe/Istanbul", "02.03.2026"),
+        content_created=When(
+            datetime(2026, 3, 2, tzinfo=timezone(timedelta(hours=3))), "day", "Europe/Istanbul", "02.03.2026"
+        ),
         subjects=(Subject(name="transport", uri="http://cv.iptc.org/newscodes/mediatopic/20000380", confidence=80),),
-        associations=(Association("photo-1", caption="A tram", renditions=(Rendition("thumb", href="https://x.invalid/t.jpg", width=90),)),),
+        associations=(
+            Association(
+                "photo-1", caption="A tram", renditions=(Rendition("thumb", href="https://x.invalid/t.jpg", width=90),)
+            ),
+        ),
         translation=Translation("* Translated by ...", "en", "A. Person"),
         extra=(("k", "v"),),
     )

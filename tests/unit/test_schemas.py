@@ -17,14 +17,18 @@ def _topic_and_part(path: Path) -> tuple[str, str]:
     return path.parent.parent.name, path.name.split("-", 1)[0]
 
 
-@pytest.mark.parametrize("path", [p for p in EXAMPLES if p.parent.name == "should_pass"], ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "path", [p for p in EXAMPLES if p.parent.name == "should_pass"], ids=lambda p: f"{p.parent.parent.name}/{p.name}"
+)
 def test_should_pass_examples_pass(path: Path) -> None:
     """Examples of valid records validate without a single error."""
     topic, part = _topic_and_part(path)
     assert errors(topic, part, json.loads(path.read_text())) == []
 
 
-@pytest.mark.parametrize("path", [p for p in EXAMPLES if p.parent.name == "should_fail"], ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "path", [p for p in EXAMPLES if p.parent.name == "should_fail"], ids=lambda p: f"{p.parent.parent.name}/{p.name}"
+)
 def test_should_fail_examples_fail(path: Path) -> None:
     """Examples of broken records are refused."""
     topic, part = _topic_and_part(path)

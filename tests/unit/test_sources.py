@@ -34,7 +34,10 @@ def test_ndjson_splits_per_line(tmp_path: Path) -> None:
     """Blank lines are skipped; each JSON line is one dispatch."""
     path = tmp_path / "feed.ndjson"
     path.write_bytes(b'{"uri": "a"}\n\n{"uri": "b"}\n')
-    assert [(d.input.rsplit("#")[1], d.value) for d in iter_dispatches([str(path)])] == [("1", b'{"uri": "a"}'), ("2", b'{"uri": "b"}')]
+    assert [(d.input.rsplit("#")[1], d.value) for d in iter_dispatches([str(path)])] == [
+        ("1", b'{"uri": "a"}'),
+        ("2", b'{"uri": "b"}'),
+    ]
 
 
 def test_directories_are_walked_in_order_skipping_hidden_and_excluded(tmp_path: Path) -> None:
@@ -88,7 +91,7 @@ def test_stdin_is_one_dispatch_unless_it_is_reuters_sgml() -> None:
 
 def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
     """A typo in a path fails with the path in the message."""
-    with pytest.raises(FileNotFoundError, match="nope.xml"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.xml"):
         list(iter_dispatches([str(tmp_path / "nope.xml")]))
 
 

@@ -65,7 +65,11 @@ def test_ids_are_deterministic() -> None:
 
 @pytest.mark.parametrize(
     ("value", "stage", "error_class"),
-    [(b"boom", "parse", "ParseError"), (b"crash", "parse", "KeyError"), (b"enrich-crash", "enrich", "ZeroDivisionError")],
+    [
+        (b"boom", "parse", "ParseError"),
+        (b"crash", "parse", "KeyError"),
+        (b"enrich-crash", "enrich", "ZeroDivisionError"),
+    ],
     ids=["pipeline-error", "unexpected-in-parse", "unexpected-in-enrich"],
 )
 def test_failures_become_dead_letters_with_the_original(value: bytes, stage: str, error_class: str) -> None:

@@ -34,9 +34,15 @@ def _item(**changes: object) -> ParsedItem:
         dateline=Dateline("AA / Lyon", place="Lyon", agency="AA"),
         content_created=When(datetime(2026, 3, 2, tzinfo=ISTANBUL), "day", "Europe/Istanbul", "02.03.2026"),
         version_created=When(datetime(2026, 3, 2, 14, 5, tzinfo=ISTANBUL), original="02.03.2026 14:05"),
-        subjects=(Subject(name="transport", uri="http://cv.iptc.org/newscodes/mediatopic/20000380", code="medtop:20000380"),),
+        subjects=(
+            Subject(name="transport", uri="http://cv.iptc.org/newscodes/mediatopic/20000380", code="medtop:20000380"),
+        ),
         keywords=("tramway",),
-        associations=(Association("photo", caption="Une rame du T9", renditions=(Rendition("thumb", href="https://x.invalid/t.jpg"),)),),
+        associations=(
+            Association(
+                "photo", caption="Une rame du T9", renditions=(Rendition("thumb", href="https://x.invalid/t.jpg"),)
+            ),
+        ),
         info_sources=(Party("Anadolu Agency", "source", "https://www.aa.com.tr"),),
         contributors=(Party("Jeanne Martin", "translator"),),
         urgency=4,
@@ -48,9 +54,19 @@ def _item(**changes: object) -> ParsedItem:
 ENRICHED = Enrichment(
     language="fr",
     people=(Entity("Camille Martin", "person"),),
-    organisations=(Entity("Organisation des Nations unies", "organisation", uri="http://www.wikidata.org/entity/Q1065"),),
+    organisations=(
+        Entity("Organisation des Nations unies", "organisation", uri="http://www.wikidata.org/entity/Q1065"),
+    ),
     places=(
-        Entity("Lyon", "place", rel="dateline", uri="https://sws.geonames.org/2996944/", country="FR", latitude=45.75, longitude=4.85),
+        Entity(
+            "Lyon",
+            "place",
+            rel="dateline",
+            uri="https://sws.geonames.org/2996944/",
+            country="FR",
+            latitude=45.75,
+            longitude=4.85,
+        ),
         Entity("France", "place", rel="dateline", uri="https://sws.geonames.org/3017382/", country="FR"),
     ),
 )
@@ -73,7 +89,10 @@ def test_fields_map_to_their_ninjs_names() -> None:
     assert (doc["by"], doc["located"], doc["language"], doc["urgency"]) == ("Camille Durand", "Lyon", "fr", 4)
     assert doc["contentCreated"] == "2026-03-02T00:00:00+03:00"
     plain, html = doc["bodies"]
-    assert plain["contentType"] == "text/plain" and plain["value"].split("\n\n")[0] == "Le prolongement a été inauguré lundi."
+    assert (
+        plain["contentType"] == "text/plain"
+        and plain["value"].split("\n\n")[0] == "Le prolongement a été inauguré lundi."
+    )
     assert html["value"] == "<p>Le prolongement a été inauguré lundi.</p><h2>Travaux</h2><p>a &lt; b &amp; c &gt; d</p>"
     assert plain["wordCount"] == 11 and plain["charCount"] == len(plain["value"])
     assert doc["places"][0]["geoJSON"] == {"type": "Point", "coordinates": [4.85, 45.75]}
