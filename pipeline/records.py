@@ -262,6 +262,15 @@ class Quote:
 
 
 @dataclass(frozen=True, slots=True)
+class DateMention:
+    """A relative or partial date in the text resolved against the dispatch date."""
+
+    text: str  # as written: "jeudi", "on Thursday", "le 2 janvier"
+    date: str  # ISO-8601 date it resolves to: "2022-01-13"
+    precision: str = "day"
+
+
+@dataclass(frozen=True, slots=True)
 class Enrichment:
     """What the enrich stage adds to a cleaned item."""
 
@@ -273,6 +282,7 @@ class Enrichment:
     places: tuple[Entity, ...] = ()
     subjects: tuple[Subject, ...] = ()
     quotes: tuple[Quote, ...] = ()
+    dates: tuple[DateMention, ...] = ()
     #: component -> seconds spent, for the benchmark (not published)
     timings: tuple[tuple[str, float], ...] = ()
 
@@ -377,6 +387,7 @@ __all__ = [
     "Association",
     "Block",
     "CleanedDispatch",
+    "DateMention",
     "Dateline",
     "Enrichment",
     "Entity",
