@@ -167,14 +167,23 @@ def _section(profile: AgencyProfile, text: str) -> tuple[bool, str | None]:
     """Is ``text`` a section label, and in which language's list.
 
     With no known agency, every agency's labels are tried: a lone "Monde" or "Dünya"
-    above a title is a section label whoever published it.
+    above a title is a section label whoever published it. A label several languages
+    share ("Sport", "Europa") names no language, unless one of them is the agency's
+    first language ("Ekonomi": Turkish for AA, though its Indonesian edition has it too).
     """
     profiles = all_profiles() if profile.is_generic else (profile,)
-    for candidate in profiles:
-        for pattern in candidate.patterns("section"):
-            if pattern.regex.fullmatch(text):
-                return True, pattern.language
-    return False, None
+    languages = {
+        pattern.language
+        for candidate in profiles
+        for pattern in candidate.patterns("section")
+        if pattern.regex.fullmatch(text)
+    }
+    if not languages:
+        return False, None
+    if len(languages) == 1:
+        return True, languages.pop()
+    home = profile.languages[0] if profile.languages else None
+    return True, home if home in languages else None
 
 
 def _title_like(text: str, profile: AgencyProfile) -> bool:
@@ -267,7 +276,7 @@ def _read_header(units: list[str], profile: AgencyProfile) -> tuple[_Header, lis
             # is a caption; the last dateline-shaped line before the body is the dateline
             head.captions.extend((units[j], None) for j in pending)
             head.removed.extend(Removed(units[j], "caption") for j in pending)
-            head.dateline = Dateline(dl.raw, dl.place, dl.agency, dl.date_text)
+            head.dateline = Dateline(dl.raw, dl.place, dl.agency, dl.date_text, dl.region)
             head.reporter = dl.reporter
             head.removed.append(Removed(unit, "dateline"))
             return head, [u for j, u in enumerate(units[i + 1 :], start=i + 1) if j not in taken]

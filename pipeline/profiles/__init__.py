@@ -16,7 +16,12 @@ small matching helpers the parser and the clean stage share:
     match_byline(text, profile)    -> BylineMatch     (name, and a date in the home zone)
 
 A profile's patterns of one kind are its own (language-specific and language-neutral)
-followed by the generic profile's, so agency rules win over generic ones.
+followed by the generic profile's, so agency rules win over generic ones. Per language
+a profile may also list its section labels (``sections``) and other menu entries
+(``navigation``): a line of three or more of them is the site's navigation bar. The
+generic profile holds what belongs to a language rather than an agency: its double
+quotation marks (``quotes``) and abbreviations (``abbreviations``), which every agency
+inherits.
 """
 
 from __future__ import annotations
@@ -110,6 +115,10 @@ class AgencyProfile:
     #: place names the gazetteer lacks that appear in the agency's datelines (provinces, ...)
     dateline_places: frozenset[str] = frozenset()
     by_kind: Mapping[str, tuple[Pattern, ...]] = field(default_factory=dict, hash=False, compare=False, repr=False)
+    #: per language: the (opening, closing) double quotation marks, spaces included ("« ", " »")
+    quote_marks: Mapping[str, tuple[str, str]] = field(default_factory=dict, hash=False, compare=False, repr=False)
+    #: per language: abbreviations whose full stop ends no sentence ("dr", "gen", "vb")
+    abbreviations: Mapping[str, frozenset[str]] = field(default_factory=dict, hash=False, compare=False, repr=False)
 
     @property
     def is_generic(self) -> bool:
@@ -122,6 +131,19 @@ class AgencyProfile:
     def patterns(self, kind: str, language: str | None = None) -> tuple[Pattern, ...]:
         """Patterns of ``kind`` for ``language`` (every language when None), agency first, then generic."""
         return _select(self, kind, language)
+
+    def quotes(self, language: str | None) -> tuple[str, str] | None:
+        """The language's double quotation marks, or None when it has no entry (or is unknown)."""
+        if not language:
+            return None
+        return self.quote_marks.get(language.split("-", 1)[0].lower())
+
+    def abbreviations_for(self, language: str | None) -> frozenset[str]:
+        """Abbreviations (case-folded, without the full stop) of ``language`` and of every language."""
+        common = self.abbreviations.get("*", frozenset())
+        if not language:
+            return frozenset().union(*self.abbreviations.values()) if self.abbreviations else frozenset()
+        return common | self.abbreviations.get(language.split("-", 1)[0].lower(), frozenset())
 
     def language_code(self, word: str, language: str | None = None) -> str | None:
         """The code of a language named in a credit ("l'anglais" -> "en"), or None."""
@@ -139,12 +161,13 @@ class DatelineMatch:
     """A dateline found at the start of (or as) a piece of text."""
 
     raw: str  # as printed, without the trailing separator
-    place: str | None
+    place: str | None  # as printed ("MOSCOW" stays in capitals; see ``display_place``)
     agency: str | None
     date_text: str | None
     reporter: str | None
     end: int  # where the text after the dateline starts
     pattern: Pattern
+    region: str | None = None  # state/country printed after the place ("Okla.", "Colombia")
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +244,25 @@ def _section_pattern(labels: Iterable[str], language: str | None, profile: str) 
     )
 
 
+#: a navigation bar is at least this many menu labels in a row
+MIN_NAVIGATION_LABELS = 3
+
+
+def _navigation_pattern(labels: Iterable[str], language: str | None, profile: str) -> Pattern:
+    """A line made only of menu labels ("Home | World | Economy | Sport"): site navigation."""
+    alternatives = "|".join(re.escape(label) for label in sorted(set(labels), key=len, reverse=True))
+    one = rf"(?:{alternatives})"
+    return Pattern(
+        kind="boilerplate",
+        regex=re.compile(rf"^(?:{one}(?:\s*[|•·/>»,]\s*|\s+)){{{MIN_NAVIGATION_LABELS - 1},}}{one}\s*$", re.IGNORECASE),
+        language=language,
+        mode="line",
+        reason="navigation",
+        name=f"{profile}-navigation-{language or 'any'}",
+        profile=profile,
+    )
+
+
 def _patterns_of(table: Mapping[str, Any], language: str | None, profile: str, where: str) -> list[Pattern]:
     out: list[Pattern] = []
     for kind in KINDS:
@@ -230,6 +272,10 @@ def _patterns_of(table: Mapping[str, Any], language: str | None, profile: str, w
             out.append(_compile(entry, kind, language, profile, f"{where} {kind}[{i}]"))
     if table.get("sections"):
         out.append(_section_pattern(table["sections"], language, profile))
+    # the section labels and the other menu entries, several in a row, are the site's menu
+    menu = [*table.get("sections", ()), *table.get("navigation", ())]
+    if len(set(menu)) >= MIN_NAVIGATION_LABELS:
+        out.append(_navigation_pattern(menu, language, profile))
     return out
 
 
@@ -251,11 +297,24 @@ def _build(data: Mapping[str, Any], fname: str, generic: AgencyProfile | None) -
         mine = tuple(p for p in own if p.kind == kind)
         inherited = generic.by_kind.get(kind, ()) if generic else ()
         by_kind[kind] = mine + inherited
+    quote_marks: dict[str, tuple[str, str]] = {}
+    abbreviations: dict[str, frozenset[str]] = {}
+    for lang, table in data.get("lang", {}).items():
+        if table.get("quotes"):
+            opening, closing = table["quotes"]
+            quote_marks[lang] = (str(opening), str(closing))
+        if table.get("abbreviations"):
+            abbreviations[lang] = frozenset(_fold(a).rstrip(".") for a in table["abbreviations"])
+    if data.get("abbreviations"):
+        abbreviations["*"] = frozenset(_fold(a).rstrip(".") for a in data["abbreviations"])
     if generic:
         for lang, table in generic.language_names.items():
             merged = dict(table)
             merged.update(language_names.get(lang, {}))
             language_names[lang] = merged
+        quote_marks = {**generic.quote_marks, **quote_marks}
+        for lang, words in generic.abbreviations.items():
+            abbreviations[lang] = words | abbreviations.get(lang, frozenset())
     return AgencyProfile(
         id=pid,
         name=str(data.get("name", "")),
@@ -266,6 +325,8 @@ def _build(data: Mapping[str, Any], fname: str, generic: AgencyProfile | None) -
         language_names=language_names,
         dateline_places=frozenset(data.get("dateline_places", ())),
         by_kind=by_kind,
+        quote_marks=quote_marks,
+        abbreviations=abbreviations,
     )
 
 
@@ -420,7 +481,7 @@ def match_dateline(
         if pattern.mode not in modes:
             continue
         if pattern.mode == "glued":
-            found = _glued(text, pattern, profile, language)
+            found = _glued(text, pattern, profile)
             if found:
                 return found
             continue
@@ -436,17 +497,18 @@ def match_dateline(
             continue
         return DatelineMatch(
             raw=text[: m.end()].strip(),
-            place=display_place(place, language) if place else None,
+            place=place,
             agency=_group(m, "agency"),
             date_text=_group(m, "date"),
             reporter=_group(m, "reporter"),
             end=m.end(),
             pattern=pattern,
+            region=_group(m, "region"),
         )
     return None
 
 
-def _glued(text: str, pattern: Pattern, profile: AgencyProfile, language: str | None) -> DatelineMatch | None:
+def _glued(text: str, pattern: Pattern, profile: AgencyProfile) -> DatelineMatch | None:
     """A place name glued to the lead by a scraper ("Ankara Bakanlıktan ...").
 
     The pattern matches the lead's first words (group ``place``, at most a few words) and
@@ -471,7 +533,7 @@ def _glued(text: str, pattern: Pattern, profile: AgencyProfile, language: str | 
             return None
         return DatelineMatch(
             raw=candidate,
-            place=display_place(candidate, language),
+            place=candidate,
             agency=None,
             date_text=None,
             reporter=None,

@@ -3,22 +3,42 @@
 Every parser hands over text as its source printed it; whatever the format (web text,
 NITF, NewsML, Reuters SGML, HTML), the article body may still carry a dateline at the
 start of the lead, credits and sign-offs at the end, subscription notices, share
-widgets, "read also" labels, embedded-tweet chrome, photo credits glued into the text,
-or the headline once more. ``clean`` takes them out using the agency's profile
-(``pipeline.profiles``; the generic profile when the agency is unknown):
+widgets, "read also" labels, tickers, comment policies, navigation bars, injected
+hashtags, embedded-tweet chrome, photo credits glued into the text, or the headline once
+more. ``clean`` takes them out using the agency's profile (``pipeline.profiles``; the
+generic profile when the agency is unknown):
 
-    dateline at the start of the lead     -> dateline (place, agency, date text)
+    dateline at the start of the lead     -> dateline (place, region, agency, date text)
     "By ..." / "Name | dd.mm.yyyy"        -> byline, content_created (home time zone)
+    desk initials in the byline field     -> removed ("desk-initials"), no byline
     translation credit                    -> translation + a translator contributor
     "(Reporting by ...; Editing by ...)"  -> contributors
     editor's / correction notes           -> ed_note
     photo credits                         -> associations
     notices, widgets, sign-offs, repeats  -> removed (with a reason)
 
-plus text hygiene: Unicode NFC, mojibake repair, whitespace, words hyphenated across
-line breaks. Everything taken out is recorded in ``removed``. The stage is pure and
-idempotent: ``clean(clean(x)) == clean(x)`` (it runs its rules to a fixed point, and a
-recorded "dateline" removal stops a second strip of the lead).
+Dateline convention, for every format: ``Dateline.raw`` is the dateline exactly as
+printed, and ``Dateline.place`` is the place as printed too: a wire's capitals stay
+capitals ("MOSCOW, Jan 13 (Reuters) -" gives "MOSCOW", "AA / Moscou" gives "Moscou").
+What the dateline prints after the place goes to ``region`` ("FARGO, N.D." gives "N.D.",
+"Cartagena de Indias (Colombia)" gives "Colombia"), the date as printed to
+``date_text``. Casing for display is the consumer's choice
+(``pipeline.profiles.display_place``); gazetteer lookups fold case anyway. A place the
+source gave in its own field (NITF, NewsML) is kept as the source gave it.
+
+Text normalisation, never dropping a word: Unicode NFC, mojibake repair (ftfy, only
+where UTF-8 read as cp1252/latin-1 shows), invisible marks out, whitespace collapsed,
+words hyphenated at line breaks re-joined (the item's own words decide "long-term" vs
+"inter-national"), sentences glued where a line break was lost ("said.The") set apart,
+straight double quotes printed as the language prints them (en “…”, fr « … » with
+no-break spaces, de „…“, es «…», tr “…”; only straight quotes change), and the
+paragraphs of flattened plain-text scrapes (one long block) re-built from whole
+sentences.
+
+Everything taken out is recorded in ``removed``. The stage is pure and idempotent:
+``clean(clean(x)) == clean(x)`` (it runs its rules to a fixed point, a recorded
+"dateline" removal stops a second strip of the lead, and every normalisation is a
+fixed point of itself).
 """
 
 from __future__ import annotations
@@ -26,6 +46,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import ftfy
@@ -33,9 +54,9 @@ from ftfy.badness import is_bad
 
 from pipeline.profiles import (
     AgencyProfile,
+    DatelineMatch,
     Pattern,
     detect_agency,
-    display_place,
     get_profile,
     looks_like_name,
     match_byline,
@@ -54,8 +75,6 @@ _MOJIBAKE_HINT = re.compile(
     "[ÂÃÄÅÆÇÐÑØÙâãäåæçð]"
     "[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]"
 )
-# a hyphen at a line break: "ter-\nminal" is one word again; "North-\nSouth" keeps its hyphen
-_HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])-\n(?=([^\W\d_]))")
 _NAME_SPLIT = re.compile(r"\s*(?:,|;|\band\b|\bet\b|\by\b|\bund\b|\bve\b|&)\s*")
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _IN_PLACE = re.compile(r"\s+in\s+[A-Z][\w .'-]*$")
@@ -73,12 +92,83 @@ MAX_PASSES = 4
 
 # ------------------------------------------------------------------ text hygiene
 
+# a word split by a hyphen at a line break: "inter-\nnational"; groups: the two halves
+_HYPHEN_BREAK = re.compile(r"([^\W\d_]+)-\n([^\W\d_]+)")
+# a compound printed with its hyphen inside a line ("long-term"): evidence for a break
+_COMPOUND = re.compile(r"(?<![\w-])([^\W\d_]+)-([^\W\d_]+)(?![\w-])")
+# words glued where a line break was lost: "said.The", "dedi.\"Bakan" (a word, a stop,
+# the next word with no space); ``_unglue_one`` decides on the letters' case
+_GLUED = re.compile(r"(?<![\w.@/:])([^\W\d_]{2,})((?:\.{3,}|[.!?…])[\"'”’»)]*)([\"“«„]?)([^\W\d_]{2})")
+#: a block at least this long, in a body of few blocks, is flattened text (paragraphs lost)
+FLAT_MIN_CHARS = 600
+#: ... when the body has at most this many blocks
+FLAT_MAX_BLOCKS = 3
+#: a re-built paragraph closes at the first sentence end past this length
+PARAGRAPH_TARGET = 250
+#: formats whose paragraphs can be lost on the way (plain text scraped from pages);
+#: markup formats (XML, HTML, JSON bodies) mark their paragraphs, long ones included
+FLATTENED_FORMATS = frozenset({"webtext"})
 
-def normalise_text(text: str, *, keep_lines: bool = False) -> str:
-    """NFC, mojibake repair, invisible marks out, spaces collapsed.
 
-    Lines are joined (a paragraph re-flowed, hyphenation at line breaks undone) unless
-    ``keep_lines``; blank-line paragraph breaks are kept as "\\n\\n" for the caller to split.
+@dataclass(frozen=True)
+class Vocabulary:
+    """The compounds an item prints with their hyphen inside a line ("long-term").
+
+    Evidence for undoing hyphenation at line breaks: "long-\nterm" keeps its hyphen when
+    the item prints "long-term" elsewhere; any other lowercase break ("inter-\nnational")
+    is a word split by the wrap and is joined.
+    """
+
+    compounds: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> Vocabulary:
+        compounds: set[str] = set()
+        for text in texts:
+            if "-\n" in text:
+                text = _HYPHEN_BREAK.sub(" ", text)  # the broken words themselves are no evidence
+            compounds.update(f"{a}-{b}".casefold() for a, b in _COMPOUND.findall(text))
+        return cls(frozenset(compounds))
+
+
+_NO_VOCABULARY = Vocabulary()
+
+
+def _join_hyphen_break(m: re.Match[str], vocabulary: Vocabulary) -> str:
+    first, second = m.group(1), m.group(2)
+    if second[:1].isupper():
+        return f"{first}-{second}"  # "North-\nSouth": a compound of names keeps its hyphen
+    if f"{first}-{second}".casefold() in vocabulary.compounds:
+        return f"{first}-{second}"
+    return first + second
+
+
+def unglue(text: str) -> str:
+    """A space between a sentence end and the next sentence glued to it ("said.The" -> "said. The").
+
+    Only a lowercase word of two letters or more before the stop qualifies, so that
+    initials ("J.K."), abbreviations ("U.S.", "St.Louis"), decimals, domains and addresses
+    ("aa.com.tr", "x@y.org") are left alone.
+    """
+    if not any(stop in text for stop in ".!?…"):
+        return text
+    return _GLUED.sub(_unglue_one, text)
+
+
+def _unglue_one(m: re.Match[str]) -> str:
+    word, stop, quote, start = m.groups()
+    if word[-2:].islower() and start[0].isupper() and start[1].islower():
+        return f"{word}{stop} {quote}{start}"
+    return m.group()
+
+
+def normalise_text(text: str, *, keep_lines: bool = False, vocabulary: Vocabulary = _NO_VOCABULARY) -> str:
+    """NFC, mojibake repair, invisible marks out, spaces collapsed, glued sentences apart.
+
+    Lines are joined (a paragraph re-flowed, hyphenation at line breaks undone with the
+    help of ``vocabulary``) unless ``keep_lines``; blank-line paragraph breaks are kept as
+    "\n\n" for the caller to split. Never drops a word: only spaces, invisible marks and
+    the hyphens of words split at a line break go.
     """
     if not text:
         return ""
@@ -94,11 +184,130 @@ def normalise_text(text: str, *, keep_lines: bool = False) -> str:
         if not lines:
             continue
         if keep_lines:
-            out.append("\n".join(lines))
+            out.append("\n".join(unglue(line) for line in lines))
         else:
-            joined = _HYPHEN_BREAK.sub(lambda m: "" if m.group(1).islower() else "-", "\n".join(lines))
-            out.append(joined.replace("\n", " "))
+            joined = "\n".join(lines)
+            if "-\n" in joined:
+                joined = _HYPHEN_BREAK.sub(lambda m: _join_hyphen_break(m, vocabulary), joined)
+            out.append(unglue(joined.replace("\n", " ")))
     return "\n\n".join(out)
+
+
+# ------------------------------------------------------------------ quotation marks
+
+# what may stand before an opening quote / after a closing one
+_OPEN_BEFORE = frozenset(" ([{—–-/\u00a0\n")
+_CLOSE_AFTER = frozenset(" )]}.,;:!?…—–-/\u00a0\n\"'”’»")
+
+
+def _quote_roles(text: str) -> list[bool] | None:
+    """For each straight double quote: True opens, False closes; None when any is unclear.
+
+    A quote opens at the start of the text or after a space/bracket/dash and before a
+    non-space; it closes after a non-space and before the end, a space, punctuation or a
+    suffix (Turkish '"Yarışması"nın'). The roles must alternate, starting with an opening
+    one; a last opening quote may stay unclosed (a quotation running on into the next
+    paragraph). Inch marks (5'11") and other unclear uses leave the whole text as it is.
+    """
+    roles: list[bool] = []
+    for i, char in enumerate(text):
+        if char != '"':
+            continue
+        before = text[i - 1] if i else " "
+        after = text[i + 1] if i + 1 < len(text) else " "
+        opens = before in _OPEN_BEFORE and not after.isspace()
+        closes = not before.isspace() and (after in _CLOSE_AFTER or after.islower())
+        if opens == closes or before.isdigit():
+            return None
+        roles.append(opens)
+    if any(role != (n % 2 == 0) for n, role in enumerate(roles)):
+        return None
+    return roles
+
+
+def typographic_quotes(text: str, marks: tuple[str, str] | None) -> str:
+    """Straight double quotes as the language prints them (``marks`` = opening, closing).
+
+    Only straight quotes change; quotes the source printed typographically stay, except
+    that marks carrying a space (French "« ", " »") get that no-break space. Apostrophes
+    and single quotes are never touched. Idempotent: no straight quote is left to convert.
+    """
+    if marks is None:
+        return text
+    opening, closing = marks
+    if '"' in text:
+        roles = _quote_roles(text)
+        if roles:
+            parts = text.split('"')
+            out = [parts[0]]
+            for role, part in zip(roles, parts[1:], strict=True):
+                out.append(opening if role else closing)
+                out.append(part)
+            text = "".join(out)
+    return _space_marks(text, opening, closing)
+
+
+def _space_marks(text: str, opening: str, closing: str) -> str:
+    """The language's spacing inside its quotation marks ("«x»" -> "« x »" in French)."""
+    glyph_open, glyph_close = opening.strip(), closing.strip()
+    if opening != glyph_open and glyph_open in text:
+        text = re.sub(re.escape(glyph_open) + r"[ \u00a0\u202f]*", opening, text)
+    if closing != glyph_close and glyph_close in text:
+        text = re.sub(r"[ \u00a0\u202f]*" + re.escape(glyph_close), closing, text)
+    return text
+
+
+# ------------------------------------------------------------------ paragraphs of flattened text
+
+_OPENERS = {"„": "“", "«": "»", "“": "”", "‹": "›"}
+_STOPS = ".!?…"
+
+
+def _starts_sentence(text: str, at: int) -> bool:
+    """A space at ``at``, then a capital, a digit or an opening quote."""
+    nxt = text[at + 1 : at + 2]
+    return text[at : at + 1] == " " and bool(nxt) and (nxt.isupper() or nxt in '0123456789"“«„')
+
+
+def _sentence_ends(text: str, abbreviations: frozenset[str]) -> list[int]:
+    """Offsets just after each sentence end outside quotation marks (where a paragraph may close)."""
+    ends: list[int] = []
+    stack: list[str] = []  # the closing marks awaited
+    for i, char in enumerate(text):
+        if stack and char == stack[-1]:
+            stack.pop()
+            # a quotation that ends a sentence: 'he said "no." Then'
+            if not stack and i and text[i - 1] in _STOPS and _starts_sentence(text, i + 1):
+                ends.append(i + 1)
+        elif char == '"' or char in _OPENERS:
+            stack.append(_OPENERS.get(char, '"'))
+        elif char in _STOPS and not stack and _starts_sentence(text, i + 1):
+            if char == ".":
+                token = text[:i].rsplit(" ", 1)[-1]
+                # initials, abbreviations and ordinals ("J.", "Gen.", "U.S.", "14.") end no sentence
+                if len(token) <= 1 or "." in token or token.isdigit() or token.casefold() in abbreviations:
+                    continue
+            ends.append(i + 1)
+    return ends
+
+
+def split_flattened(text: str, abbreviations: frozenset[str] = frozenset()) -> list[str]:
+    """A long block that lost its paragraph breaks, as paragraphs of whole sentences.
+
+    Sentences are grouped in order: a paragraph closes at the first sentence end past
+    ``PARAGRAPH_TARGET`` characters, never inside a quotation. Text is not changed, only
+    cut at spaces: joining the parts with single spaces gives the block back.
+    """
+    if len(text) < FLAT_MIN_CHARS:
+        return [text]
+    parts: list[str] = []
+    start = 0
+    for end in _sentence_ends(text, abbreviations):
+        if end - start >= PARAGRAPH_TARGET and len(text) - end >= PARAGRAPH_TARGET // 3:
+            parts.append(text[start:end].strip())
+            start = end + 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
 
 
 def _inline(text: str | None) -> str | None:
@@ -107,12 +316,12 @@ def _inline(text: str | None) -> str | None:
     return normalise_text(text).replace("\n\n", " ") or None
 
 
-def _summary(text: str | None) -> str | None:
+def _summary(text: str | None, marks: tuple[str, str] | None = None) -> str | None:
     """Standfirst lines without their "- " bullets, one per line."""
     if text is None:
         return None
     lines = [_BULLET.sub("", line).strip() for line in normalise_text(text, keep_lines=True).split("\n")]
-    return "\n".join(line for line in lines if line) or None
+    return "\n".join(typographic_quotes(line, marks) for line in lines if line) or None
 
 
 def _text_key(text: str) -> str:
@@ -128,11 +337,17 @@ def _same_text(a: str, b: str) -> bool:
 
 
 def _split_names(names: str) -> list[str]:
+    """The people of a credit ("Ana Ruiz in Boulder, Colorado, and Tom Lee"): Ana Ruiz, Tom Lee."""
     out = []
+    after_place = False
     for part in _NAME_SPLIT.split(names):
-        part = _IN_PLACE.sub("", part.strip().rstrip(".")).strip()
-        if part and looks_like_name(part):
-            out.append(part)
+        part = part.strip().rstrip(".")
+        located = _IN_PLACE.search(part)
+        name = _IN_PLACE.sub("", part).strip()
+        # a lone word after "Name in City" is the city's state or country, not a person
+        if name and looks_like_name(name) and not (after_place and " " not in name):
+            out.append(name)
+        after_place = bool(located) or (after_place and " " not in name)
     return out
 
 
@@ -229,7 +444,11 @@ def _take_translation(work: _Work, line: str, m: re.Match[str], pattern: Pattern
 def _take_contributors(work: _Work, m: re.Match[str], pattern: Pattern) -> bool:
     roles = dict(pattern.roles)
     found = False
-    if "names" in m.re.groupindex and m.group("names"):
+    if "names" in m.re.groupindex:
+        if not m.group("names"):
+            # a credit line naming no one new ("Roe reported from Paris."): the bylined
+            # authors are already credited; the line is taken out all the same
+            return "credits" not in m.re.groupindex
         for name in _split_names(m.group("names")):
             work.add_contributor(name, roles.get("*", "contributor"))
             found = True
@@ -350,23 +569,39 @@ def _take_dateline(work: _Work) -> None:
         work.blocks[0] = Block(rest, first.kind)
     else:
         work.blocks.pop(0)
-    if current is None:
-        work.changes["dateline"] = Dateline(found.raw, found.place, found.agency, found.date_text)
-    elif current.place is None:
-        # the source's dateline field held no place (often just a timestamp): the printed
-        # dateline is the better record; a date the field gave is kept
-        work.changes["dateline"] = Dateline(
-            found.raw, found.place, current.agency or found.agency, current.date_text or found.date_text
-        )
-    elif current.agency is None:
-        work.changes["dateline"] = replace(
-            current,
-            place=current.place or found.place,
-            agency=current.agency or found.agency,
-            date_text=current.date_text or found.date_text,
-        )
+    work.changes["dateline"] = _merge_dateline(current, found)
     if found.reporter and not (work.item.byline or work.changes.get("byline")):
         work.changes["byline"] = found.reporter
+
+
+def _merge_dateline(current: Dateline | None, found: DatelineMatch) -> Dateline:
+    """The dateline the source's field gave, completed by the one printed in the text.
+
+    A field without a place (often only a timestamp) gives way to the printed dateline,
+    lending it only what the print lacks. A field with a place keeps its raw text and
+    place, and gains the agency, date and region the print shows; a place that holds
+    its region ("TULSA, Okla.") is split into the two.
+    """
+    if current is None or current.place is None:
+        return Dateline(
+            found.raw,
+            found.place,
+            found.agency or (current.agency if current else None),
+            found.date_text or (current.date_text if current else None),
+            found.region or (current.region if current else None),
+        )
+    place, region = current.place, current.region
+    if found.region and not region and found.place and _same_place(found.place, place):
+        region = found.region
+        if len(_text_key(found.place)) < len(_text_key(place)):
+            place = found.place
+    return replace(
+        current,
+        place=place,
+        region=region,
+        agency=current.agency or found.agency,
+        date_text=current.date_text or found.date_text,
+    )
 
 
 def _same_place(a: str, b: str) -> bool:
@@ -376,24 +611,25 @@ def _same_place(a: str, b: str) -> bool:
 
 
 def _fill_dateline(work: _Work) -> None:
-    """A dateline given as raw text only ("SALVADOR, Feb 26 -") gets its parts; capitals are title-cased."""
+    """A dateline given as raw text, or with its region inside the place, gets its parts."""
     current: Dateline | None = work.changes.get("dateline", work.item.dateline)  # type: ignore[assignment]
-    if current is not None and current.place:
-        shown = display_place(current.place, work.language)
-        if shown != current.place:
-            work.changes["dateline"] = replace(current, place=shown)
-        return
     if current is None or not current.raw.strip():
+        return
+    if current.place and not current.region and "," in current.place:
+        # a parser's "OAKLAND, N.J.": the place, then its region as printed
+        place, _, region = current.place.partition(",")
+        if place.strip() and region.strip():
+            current = replace(current, place=place.strip(), region=region.strip())
+            work.changes["dateline"] = current
+    if current.place and (current.region or _has_removed(work, "dateline")):
         return
     raw = " ".join(current.raw.split())
     found = match_dateline(raw, work.profile, work.language, modes=("line", "prefix"))
-    if found and found.place:
-        work.changes["dateline"] = replace(
-            current,
-            place=found.place,
-            agency=current.agency or found.agency,
-            date_text=current.date_text or found.date_text,
-        )
+    if found is None or not found.place:
+        return
+    merged = replace(_merge_dateline(current, found), raw=current.raw)
+    if merged != current:
+        work.changes["dateline"] = merged
 
 
 def _take_body_byline(work: _Work) -> None:
@@ -473,22 +709,49 @@ def _pass(work: _Work, headline: str | None) -> None:
 def _blocks_of(item: ParsedItem) -> list[Block]:
     """Normalised body blocks; a block holding blank-line breaks becomes several."""
     blocks: list[Block] = []
+    vocabulary = Vocabulary.of(b.text for b in item.body) if any("-\n" in b.text for b in item.body) else _NO_VOCABULARY
     for block in item.body:
         if block.kind == "pre":
             text = unicodedata.normalize("NFC", block.text).strip("\n")
             if text.strip():
                 blocks.append(Block(text, "pre"))
             continue
-        for para in normalise_text(block.text).split("\n\n"):
+        for para in normalise_text(block.text, vocabulary=vocabulary).split("\n\n"):
             if para:
                 blocks.append(Block(para, block.kind))
     return blocks
 
 
+def _finish_blocks(
+    blocks: list[Block], marks: tuple[str, str] | None, abbreviations: frozenset[str], *, flattened: bool
+) -> tuple[Block, ...]:
+    """The kept blocks in print form: paragraphs of flattened text re-built, quotes typographic.
+
+    Runs once the furniture is out, so that rules see the text as the source printed it.
+    """
+    out: list[Block] = []
+    for block in blocks:
+        if block.kind == "pre":
+            out.append(block)
+            continue
+        parts = split_flattened(block.text, abbreviations) if flattened and block.kind == "p" else [block.text]
+        out.extend(Block(typographic_quotes(part, marks), block.kind) for part in parts)
+    return tuple(out)
+
+
 def _resolve_byline(work: _Work, byline: str | None) -> str | None:
-    """A byline that still carries a date or a "By" prefix: name out, date to content_created."""
+    """A byline that still carries a date or a "By" prefix: name out, date to content_created.
+
+    A byline field holding the desk's sign-off initials ("mrc/lfp/jgb") names no author:
+    it is taken out (reason "desk-initials").
+    """
     if not byline:
         return byline
+    if not looks_like_name(byline) and any(
+        p.mode == "line" and p.regex.fullmatch(byline) for p in work.profile.patterns("trailer", work.language)
+    ):
+        work.remove(byline, "desk-initials")
+        return None
     by = match_byline(byline, work.profile, work.language)
     if by is None or not looks_like_name(by.name):
         return byline
@@ -535,6 +798,9 @@ def _clean_once(item: ParsedItem) -> ParsedItem:
             break
     _fill_dateline(work)
     byline = _resolve_byline(work, _inline(work.changes.get("byline", item.byline)))  # type: ignore[arg-type]
+    marks = profile.quotes(work.language)
+    flattened = item.format in FLATTENED_FORMATS and len(work.blocks) <= FLAT_MAX_BLOCKS
+    body = _finish_blocks(work.blocks, marks, profile.abbreviations_for(work.language), flattened=flattened)
 
     ed_note = item.ed_note
     for note in work.ed_notes:
@@ -544,10 +810,10 @@ def _clean_once(item: ParsedItem) -> ParsedItem:
     return replace(
         item,
         agency=agency,
-        headline=headline,
-        subheadlines=tuple(s for s in (_inline(x) for x in item.subheadlines) if s),
-        summary=_summary(item.summary),
-        body=tuple(work.blocks),
+        headline=typographic_quotes(headline, marks) if headline else headline,
+        subheadlines=tuple(typographic_quotes(s, marks) for s in (_inline(x) for x in item.subheadlines) if s),
+        summary=_summary(item.summary, marks),
+        body=body,
         byline=byline,
         section=_inline(changes.pop("section", item.section)),  # type: ignore[arg-type]
         ed_note=ed_note,

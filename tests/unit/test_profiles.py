@@ -24,7 +24,7 @@ from pipeline.records import When
 
 AGENCIES = ("aa", "afp", "ansa", "ap", "dpa", "efe", "reuters", "tass", "xinhua")
 #: agencies the corpus shows beyond the required ones
-MORE_AGENCIES = ("aap", "cp", "pa", "ritzau")
+MORE_AGENCIES = ("aap", "cp", "pa", "ritzau", "belga", "apa", "lusa", "stt", "ntb", "tt", "ana", "businessdesk")
 
 
 def test_every_required_agency_has_a_profile() -> None:
@@ -124,38 +124,38 @@ def test_detect_agency_needs_more_than_a_passing_mention() -> None:
     ("agency", "text", "raw", "place", "printed_agency", "date", "rest"),
     [
         ("aa", "AA / Lyon", "AA / Lyon", "Lyon", "AA", None, ""),
-        ("aa", "ANKARA (A.A) - Yeni köprü açıldı.", "ANKARA (A.A) -", "Ankara", "A.A", None, "Yeni"),
+        ("aa", "ANKARA (A.A) - Yeni köprü açıldı.", "ANKARA (A.A) -", "ANKARA", "A.A", None, "Yeni"),
         ("aa", "أنقرة / الأناضول افتتح جسر جديد", "أنقرة / الأناضول", "أنقرة", "الأناضول", None, "افتتح"),
         (
             "reuters",
             "OSLO, Jan 13 (Reuters) - Shares rose.",
             "OSLO, Jan 13 (Reuters) -",
-            "Oslo",
+            "OSLO",
             "Reuters",
             "Jan 13",
             "Shares",
         ),
-        ("ansa", "(ANSA) - TORINO, 15 AGO - Il ponte.", "(ANSA) - TORINO, 15 AGO -", "Torino", "ANSA", "15 AGO", "Il"),
+        ("ansa", "(ANSA) - TORINO, 15 AGO - Il ponte.", "(ANSA) - TORINO, 15 AGO -", "TORINO", "ANSA", "15 AGO", "Il"),
         ("efe", "Sevilla (EFE).- El puente.", "Sevilla (EFE).-", "Sevilla", "EFE", None, "El"),
         (
             "xinhua",
             "WUHAN, Dec. 26 (Xinhua) -- The bridge.",
             "WUHAN, Dec. 26 (Xinhua) --",
-            "Wuhan",
+            "WUHAN",
             "Xinhua",
             "Dec. 26",
             "The",
         ),
         ("dpa", "Bremen (dpa) - Die Brücke.", "Bremen (dpa) -", "Bremen", "dpa", None, "Die"),
-        ("afp", "LYON (AFP) - Le pont.", "LYON (AFP) -", "Lyon", "AFP", None, "Le"),
-        ("ap", "DENVER, Colo. (AP) — The bridge.", "DENVER, Colo. (AP) —", "Denver", "AP", None, "The"),
-        ("tass", "KAZAN, March 3. /TASS/. The bridge.", "KAZAN, March 3. /TASS/.", "Kazan", "TASS", "March 3", "The"),
-        (None, "SALVADOR, Feb 26 - Rain fell.", "SALVADOR, Feb 26 -", "Salvador", None, "Feb 26", "Rain"),
+        ("afp", "LYON (AFP) - Le pont.", "LYON (AFP) -", "LYON", "AFP", None, "Le"),
+        ("ap", "DENVER, Colo. (AP) — The bridge.", "DENVER, Colo. (AP) —", "DENVER", "AP", None, "The"),
+        ("tass", "KAZAN, March 3. /TASS/. The bridge.", "KAZAN, March 3. /TASS/.", "KAZAN", "TASS", "March 3", "The"),
+        (None, "SALVADOR, Feb 26 - Rain fell.", "SALVADOR, Feb 26 -", "SALVADOR", None, "Feb 26", "Rain"),
         (None, "Görlitz (dpa) - Die Brücke.", "Görlitz (dpa) -", "Görlitz", "dpa", None, "Die"),
-        ("aap", "HOBART, Mar 3 AAP - The ferry.", "HOBART, Mar 3 AAP -", "Hobart", "AAP", "Mar 3", "The"),
-        (None, "BUSAN, Nov 26 AFP - The port.", "BUSAN, Nov 26 AFP -", "Busan", "AFP", "Nov 26", "The"),
-        (None, "HALIFAX - A ferry sailed.", "HALIFAX -", "Halifax", None, None, "A ferry"),
-        ("ap", "TULSA, Okla. (AP) _ The storm.", "TULSA, Okla. (AP) _", "Tulsa", "AP", None, "The"),
+        ("aap", "HOBART, Mar 3 AAP - The ferry.", "HOBART, Mar 3 AAP -", "HOBART", "AAP", "Mar 3", "The"),
+        (None, "BUSAN, Nov 26 AFP - The port.", "BUSAN, Nov 26 AFP -", "BUSAN", "AFP", "Nov 26", "The"),
+        (None, "HALIFAX - A ferry sailed.", "HALIFAX -", "HALIFAX", None, None, "A ferry"),
+        ("ap", "TULSA, Okla. (AP) _ The storm.", "TULSA, Okla. (AP) _", "TULSA", "AP", None, "The"),
         (
             "ansa",
             "(ANSA) - Turin, March 3 - The bridge.",
@@ -204,7 +204,7 @@ def test_detect_agency_needs_more_than_a_passing_mention() -> None:
 def test_dateline_shapes(
     agency: str | None, text: str, raw: str, place: str, printed_agency: str | None, date: str | None, rest: str
 ) -> None:
-    """Each agency's dateline gives its place (title-cased), agency as printed and date text."""
+    """Each agency's dateline gives its place and agency as printed, and the date text."""
     found = match_dateline(text, get_profile(agency), modes=("line", "prefix"))
     assert found is not None
     assert (found.raw, found.place, found.agency, found.date_text) == (raw, place, printed_agency, date)
@@ -308,3 +308,109 @@ def test_sentence_starting_with_by_is_no_byline() -> None:
 def test_display_place_title_cases_capitals_only(printed: str, language: str | None, shown: str) -> None:
     """All-capital places are title-cased (Turkish dotted İ kept); others are left as printed."""
     assert display_place(printed, language) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("NAMUR 26/02 (BELGA) – Le pont a rouvert samedi.", "belga"),
+        ("Linz (APA) - Die neue Brücke ist eröffnet.", "apa"),
+        ("Braga, 3 mar (Lusa) - A nova ponte abriu hoje.", "lusa"),
+        ("TAMPERE (STT) - Uusi silta avattiin liikenteelle.", "stt"),
+        ("Bergen (NTB): Den nye brua ble åpnet i dag.", "ntb"),
+        ("Uppsala (TT) Den nya bron öppnades i dag.", "tt"),
+        ("PATRAS (ANA-MPA) - A new bridge opened on Monday.", "ana"),
+        ("(BusinessDesk) - The port company lifted its dividend.", "businessdesk"),
+    ],
+    ids=["belga", "apa", "lusa", "stt", "ntb", "tt", "ana", "businessdesk"],
+)
+def test_detect_the_other_agencies_of_corpus_and_samples(text: str, expected: str) -> None:
+    """Agencies seen in the corpus and the samples beyond the required ones are recognised by their dateline."""
+    assert detect_agency(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("agency", "text", "raw", "place", "printed_agency", "date", "rest"),
+    [
+        ("belga", "NAMUR 26/02 (BELGA) – Le pont.", "NAMUR 26/02 (BELGA) –", "NAMUR", "BELGA", "26/02", "Le"),
+        ("belga", "BRUSSEL 3/3 (BELGA) = De brug.", "BRUSSEL 3/3 (BELGA) =", "BRUSSEL", "BELGA", "3/3", "De"),
+        ("apa", "Wien (APA/dpa) - Die Brücke.", "Wien (APA/dpa) -", "Wien", "APA/dpa", None, "Die"),
+        ("lusa", "Braga, 3 mar (Lusa) - A ponte.", "Braga, 3 mar (Lusa) -", "Braga", "Lusa", "3 mar", "A"),
+        ("ntb", "Bergen (NTB): Brua.", "Bergen (NTB):", "Bergen", "NTB", None, "Brua"),
+        ("stt", "TAMPERE (STT-AFP) - Silta.", "TAMPERE (STT-AFP) -", "TAMPERE", "STT-AFP", None, "Silta"),
+        ("tt", "Uppsala (TT) Bron öppnades.", "Uppsala (TT)", "Uppsala", "TT", None, "Bron"),
+        ("ana", "PATRAS (ANA-MPA) - The bridge.", "PATRAS (ANA-MPA) -", "PATRAS", "ANA-MPA", None, "The"),
+        ("businessdesk", "(BusinessDesk) - The port.", "(BusinessDesk) -", None, "BusinessDesk", None, "The"),
+    ],
+    ids=["belga-fr", "belga-nl", "apa-shared", "lusa", "ntb", "stt-afp", "tt", "ana", "businessdesk"],
+)
+def test_dateline_shapes_of_the_other_agencies(
+    agency: str, text: str, raw: str, place: str | None, printed_agency: str, date: str | None, rest: str
+) -> None:
+    """Belga, APA, Lusa, NTB, STT, TT, ANA-MPA and BusinessDesk datelines give their parts as printed."""
+    found = match_dateline(text, get_profile(agency))
+    assert found is not None
+    assert (found.raw, found.place, found.agency, found.date_text) == (raw, place, printed_agency, date)
+    assert text[found.end :].startswith(rest)
+
+
+@pytest.mark.parametrize(
+    ("agency", "text", "place", "region"),
+    [
+        ("ap", "FARGO, N.D. (AP) — The road.", "FARGO", "N.D."),
+        ("efe", "Cuenca (Ecuador), 3 mar (EFE).- El puente.", "Cuenca", "Ecuador"),
+        ("aa", "GIRESUN, Türkiye", "GIRESUN", "Türkiye"),
+        ("reuters", "PORTLAND, Ore., March 3 (Reuters) - Rain.", "PORTLAND", "Ore."),
+        (None, "SALVADOR, Feb 26 - Rain fell.", "SALVADOR", None),
+    ],
+)
+def test_dateline_region_printed_after_the_place(agency: str | None, text: str, place: str, region: str | None) -> None:
+    """The state or country printed after the place is the region; the place stays as printed."""
+    found = match_dateline(text, get_profile(agency), modes=("line", "prefix"))
+    assert found is not None
+    assert (found.place, found.region) == (place, region)
+
+
+@pytest.mark.parametrize(
+    ("language", "marks"),
+    [
+        ("en", ("“", "”")),
+        ("en-AU", ("“", "”")),
+        ("fr-BE", ("«\u00a0", "\u00a0»")),
+        ("de", ("„", "“")),
+        ("es", ("«", "»")),
+        ("tr", ("“", "”")),
+        ("xx", None),
+        (None, None),
+    ],
+)
+def test_quote_marks_per_language(language: str | None, marks: tuple[str, str] | None) -> None:
+    """Each language's double quotation marks come from data (generic.toml), inherited by every agency."""
+    assert get_profile("aa").quotes(language) == marks
+    assert get_profile(None).quotes(language) == marks
+
+
+def test_abbreviations_per_language() -> None:
+    """Abbreviations of a language add to those of every language, case-folded, without the stop."""
+    turkish = get_profile("aa").abbreviations_for("tr")
+    assert {"doç", "dr", "prof", "gen"} <= turkish
+    assert "mme" not in turkish
+    assert "mme" in get_profile("aa").abbreviations_for(None)
+
+
+@pytest.mark.parametrize(
+    ("line", "is_navigation"),
+    [
+        ("Home | World | Economy | Sports", True),
+        ("Accueil Monde Afrique Économie", True),
+        ("Ana Sayfa · Gündem · Dünya", True),
+        ("World Economy", False),  # two labels are not a menu yet
+        ("World leaders met on the economy.", False),
+    ],
+)
+def test_navigation_bar_is_a_row_of_menu_labels(line: str, is_navigation: bool) -> None:
+    """A line of three or more of the site's menu labels (sections included) is navigation."""
+    hits = [
+        p for p in get_profile("aa").patterns("boilerplate") if p.reason == "navigation" and p.regex.fullmatch(line)
+    ]
+    assert bool(hits) is is_navigation

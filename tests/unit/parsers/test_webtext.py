@@ -245,7 +245,7 @@ def test_english_page_caps_dateline_and_two_standfirst_lines() -> None:
         item.summary == "Operators add an evening crossing for the summer season\nTickets go on sale online next week"
     )
     assert item.byline == "Deniz Aydın"
-    assert item.dateline == Dateline("IZMIR", "Izmir", None, None)
+    assert item.dateline == Dateline("IZMIR", "IZMIR", None, None)
     assert item.body[0].text.startswith("The ferry link")
     assert ("language_hint", "en") in item.extra
 
@@ -285,7 +285,7 @@ def test_caption_repeating_the_title_and_place_caption_before_the_dateline() -> 
         ),
         Association(name="picture-2", caption="Bogotá"),
     )
-    assert item.dateline == Dateline("BOGOTÁ, Colombia", "Bogotá", None, None)
+    assert item.dateline == Dateline("BOGOTÁ, Colombia", "BOGOTÁ", None, None, "Colombia")
     assert item.body[0].text.startswith("El corredor verde")
 
 
@@ -322,6 +322,23 @@ def test_unknown_agency_still_finds_a_known_section_label() -> None:
     assert item.agency is None
     assert item.section == "Economía"
     assert item.headline == "El puerto amplía su terminal de contenedores"
+
+
+@pytest.mark.parametrize(
+    ("label", "hint"),
+    [
+        ("Sport", None),  # French, German and Bosnian editions all print it
+        ("Ekonomi", "tr"),  # Turkish and Indonesian: AA's first language decides
+        ("Dunia", "id"),
+        ("Svijet", None),  # the Balkan edition is "bs" and "ba" alike
+    ],
+)
+def test_section_label_names_a_language_only_when_it_is_clear(label: str, hint: str | None) -> None:
+    """A label shared by several editions gives no language hint (quotes and patterns depend on it)."""
+    page = f"{label}\n\nA bridge over the river opens to traffic\n\nThe bridge opened on Monday.\n"
+    item = parse_one(page, (("wf_agency", b"aa"),))
+    assert item.section == label
+    assert [v for k, v in item.extra if k == "language_hint"] == ([hint] if hint else [])
 
 
 # ------------------------------------------------------------------ wrapped text

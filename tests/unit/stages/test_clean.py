@@ -6,14 +6,19 @@ HTML, NewsML); the agency furniture in them follows the real agencies' conventio
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from pipeline.parsers.webtext import WebTextParser
+from pipeline.profiles import get_profile, match_dateline
 from pipeline.records import Association, Block, Dateline, ParsedItem, Party, Removed, Translation, When
-from pipeline.stages.clean import clean, normalise_text
+from pipeline.sources import iter_dispatches
+from pipeline.stages.clean import clean, normalise_text, split_flattened, typographic_quotes, unglue
+from pipeline.stages.flow import parse_dispatch
 from tests.unit.parsers.test_webtext import (
     AR_FLAT,
     EN_PAGE,
@@ -113,7 +118,7 @@ def test_read_also_label_in_the_middle_keeps_what_follows() -> None:
 def test_wrapped_reprint_dateline_stripped_from_lead() -> None:
     """The form "ANKARA (A.A) -" at the start of the lead becomes the dateline."""
     item = clean(webtext(TR_WRAPPED))
-    assert item.dateline == Dateline("ANKARA (A.A) -", "Ankara", "A.A", None)
+    assert item.dateline == Dateline("ANKARA (A.A) -", "ANKARA", "A.A", None)
     assert item.body[0].text.startswith("Kentte yeni açılan")
     assert Removed("ANKARA (A.A) -", "dateline") in item.removed
 
@@ -176,7 +181,7 @@ def test_reuters_wire_item_dateline_and_credits() -> None:
         ),
     )
     out = clean(item)
-    assert out.dateline == Dateline("OSLO, March 3 (Reuters) -", "Oslo", "Reuters", "March 3")
+    assert out.dateline == Dateline("OSLO, March 3 (Reuters) -", "OSLO", "Reuters", "March 3")
     assert [b.text for b in out.body] == [
         "The harbour authority raised its fees on Tuesday.",
         "The new rates apply from April.",
@@ -208,7 +213,7 @@ def test_reuters_21578_dateline_given_raw_gets_its_parts() -> None:
         body=blocks("Showers continued in the growing zone."),
     )
     out = clean(item)
-    assert out.dateline == Dateline("    SALVADOR, Feb 26 - ", "Salvador", None, "Feb 26")
+    assert out.dateline == Dateline("    SALVADOR, Feb 26 - ", "SALVADOR", None, "Feb 26")
     assert out.body == item.body
 
 
@@ -221,7 +226,7 @@ def test_dateline_field_without_a_place_gives_way_to_the_printed_one() -> None:
         body=blocks("OSLO (Reuters) - Fees rose.", "More text."),
     )
     out = clean(item)
-    assert out.dateline == Dateline("OSLO (Reuters) -", "Oslo", "Reuters", "2026-03-03 10:00:00 GMT")
+    assert out.dateline == Dateline("OSLO (Reuters) -", "OSLO", "Reuters", "2026-03-03 10:00:00 GMT")
     assert out.body[0].text == "Fees rose."
 
 
@@ -235,15 +240,15 @@ def test_dateline_with_a_region_matches_the_printed_place() -> None:
     )
     out = clean(item)
     assert out.body[0].text == "The storm passed."
-    assert out.dateline == Dateline("TULSA, Okla.", "TULSA, Okla.", "AP", None)
+    assert out.dateline == Dateline("TULSA, Okla.", "TULSA", "AP", None, "Okla.")
 
 
-def test_capitals_dateline_place_is_title_cased() -> None:
-    """A place the parser gave in capitals is shown in title case (the raw keeps the print)."""
+def test_capitals_dateline_place_is_kept_as_printed() -> None:
+    """A place the parser gave in capitals stays in capitals; the printed date is read from the raw."""
     item = ParsedItem(
         format="reuters-sgml", agency="reuters", dateline=Dateline("OSLO, Mar 3 -", "OSLO"), body=blocks("T.")
     )
-    assert clean(item).dateline == Dateline("OSLO, Mar 3 -", "Oslo", None, None)
+    assert clean(item).dateline == Dateline("OSLO, Mar 3 -", "OSLO", None, "Mar 3")
 
 
 def test_dateline_already_set_is_stripped_from_the_lead_once() -> None:
@@ -543,3 +548,452 @@ def test_clean_does_not_mutate_its_input() -> None:
     before = repr(item)
     clean(item)
     assert repr(item) == before
+
+
+# ------------------------------------------------------------------ text normalisation
+
+MOJIBAKE = {
+    "fr": "Le café de la gare a rouvert après les travaux.",
+    "tr": "İstanbul'da yeni köprü açıldı ve trafiğe girdi.",
+    "de": "Die Brücke über die Mündung öffnet im März.",
+    "es": "El niño visitó la exposición del señor García.",
+    "ru": "Новый мост через реку открыли в пятницу.",
+    "ar": "افتتح جسر جديد في المدينة يوم الجمعة.",
+}
+
+
+# cp1252 cannot even misread Cyrillic or Arabic UTF-8 (undefined bytes); latin-1 can
+MISREAD = [(lang, "latin-1") for lang in MOJIBAKE] + [(lang, "cp1252") for lang in ("fr", "tr", "de", "es")]
+
+
+@pytest.mark.parametrize(("language", "codec"), MISREAD)
+def test_mojibake_repaired_in_every_script(language: str, codec: str) -> None:
+    """UTF-8 read upstream as cp1252 or latin-1 is repaired, whatever the script."""
+    text = MOJIBAKE[language]
+    garbled = text.encode("utf-8").decode(codec)
+    assert garbled != text
+    out = clean(ParsedItem(format="nitf", language=language, headline=garbled, body=blocks("1.")))
+    assert out.headline == text
+    out = clean(ParsedItem(format="nitf", language=language, body=blocks(garbled)))
+    assert out.body[0].text == text
+
+
+@pytest.mark.parametrize(
+    "text", ["Ça coûte 5 € à Paris.", "Âge moyen : 42 ans.", "Ñandú en Córdoba.", "Æsop met Ørsted."]
+)
+def test_correct_accents_are_not_repaired(text: str) -> None:
+    """Text that only looks unusual (capitals with accents, the euro sign) is left as it is."""
+    assert normalise_text(text) == text
+
+
+def test_decomposed_accents_are_composed() -> None:
+    """NFC: a letter and a combining accent become one character, in every field."""
+    out = clean(ParsedItem(format="html", headline="Sa\u0303o Paulo", body=blocks("Sa\u0303o Paulo e\u0301lit.")))
+    assert out.headline == "São Paulo"
+    assert out.body[0].text == "São Paulo élit."
+
+
+@pytest.mark.parametrize(
+    ("language", "printed", "shown"),
+    [
+        (
+            "en",
+            'The mayor said "the bridge opens on Monday" and left.',
+            "The mayor said “the bridge opens on Monday” and left.",
+        ),
+        ("fr", 'Le maire a déclaré "le pont ouvre lundi".', "Le maire a déclaré «\u00a0le pont ouvre lundi\u00a0»."),
+        (
+            "de",
+            'Der Bürgermeister sagte: "Die Brücke öffnet am Montag."',
+            "Der Bürgermeister sagte: „Die Brücke öffnet am Montag.“",
+        ),
+        ("es", 'El alcalde dijo que "el puente abre el lunes".', "El alcalde dijo que «el puente abre el lunes»."),
+        ("tr", 'Vali, "Köprü pazartesi açılıyor" dedi.', "Vali, “Köprü pazartesi açılıyor” dedi."),
+        ("tr", '"Kuzey Köprüsü"nün açılışı yapıldı.', "“Kuzey Köprüsü”nün açılışı yapıldı."),
+        (
+            "en-GB",
+            '"We are ready," she said. "The ferry sails at nine."',
+            "“We are ready,” she said. “The ferry sails at nine.”",
+        ),
+    ],
+)
+def test_straight_quotes_become_the_languages_quotes(language: str, printed: str, shown: str) -> None:
+    """Straight double quotes are printed as the language prints them; cleaning again changes nothing."""
+    out = clean(ParsedItem(format="nitf", language=language, headline=printed, body=blocks("One.", f"{printed} Two.")))
+    assert out.body[1].text == f"{shown} Two."
+    assert out.headline == shown
+    assert clean(out) == out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It's the town's “new” bridge, l'ouvrage d'art.",  # typographic already; apostrophes
+        'The pipe is 12" wide and the beam 8" long.',  # inch marks
+        'He said"no"to the plan.',  # glued on both sides: unclear
+    ],
+)
+def test_quotes_left_alone_when_typographic_or_unclear(text: str) -> None:
+    """Typographic quotes, apostrophes and straight quotes whose role is unclear are not changed."""
+    assert typographic_quotes(text, ("“", "”")) == text
+
+
+def test_quotes_of_an_unknown_language_are_left_alone() -> None:
+    """Without a language there is no convention to apply."""
+    out = clean(ParsedItem(format="html", body=blocks('The mayor said "yes".')))
+    assert out.body[0].text == 'The mayor said "yes".'
+
+
+def test_french_guillemets_get_no_break_spaces() -> None:
+    """French guillemets the source printed with plain spaces, or none, get no-break spaces inside."""
+    out = clean(ParsedItem(format="nitf", language="fr", body=blocks("Il a dit « oui » puis «non».")))
+    assert out.body[0].text == "Il a dit «\u00a0oui\u00a0» puis «\u00a0non\u00a0»."
+    assert clean(out) == out
+
+
+def test_quotation_running_into_the_next_paragraph() -> None:
+    """An opening quote left open at a paragraph's end (the next paragraph continues it) is converted."""
+    out = clean(
+        ParsedItem(format="nitf", language="en", body=blocks('"We will rebuild the pier.', '"It will take a year."'))
+    )
+    assert [b.text for b in out.body] == ["“We will rebuild the pier.", "“It will take a year.”"]
+
+
+@pytest.mark.parametrize(
+    ("wrapped", "joined"),
+    [
+        ("The inter-\nnational ferry resumed.", "The international ferry resumed."),
+        ("Der Schiffs-\nverkehr ruht.", "Der Schiffsverkehr ruht."),
+        ("Vali görüş-\nmede konuştu.", "Vali görüşmede konuştu."),
+        ("the North-\nSouth link", "the North-South link"),
+        ("a long-term plan: the long-\nterm budget", "a long-term plan: the long-term budget"),
+        ("the 2026-\n2027 season", "the 2026-\n2027 season".replace("\n", " ")),
+    ],
+)
+def test_hyphenation_at_line_breaks(wrapped: str, joined: str) -> None:
+    """A word split at a line break is one again; a compound printed with its hyphen elsewhere keeps it."""
+    out = clean(ParsedItem(format="iptc7901", body=(Block(wrapped),)))
+    assert out.body[0].text == joined
+
+
+def test_hyphen_kept_when_the_item_prints_the_compound_elsewhere() -> None:
+    """The evidence may be in another paragraph of the same item."""
+    item = ParsedItem(format="anpa1312", body=blocks("A well-known harbour.", "The well-\nknown pier reopened."))
+    assert clean(item).body[1].text == "The well-known pier reopened."
+
+
+@pytest.mark.parametrize(
+    ("glued", "apart"),
+    [
+        ("The council met on Monday.The mayor spoke first.", "The council met on Monday. The mayor spoke first."),
+        ("Vali açıklama yaptı.Bakan da konuştu.", "Vali açıklama yaptı. Bakan da konuştu."),
+        ('He said it was over."Next year we build."', 'He said it was over." Next year we build."'),
+        ("Le maire a parlé!Les élus ont applaudi.", "Le maire a parlé! Les élus ont applaudi."),
+    ],
+)
+def test_sentences_glued_at_a_lost_line_break_are_set_apart(glued: str, apart: str) -> None:
+    """A sentence end followed with no space by a capitalised word gets its space back."""
+    assert unglue(glued) == apart
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the U.S.Army base",
+        "see aa.com.tr/en for more",
+        "St.Louis and Mt.Vernon",
+        "version 2.Final",
+        "write to x@news.Example",
+    ],
+)
+def test_abbreviations_domains_and_initials_stay_glued(text: str) -> None:
+    """Initials, abbreviations, numbers, domains and addresses are not split."""
+    assert unglue(text) == text
+
+
+FLAT = (
+    "Belediye Başkanı Ayşe Demir, yeni iskelenin haziran ayında açılacağını söyledi. "
+    'Demir, "İskele tamamlandığında günde 40 sefer yapılacak. Yolcular beklemeden geçecek." dedi. '
+    "Prof. Dr. Kemal Aksoy da projenin kıyı ekosistemine zarar vermeyeceğini belirtti. "
+    "Çalışmalar 14. haftasında sürüyor ve 120 işçi görev yapıyor. "
+    "İskelenin maliyeti 85 milyon lira olarak açıklandı. "
+    "Yetkililer, kış aylarında da seferlerin aksamayacağını ifade etti. "
+    "Liman idaresi, yeni hattın balıkçı teknelerini etkilemeyeceğini duyurdu. "
+    "Açılış törenine bakanların da katılması bekleniyor. "
+    "Vatandaşlar ise iskelenin otopark sorununu çözmesini umuyor. "
+    "Bölgedeki esnaf, yeni hattın turizmi canlandıracağını düşünüyor."
+)
+
+
+def test_flattened_text_is_cut_into_paragraphs_of_whole_sentences() -> None:
+    """One long block that lost its paragraph breaks is re-built from whole sentences, no text lost."""
+    out = clean(ParsedItem(format="webtext", language="tr", body=(Block(FLAT),)))
+    paragraphs = [b.text for b in out.body]
+    # each closes at the first sentence end past 250 characters: never inside the
+    # quotation, never after "Prof." / "Dr." or the ordinal "14."
+    assert [p[:24] for p in paragraphs] == [
+        "Belediye Başkanı Ayşe De",
+        "Çalışmalar 14. haftasınd",
+        "Açılış törenine bakanlar",
+    ]
+    assert " ".join(paragraphs) == typographic_quotes(FLAT, ("“", "”"))
+    assert clean(out) == out
+
+
+@pytest.mark.parametrize(
+    ("fmt", "texts"),
+    [
+        ("webtext", ("Kısa giriş.", FLAT, "Bir paragraf daha.", "Son paragraf.")),  # paragraphs kept
+        ("nitf", (FLAT,)),  # markup marks its paragraphs, a long one included
+        ("html", (FLAT, "Son paragraf.")),
+    ],
+)
+def test_paragraphs_the_source_marked_are_not_cut(fmt: str, texts: tuple[str, ...]) -> None:
+    """Only plain text that lost its breaks is re-built; a body with its paragraphs keeps them, however long."""
+    out = clean(ParsedItem(format=fmt, body=blocks(*texts)))
+    assert [b.text for b in out.body] == list(texts)
+
+
+def test_split_flattened_keeps_short_text_whole() -> None:
+    """Text shorter than a flattened page is one paragraph."""
+    assert split_flattened("Kısa bir metin. İkinci cümle.") == ["Kısa bir metin. İkinci cümle."]
+
+
+# ------------------------------------------------------------------ datelines, every format
+
+
+def test_efe_dateline_gives_place_region_and_printed_date() -> None:
+    """ "Cartagena de Indias (Colombia), 14 abr (EFE).-" : place, region, printed date; the field's timestamp yields."""
+    item = ParsedItem(
+        format="nitf",
+        agency="efe",
+        dateline=Dateline("20260414T163500+0000", date_text="20260414T163500+0000"),
+        body=blocks("Cartagena de Indias (Colombia), 14 abr (EFE).- El muelle nuevo abrió el martes.", "Más texto."),
+    )
+    out = clean(item)
+    assert out.dateline == Dateline(
+        "Cartagena de Indias (Colombia), 14 abr (EFE).-", "Cartagena de Indias", "EFE", "14 abr", "Colombia"
+    )
+    assert out.body[0].text == "El muelle nuevo abrió el martes."
+
+
+@pytest.mark.parametrize(
+    ("lead", "dateline", "agency"),
+    [
+        ("PERTH, Feb 10 AAP - The beach reopened.", Dateline("PERTH, Feb 10 AAP -", "PERTH", "AAP", "Feb 10"), "aap"),
+        (
+            "NAMUR 26/02 (BELGA) – Le pont a rouvert.",
+            Dateline("NAMUR 26/02 (BELGA) –", "NAMUR", "BELGA", "26/02"),
+            "belga",
+        ),
+        ("Graz (APA) - Die Brücke ist offen.", Dateline("Graz (APA) -", "Graz", "APA", None), "apa"),
+        ("Porto, 3 mar (Lusa) - A ponte reabriu.", Dateline("Porto, 3 mar (Lusa) -", "Porto", "Lusa", "3 mar"), "lusa"),
+        ("FARGO, N.D. (AP) — The road reopened.", Dateline("FARGO, N.D. (AP) —", "FARGO", "AP", None, "N.D."), "ap"),
+    ],
+    ids=["ninjs-aap", "ninjs-belga", "atom-apa", "lusa", "html-ap-region"],
+)
+def test_dateline_of_a_json_or_feed_body_goes_to_the_dateline(lead: str, dateline: Dateline, agency: str) -> None:
+    """Bodies of ninjs, feeds and pages lose their printed dateline to ``dateline``; the agency is recognised."""
+    out = clean(ParsedItem(format="ninjs", body=blocks(lead, "More text.")))
+    assert out.dateline == dateline
+    assert out.agency == agency
+    assert Removed(dateline.raw, "dateline") in out.removed
+
+
+def test_region_inside_a_parsers_place_is_split_off() -> None:
+    """A place field "OAKLAND, N.J." (Reuters-21578) becomes place "OAKLAND" and region "N.J."; raw stays printed."""
+    printed = "    OAKLAND , N.J., March 2 - "
+    item = ParsedItem(
+        format="reuters21578",
+        agency="reuters",
+        dateline=Dateline(printed, "OAKLAND, N.J.", None, "March 2"),
+        body=blocks("The company said it would appeal."),
+    )
+    assert clean(item).dateline == Dateline(printed, "OAKLAND", None, "March 2", "N.J.")
+
+
+def test_desk_initials_in_the_byline_field_are_no_author() -> None:
+    """An EFE byline field holding the desk's initials leaves ``by`` empty and is recorded."""
+    out = clean(ParsedItem(format="nitf", agency="efe", byline="abc/def/ghi", body=blocks("Texto.")))
+    assert out.byline is None
+    assert out.removed == (Removed("abc/def/ghi", "desk-initials"),)
+    kept = clean(ParsedItem(format="nitf", agency="efe", byline="Ana Gil", body=blocks("Texto.")))
+    assert kept.byline == "Ana Gil"
+
+
+def test_ap_reported_from_line_at_the_end_credits_contributors() -> None:
+    """ "Roe reported from Paris. AP writer X contributed." ending the story is a credit line."""
+    last = (
+        "Roe reported from Boston and Lee-Park from Denver. Associated Press writers Ana Ruiz in Austin, "
+        "Texas, and Tom Hale in Miami contributed to this report."
+    )
+    out = clean(ParsedItem(format="html", agency="ap", body=blocks("The bridge reopened.", last)))
+    assert [b.text for b in out.body] == ["The bridge reopened."]
+    assert out.contributors == (Party("Ana Ruiz", "contributor"), Party("Tom Hale", "contributor"))
+    news = clean(ParsedItem(format="html", agency="ap", body=blocks("The network reported from Kyiv.", "More.")))
+    assert len(news.body) == 2
+
+
+# ------------------------------------------------------------------ AA furniture in every edition
+
+AA_FURNITURE = [
+    # share widgets
+    ("tr", "Bu haberi paylaşın", "share-widget"),
+    ("en", "Share this news", "share-widget"),
+    ("fr", "Partager cette actualité", "share-widget"),
+    ("es", "Comparte esta noticia", "share-widget"),
+    ("ar", "شارك هذا الخبر", "share-widget"),
+    ("ru", "Поделиться этой новостью", "share-widget"),
+    ("bs", "Podijeli ovu vijest", "share-widget"),
+    ("mk", "Сподели ја веста", "share-widget"),
+    ("id", "Bagikan berita ini", "share-widget"),
+    ("fa", "این خبر را به اشتراک بگذارید", "share-widget"),
+    ("ku", "Vê nûçeyê parve bike", "share-widget"),
+    ("de", "Diese Nachricht teilen", "share-widget"),
+    # "read also" / related links
+    ("tr", "İlgili Haberler", "read-also"),
+    ("en", "Related news", "read-also"),
+    ("fr", "À lire aussi", "read-also"),
+    ("es", "Noticias relacionadas", "read-also"),
+    ("ar", "أخبار ذات صلة", "read-also"),
+    ("ru", "Читайте также", "read-also"),
+    ("bs", "Povezane vijesti", "read-also"),
+    ("mk", "Поврзани вести", "read-also"),
+    ("id", "Baca juga", "read-also"),
+    ("fa", "اخبار مرتبط", "read-also"),
+    ("ku", "Nûçeyên têkildar", "read-also"),
+    ("de", "Lesen Sie auch", "read-also"),
+    ("en", "Read also: Ferry fares to rise in spring", "related-link"),
+    ("id", "Baca juga: Jembatan baru dibuka di Medan", "related-link"),
+    # tag-list labels
+    ("tr", "İlgili konular", "tags"),
+    ("en", "Related topics", "tags"),
+    ("fr", "Sujets liés", "tags"),
+    ("es", "Temas relacionados", "tags"),
+    ("ru", "Похожие темы", "tags"),
+    ("bs", "Povezane teme", "tags"),
+    ("mk", "Поврзани теми", "tags"),
+    ("id", "Topik terkait", "tags"),
+    ("fa", "موضوعات مرتبط", "tags"),
+    ("ku", "Mijarên têkildar", "tags"),
+    ("de", "Verwandte Themen", "tags"),
+    ("ar", "الكلمات المفتاحية", "tags"),
+    # the subscription notice (own wording) and "contact us to subscribe"
+    ("en", "The Anadolu Agency website carries only some of the stories sent to subscribers.", "subscription-notice"),
+    (
+        "fr",
+        "Le site de l'Agence Anadolu présente uniquement une sélection des dépêches des abonnés.",
+        "subscription-notice",
+    ),
+    (
+        "es",
+        "La web de la Agencia Anadolu publica solo una parte de las noticias para suscriptores.",
+        "subscription-notice",
+    ),
+    (
+        "tr",
+        "Anadolu Ajansı internet sitesinde abonelere sunulan haberlerin yalnızca bir bölümü yer alır.",
+        "subscription-notice",
+    ),
+    ("bs", "Web stranica Anadolu Agency donosi samo dio vijesti namijenjenih pretplatnicima.", "subscription-notice"),
+    ("de", "Die Website der Anadolu Agentur zeigt nur einen Teil der Meldungen für Abonnenten.", "subscription-notice"),
+    ("ru", "Сайт агентства Анадолу показывает лишь часть новостей для подписчиков.", "subscription-notice"),
+    ("id", "Situs Anadolu Agency hanya memuat sebagian berita untuk pelanggan.", "subscription-notice"),
+    ("mk", "Веб-страницата на Анадолу објавува само дел од вестите за претплатниците.", "subscription-notice"),
+    ("fa", "وب‌سایت آناتولی فقط بخشی از اخبار مشترکان را منتشر می‌کند.", "subscription-notice"),
+    ("ar", "ينشر موقع الأناضول فقط جزءا من الأخبار المقدمة للمشتركين.", "subscription-notice"),
+    ("ku", "Malpera Ajansa Anadolu tenê beşek ji nûçeyên aboneyan diweşîne.", "subscription-notice"),
+    ("en", "Stories on the AA News Broadcasting System (HAS) go to subscribers in full.", "subscription-notice"),
+    ("ar", "للاشتراك يرجى التواصل معنا.", "subscription-notice"),
+    ("ru", "Для оформления подписки свяжитесь с нами.", "subscription-notice"),
+    ("bs", "Za pretplatu nas kontaktirajte.", "subscription-notice"),
+    ("mk", "За претплата контактирајте не.", "subscription-notice"),
+    ("id", "Silakan hubungi kami untuk berlangganan.", "subscription-notice"),
+    ("fa", "برای اشتراک با ما تماس بگیرید.", "subscription-notice"),
+    ("ku", "Ji bo abonetiyê bi me re têkilî daynin.", "subscription-notice"),
+    ("de", "Für ein Abonnement kontaktieren Sie uns.", "subscription-notice"),
+    # copyright, navigation, tickers, comment policies, hashtags
+    ("tr", "© 2026 Anadolu Ajansı. Her hakkı saklıdır.", "copyright"),
+    ("en", "Copyright Anadolu Agency 2026", "copyright"),
+    ("tr", "Ana Sayfa | Gündem | Dünya | Ekonomi", "navigation"),
+    ("en", "Home World Economy Sports", "navigation"),
+    ("bs", "Početna Svijet Balkan Ekonomija", "navigation"),
+    ("id", "Beranda · Dunia · Ekonomi · Olahraga", "navigation"),
+    ("tr", "SON DAKİKA", "ticker"),
+    ("en", "BREAKING | Ferry services suspended on the Bosphorus", "ticker"),
+    ("ar", "عاجل", "ticker"),
+    ("en", "Comments are moderated according to our community guidelines.", "comment-policy"),
+    ("tr", "Yorumlarınız editör onayından sonra yayımlanır; hakaret içeren yorumlar onaylanmaz.", "comment-policy"),
+    ("de", "Kommentare werden moderiert.", "comment-policy"),
+    ("tr", "#Trabzon #kar", "hashtags"),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "line", "reason"), AA_FURNITURE, ids=[f"{x[0]}-{x[2]}-{n}" for n, x in enumerate(AA_FURNITURE)]
+)
+def test_aa_furniture_removed_in_every_edition(language: str, line: str, reason: str) -> None:
+    """The site's fixed labels and notices leave an AA body, in each language AA publishes in."""
+    item = ParsedItem(
+        format="webtext", agency="aa", language=language, body=blocks("Birinci paragraf.", line, "Son paragraf.")
+    )
+    out = clean(item)
+    assert [b.text for b in out.body] == ["Birinci paragraf.", "Son paragraf."]
+    assert out.removed == (Removed(line, reason),)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Investors share the view that rates will fall.",
+        "Doğu Anadolu'da yalnızca 300 abone elektriksiz kaldı.",
+        "Home sales rose in the world economy, sports clubs said.",
+        "The minister read also the second report.",
+        "Breaking the record took her four years.",
+    ],
+)
+def test_sentences_that_look_like_labels_stay(line: str) -> None:
+    """Prose with a label's words in it is news, not furniture."""
+    item = ParsedItem(format="webtext", agency="aa", body=blocks("First.", line, "Last."))
+    assert [b.text for b in clean(item).body] == ["First.", line, "Last."]
+
+
+def test_hashtags_injected_after_the_last_sentence_are_removed() -> None:
+    """Hashtags glued after a paragraph's last sentence go; a hashtag inside a sentence stays."""
+    item = ParsedItem(
+        format="webtext",
+        agency="aa",
+        body=blocks("Seferler yeniden başladı. #İstanbul #vapur", "Kampanya #SahilTemiz etiketiyle sürüyor."),
+    )
+    out = clean(item)
+    assert [b.text for b in out.body] == ["Seferler yeniden başladı.", "Kampanya #SahilTemiz etiketiyle sürüyor."]
+    assert out.removed == (Removed("#İstanbul #vapur", "hashtags"),)
+
+
+# ------------------------------------------------------------------ the sample firehose
+
+SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "firehose"
+MANIFEST = [m for m in json.loads((SAMPLES / "MANIFEST.json").read_text(encoding="utf-8")) if m["expect"] == "article"]
+
+
+@pytest.mark.parametrize("entry", MANIFEST, ids=[m["file"] for m in MANIFEST])
+def test_sample_dispatch_cleans_to_its_manifest(entry: dict) -> None:
+    """Parse + clean of every sample article gives the manifest's headline, dateline place, byline and body."""
+    source = next(iter_dispatches([str(SAMPLES / entry["file"])]))
+    items = [clean(item) for item in parse_dispatch(source.raw())]
+    assert len(items) == entry["items"]
+    item = items[0]
+    assert item.agency == entry["agency"]
+    assert item.headline == entry["headline"]
+    assert (item.dateline.place if item.dateline else None) == entry["dateline_place"]
+    if item.type == "text":  # a picture's byline is its creator, from the item's metadata
+        assert item.byline == entry["byline"]
+    if "body_paragraphs" in entry:
+        assert len(item.body) == entry["body_paragraphs"]
+        assert item.body[0].text.startswith(entry["body_starts"])
+        assert item.body[-1].text.endswith(entry["body_ends"])
+    if item.body:
+        # nothing of the furniture the manifest notes is left at either end
+        assert not match_dateline(item.body[0].text, get_profile(item.agency))
+        assert item.body[-1].text not in ("ENDS", "ends")
+    assert clean(item) == item

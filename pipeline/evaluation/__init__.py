@@ -1,0 +1,1 @@
+"""Evaluation of the pipeline against the real corpus: extraction quality and other measures."""
