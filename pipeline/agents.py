@@ -1,8 +1,8 @@
 """The agents: wiring only. Read a batch, run the pure stages, publish, then ack.
 
-    wire.raw ──parse-clean──▶ wire.cleaned (key: story id) ──enrich-emit──▶ wire.articles
-                   │                                            │
-                   └──────────────▶ wire.deadletter ◀───────────┘
+    wire.raw ─parse-clean─▶ wire.parsed ─learn-boilerplate─▶ wire.cleaned ─enrich-emit─▶ wire.articles
+                 │          (key: source)    (table by source)  (key: story id)   │
+                 └───────────────────────────▶ wire.deadletter ◀──────────────────┘
 
 A batch's raw offsets are acked (and so committed) only after every outcome of the
 batch is acknowledged by the broker: ``publish`` awaits the delivery futures, and
@@ -28,7 +28,7 @@ from pipeline.app import Topics
 from pipeline.errors import ContractError, UnexpectedError
 from pipeline.records import CleanedDispatch, Headers, Outcome, Provenance, RawDispatch
 from pipeline.settings import Settings
-from pipeline.stages import flow
+from pipeline.stages import boilerplate, flow
 from pipeline.stages.flow import Stages
 from pipeline.stages.outcome import dead_letter
 
@@ -108,7 +108,7 @@ def _check(outcomes: list[Outcome], topics: Topics) -> None:
 
     for outcome in outcomes:
         logical = topics.names.logical(outcome.topic)
-        if logical == "wire.cleaned":
+        if logical in ("wire.parsed", "wire.cleaned"):
             continue
         try:
             validate_outcome(outcome, logical)
@@ -116,8 +116,16 @@ def _check(outcomes: list[Outcome], topics: Topics) -> None:
             log.error("%s %s: %s", outcome.topic, outcome.header("wf_dispatch_id"), exc)
 
 
+def _decode_or_dead_letter(record: RawDispatch, names: Any) -> CleanedDispatch | Outcome:
+    try:
+        return flow.decode_cleaned(record.value)
+    except ContractError as exc:
+        # Not our record: dead-letter its bytes as they are, with where they were read.
+        return dead_letter(record, exc, topic=names.deadletter)
+
+
 def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | None) -> None:
-    """Register the two agents (and the warm-up task) on ``app``."""
+    """Register the three agents (and the warm-up task) on ``app``."""
     names = topics.names
     publisher = Publisher(topics, settings)
     parse_pool = ThreadPoolExecutor(1, thread_name_prefix="wirefeed-parse")
@@ -135,8 +143,8 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
             try:
                 for result in flow.first_half(raw, get_stages(), names):
                     if isinstance(result, CleanedDispatch):
-                        key, value = flow.encode_cleaned(result)
-                        out.append(Outcome(names.cleaned, key, value))
+                        key, value = flow.encode_cleaned(result, by="source")
+                        out.append(Outcome(names.parsed, key, value))
                     else:
                         out.append(result)
             except Exception as exc:  # encoding the internal record failed: a bug; keep the dispatch
@@ -156,14 +164,43 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
         out: list[Outcome] = []
         now = datetime.now(tz=UTC)
         for record in records:
-            try:
-                cleaned = flow.decode_cleaned(record.value)
-            except ContractError as exc:
-                # Not our record: dead-letter its bytes as they are, with where they were read.
-                out.append(dead_letter(record, exc, topic=names.deadletter))
+            cleaned = _decode_or_dead_letter(record, names)
+            if isinstance(cleaned, Outcome):
+                out.append(cleaned)
                 continue
             out.append(flow.second_half(cleaned, get_stages(), names, validator, now))
         return out
+
+    def run_learn(records: list[RawDispatch]) -> tuple[list[Outcome], dict[bytes, Any]]:
+        """Learned boilerplate, in arrival order; returns the outcomes and the touched states."""
+        out: list[Outcome] = []
+        touched: dict[bytes, Any] = {}
+        for record in records:
+            cleaned = _decode_or_dead_letter(record, names)
+            if isinstance(cleaned, Outcome):
+                out.append(cleaned)
+                continue
+            key = cleaned.source.encode("utf-8")
+            state = touched.get(key) or boilerplate_table.get(key) or boilerplate.new_state()
+            touched[key] = state
+            result = flow.learn(cleaned, state, names)
+            if isinstance(result, CleanedDispatch):
+                story_key, value = flow.encode_cleaned(result, by="story")
+                out.append(Outcome(names.cleaned, story_key, value))
+            else:
+                out.append(result)
+        return out, touched
+
+    # One learned state per source, with a changelog so it survives restarts. wire.parsed is
+    # keyed by source and the table uses the same partitioner on the same key bytes, so a
+    # source's state lives on the partition its dispatches arrive on.
+    boilerplate_table = app.Table(
+        "boilerplate",
+        default=None,
+        key_type=bytes,  # raw key bytes, as on wire.parsed; values (plain dicts) travel as JSON
+        partitions=settings.partitions,
+        use_partitioner=True,
+    )
 
     @app.task
     async def warm_up() -> None:
@@ -178,6 +215,16 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
             raws = [raw_from_event(e) for e in events]
             outcomes = await loop.run_in_executor(parse_pool, run_first_half, raws)
             await publisher.publish_or_die(outcomes)
+
+    @app.agent(topics.parsed, name="learn-boilerplate")
+    async def learn_boilerplate(stream: faust.StreamT) -> None:
+        async for events in _batches(stream, settings):
+            records = [raw_from_event(e) for e in events]
+            # cheap (hashing lines): runs on the loop, which owns the table
+            outcomes, touched = run_learn(records)
+            await publisher.publish_or_die(outcomes)
+            for key, state in touched.items():
+                boilerplate_table[key] = state  # checkpoint to the changelog, once per batch
 
     @app.agent(topics.cleaned, name="enrich-emit")
     async def enrich_emit(stream: faust.StreamT) -> None:

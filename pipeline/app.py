@@ -23,12 +23,13 @@ class Topics:
 
     names: TopicNames
     raw: faust.TopicT
+    parsed: faust.TopicT
     cleaned: faust.TopicT
     articles: faust.TopicT
     deadletter: faust.TopicT
 
     def by_name(self, name: str) -> faust.TopicT:
-        for topic in (self.raw, self.cleaned, self.articles, self.deadletter):
+        for topic in (self.raw, self.parsed, self.cleaned, self.articles, self.deadletter):
             if name in topic.topics:
                 return topic
         raise KeyError(name)
@@ -53,6 +54,7 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
     return Topics(
         names=names,
         raw=_topic(app, names.raw, settings),
+        parsed=_topic(app, names.parsed, settings),
         cleaned=_topic(app, names.cleaned, settings),
         articles=_topic(app, names.articles, settings),
         deadletter=_topic(app, names.deadletter, settings),

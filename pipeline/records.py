@@ -289,7 +289,8 @@ class Enrichment:
 
 @dataclass(frozen=True)
 class CleanedDispatch:
-    """The record on the internal topic ``wire.cleaned``, keyed by ``story_id``.
+    """The record on the internal topics: ``wire.parsed`` (keyed by ``source``) and
+    ``wire.cleaned`` (keyed by ``story_id``).
 
     It carries the raw record it came from (bytes and headers), so that a failure in a
     later stage still dead-letters the original.
@@ -305,6 +306,7 @@ class CleanedDispatch:
     input: str | None = None
     part: int = 1  # which item of the raw record (1-based)
     parts: int = 1  # how many items the raw record carried
+    source: str = ""  # feed or agency:format, the key of the learned-boilerplate state
 
     def raw(self) -> RawDispatch:
         return RawDispatch(self.raw_value, self.raw_headers, self.raw_key, self.provenance, self.input)

@@ -2,6 +2,8 @@
 
     wire.raw         key: none or the feed's own id     value: the dispatch bytes, exactly as received
                      headers: content-type, wf_agency, wf_received_at, wf_source (schemas/wire.raw/)
+    wire.parsed      key: source (feed or agency:format) value: CleanedDispatch as JSON (internal)
+                     co-partitions a source's dispatches for the learned-boilerplate table
     wire.cleaned     key: story id (= article uri)      value: CleanedDispatch as JSON (internal)
                      co-partitions every version of a story for the stateful stages
     wire.articles    key: article uri                   value: IPTC ninjs 3.1 JSON
@@ -19,13 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 RAW = "wire.raw"
+PARSED = "wire.parsed"
 CLEANED = "wire.cleaned"
 ARTICLES = "wire.articles"
 DEADLETTER = "wire.deadletter"
 
 #: topics whose records are outcomes of a raw record
 OUTCOME_TOPICS = (ARTICLES, DEADLETTER)
-ALL = (RAW, CLEANED, ARTICLES, DEADLETTER)
+ALL = (RAW, PARSED, CLEANED, ARTICLES, DEADLETTER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,16 +36,17 @@ class TopicNames:
     """The concrete names, with the configured prefix applied."""
 
     raw: str
+    parsed: str
     cleaned: str
     articles: str
     deadletter: str
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TopicNames:
-        return cls(prefix + RAW, prefix + CLEANED, prefix + ARTICLES, prefix + DEADLETTER)
+        return cls(prefix + RAW, prefix + PARSED, prefix + CLEANED, prefix + ARTICLES, prefix + DEADLETTER)
 
     def all(self) -> tuple[str, ...]:
-        return (self.raw, self.cleaned, self.articles, self.deadletter)
+        return (self.raw, self.parsed, self.cleaned, self.articles, self.deadletter)
 
     def outcomes(self) -> tuple[str, str]:
         return (self.articles, self.deadletter)

@@ -1,8 +1,10 @@
 """The stages composed: what each agent runs, and what ``wirefeed process`` runs in-process.
 
     first_half   RawDispatch      -> [CleanedDispatch | dead-letter Outcome]   (agent parse-clean)
+    learn        CleanedDispatch  -> CleanedDispatch | dead-letter Outcome     (agent learn-boilerplate,
+                                     stateful: one learned-boilerplate state per source)
     second_half  CleanedDispatch  -> article Outcome | dead-letter Outcome     (agent enrich-emit)
-    process      RawDispatch      -> [Outcome]                                 (both, no Kafka)
+    process      RawDispatch      -> [Outcome]                                 (all three, no Kafka)
 
 Nothing here raises: a ``PipelineError`` becomes a dead letter with its stage and
 reason, and any other exception becomes one too (``UnexpectedError``), so the worker
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import orjson
@@ -28,7 +30,7 @@ from pipeline.errors import (
     UnknownFormatError,
 )
 from pipeline.records import CleanedDispatch, Enrichment, Outcome, ParsedItem, RawDispatch, from_jsonable, to_jsonable
-from pipeline.stages import normalise, outcome
+from pipeline.stages import boilerplate, normalise, outcome
 from pipeline.topics import TopicNames
 
 log = logging.getLogger(__name__)
@@ -132,9 +134,30 @@ def first_half(raw: RawDispatch, stages: Stages, names: TopicNames) -> list[Clea
                 input=raw.input,
                 part=part,
                 parts=parts,
+                source=boilerplate.source_key(item, raw.headers),
             )
         )
     return results
+
+
+def learn(
+    cleaned: CleanedDispatch,
+    state: boilerplate.State,
+    names: TopicNames,
+    cfg: boilerplate.LearnerConfig = boilerplate.DEFAULT,
+) -> CleanedDispatch | Outcome:
+    """Remove what the source's earlier dispatches taught us is boilerplate, then learn from this one.
+
+    ``state`` is the source's learned state, updated in place. The story id stays the one
+    computed before this stage, so ids never depend on what has been learned.
+    """
+    try:
+        item = boilerplate.strip_learned(cleaned.item, state, cfg)
+        boilerplate.observe(item, cleaned.story_id, state, cfg)
+    except Exception as exc:  # the stage boundary: nothing escapes, everything is dead-lettered
+        error = _failure(exc, "boilerplate", cleaned.item.format)
+        return outcome.dead_letter(cleaned.raw(), error, topic=names.deadletter, part=cleaned.part, parts=cleaned.parts)
+    return replace(cleaned, item=item) if item is not cleaned.item else cleaned
 
 
 def article(cleaned: CleanedDispatch, enrichment: Enrichment, names: TopicNames, processed_at: datetime) -> Outcome:
@@ -212,23 +235,34 @@ def process(
     stages: Stages,
     names: TopicNames,
     validator: Validator | None = None,
+    states: dict[str, boilerplate.State] | None = None,
 ) -> list[Outcome]:
-    """Both halves in-process: exactly the outcomes the pipeline would publish for ``raw``."""
+    """Every stage in-process: exactly the outcomes the pipeline would publish for ``raw``.
+
+    ``states`` holds the learned-boilerplate state per source across calls (a fresh one
+    per call when None, so a single dispatch is processed as the first of its source).
+    """
+    states = {} if states is None else states
     outcomes: list[Outcome] = []
     for result in first_half(raw, stages, names):
         if isinstance(result, Outcome):
             outcomes.append(result)
+            continue
+        learned = learn(result, states.setdefault(result.source, boilerplate.new_state()), names)
+        if isinstance(learned, Outcome):
+            outcomes.append(learned)
         else:
-            outcomes.append(second_half(result, stages, names, validator))
+            outcomes.append(second_half(learned, stages, names, validator))
     return outcomes
 
 
 # ----------------------------------------------------------------- the internal topic
 
 
-def encode_cleaned(cleaned: CleanedDispatch) -> tuple[bytes, bytes]:
-    """(key, value) of a ``wire.cleaned`` record."""
-    return cleaned.story_id.encode("utf-8"), orjson.dumps(to_jsonable(cleaned))
+def encode_cleaned(cleaned: CleanedDispatch, *, by: str = "story") -> tuple[bytes, bytes]:
+    """(key, value) of an internal record: keyed by story id (wire.cleaned) or by source (wire.parsed)."""
+    key = cleaned.source if by == "source" else cleaned.story_id
+    return key.encode("utf-8"), orjson.dumps(to_jsonable(cleaned))
 
 
 def decode_cleaned(value: bytes) -> CleanedDispatch:
@@ -236,4 +270,4 @@ def decode_cleaned(value: bytes) -> CleanedDispatch:
     try:
         return from_jsonable(CleanedDispatch, orjson.loads(value))
     except (orjson.JSONDecodeError, TypeError, ValueError, KeyError) as exc:
-        raise ContractError(f"wire.cleaned record is not a CleanedDispatch: {exc}", stage="decode-cleaned") from None
+        raise ContractError(f"internal record is not a CleanedDispatch: {exc}", stage="decode-cleaned") from None

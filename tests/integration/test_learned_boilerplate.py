@@ -1,0 +1,77 @@
+"""Learned boilerplate on the real broker: a new source's footer disappears without a profile,
+and what was learned survives a worker restart (the table's changelog)."""
+
+from __future__ import annotations
+
+import re
+
+import orjson
+import pytest
+
+from tests.integration.conftest import Pipeline
+
+pytestmark = pytest.mark.broker
+
+FOOTER = "Harbour Courier is published by the Harbourtown Press Cooperative, Quay Street, Harbourtown."
+WORDS = [
+    "amber",
+    "birch",
+    "cedar",
+    "delta",
+    "ember",
+    "fjord",
+    "grove",
+    "heath",
+    "inlet",
+    "jetty",
+    "kelp",
+    "lagoon",
+    "marsh",
+    "nettle",
+    "orchard",
+    "pier",
+]
+
+
+def _dispatch(n: int) -> bytes:
+    a, b = WORDS[n % len(WORDS)], WORDS[(n // len(WORDS)) % len(WORDS)]
+    return (
+        f"Harbour Courier\n\nCouncil debates the {a} {b} project, item {n}\n\n"
+        f"HARBOURTOWN - Councillors discussed the {a} {b} plan on Tuesday, the {n}th item on the agenda this year.\n\n"
+        f"Residents near the {b} quay asked for more time to comment on the {a} proposal.\n\n"
+        f"{FOOTER}\n"
+    ).encode()
+
+
+def _has_footer(record) -> bool:
+    doc = orjson.loads(record.value)
+    return any(FOOTER in body["value"] for body in doc.get("bodies", []) if body["contentType"] == "text/plain")
+
+
+async def test_footer_of_a_new_source_is_learned_and_remembered(pipeline: Pipeline) -> None:
+    """200 dispatches of one feed: the footer stays in the first 5 only; after a restart it is gone at once."""
+    headers = (("content-type", b"text/plain; charset=utf-8"), ("wf_source", b"harbour-courier"))
+    pipeline.start_worker()
+    await pipeline.produce([(_dispatch(n), headers) for n in range(200)])
+    records = await pipeline.outcomes(expected_raw=200, timeout=300)
+    articles = [r for r in records if r.topic == pipeline.names.articles]
+    assert len(articles) == 200
+    with_footer = [r for r in articles if _has_footer(r)]
+    assert len(with_footer) == 5  # the first five carriers teach the stage; none loses a line
+    removed = [orjson.loads(dict(r.headers)["wf_removed"]) for r in articles if not _has_footer(r)]
+    assert all(counts.get("learned-boilerplate") == 1 for counts in removed)
+    assert not any(b"Harbourtown Press Cooperative" in r.value for r in articles if r not in with_footer)
+
+    pipeline.stop_workers()
+    pipeline.start_worker()  # a new process: the state comes back from the table's changelog
+    await pipeline.produce([(_dispatch(n), headers) for n in range(200, 210)])
+    records = await pipeline.outcomes(expected_raw=210, timeout=300)
+    after_restart = [r for r in records if r.topic == pipeline.names.articles and _item_number(r) >= 200]
+    assert len(after_restart) == 10
+    assert not any(_has_footer(r) for r in after_restart)
+
+
+def _item_number(record) -> int:
+    match = re.search(rb"the (\d+)th item", record.value)
+    assert match, record.value[:300]
+    return int(match.group(1))
