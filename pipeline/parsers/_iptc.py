@@ -6,15 +6,18 @@ NewsML-G2 writes concepts as qcodes (``subj:15054000``, ``medtop:20001065``,
 the full ``http://cv.iptc.org/newscodes/...`` URI. The scheme URIs and the status
 vocabulary are data (``data/iptc.json``).
 
-``top_mediatopic`` maps a subject code to the media topic of its top-level branch (the
-17 top-level subject codes and media topics share their numbers); finer mappings need
-IPTC's full mapping table, which the project does not ship.
+Subject codes are the older vocabulary; IPTC's Media Topics replaced them, and a source
+that codes subjects also says which media topics its item is about. ``with_mediatopics``
+adds, for every IPTC subject code an item carries, the media topic IPTC maps it to
+(``data/subject_mediatopics.json``: the exact matches IPTC publishes, else the topic of the
+broader subject code), marked ``creator="mapped"``.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,9 @@ from typing import Any
 from pipeline.records import Subject
 
 DATA = Path(__file__).resolve().parent / "data"
+
+#: the creator of a media topic derived from a source's subject code (ninjs ``creator``)
+MAPPED = "mapped"
 
 _SUBJECT_CODE = re.compile(r"^\d{8}$")
 
@@ -96,3 +102,68 @@ def pub_status(code: str | None) -> str | None:
     _, value = split_qcode(code)
     mapping: dict[str, str] = _data()["pub_status"]
     return mapping.get(value.strip().casefold())
+
+
+@cache
+def _mediatopic_table() -> tuple[dict[str, str], dict[str, str]]:
+    data = json.loads((DATA / "subject_mediatopics.json").read_text(encoding="utf-8"))
+    return data["mapping"], data["names"]
+
+
+def mediatopic_for(subject_code: str) -> str | None:
+    """The media topic code an IPTC subject code maps to ("04008004" -> "20000349").
+
+    The exact match IPTC publishes when there is one, else the media topic of the broader
+    subject code (detail -> matter -> top-level subject); None for anything else.
+    """
+    code = subject_code.strip()
+    if not is_subject_code(code):
+        return None
+    mapping, _ = _mediatopic_table()
+    for candidate in (code, code[:5] + "000", code[:2] + "000000"):
+        if candidate in mapping:
+            return mapping[candidate]
+    return None
+
+
+def subject_code_of(subject: Subject) -> str | None:
+    """The IPTC subject code a ``Subject`` carries (by scheme or by URI), else None."""
+    subject_base = scheme_uri("subj") or ""
+    if subject.uri and subject_base and subject.uri.startswith(subject_base):
+        code = subject.uri[len(subject_base) :].strip("/")
+        return code if is_subject_code(code) else None
+    schemes = {s.casefold() for s in _data()["subject_schemes"]}
+    if subject.code and (subject.scheme or "").casefold() in schemes:
+        _, code = split_qcode(subject.code)
+        return code if is_subject_code(code) else None
+    return None
+
+
+def _mediatopic_code(subject: Subject) -> str | None:
+    base = scheme_uri("medtop") or ""
+    if subject.uri and base and subject.uri.startswith(base):
+        return subject.uri[len(base) :].strip("/") or None
+    if subject.code and (subject.scheme or "").casefold() in {s.casefold() for s in _data()["mediatopic_schemes"]}:
+        return split_qcode(subject.code)[1]
+    return None
+
+
+def with_mediatopics(subjects: Iterable[Subject]) -> tuple[Subject, ...]:
+    """``subjects`` plus the media topic of each IPTC subject code among them, once each.
+
+    A media topic the source already gives is not added again; added ones carry
+    ``creator="mapped"`` so a consumer can tell them from the source's own coding.
+    """
+    given = list(subjects)
+    present = {code for code in (_mediatopic_code(s) for s in given) if code}
+    _, names = _mediatopic_table()
+    base = scheme_uri("medtop") or ""
+    added: list[Subject] = []
+    for subject in given:
+        code = subject_code_of(subject)
+        topic = mediatopic_for(code) if code else None
+        if topic is None or topic in present:
+            continue
+        present.add(topic)
+        added.append(Subject(name=names.get(topic), uri=base + topic, code=topic, scheme="medtop", creator=MAPPED))
+    return (*given, *added)

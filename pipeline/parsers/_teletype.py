@@ -99,12 +99,13 @@ def split_names(text: str) -> list[str]:
     """Person names in a credit line: "A in Vienna, B and C, +49 30 ..., <x@y>" -> [A, B, C].
 
     Parts holding digits or an address, and parts that are organisations ("The San Diego
-    Union-Tribune"), are not names; " in <place>" after a name is dropped.
+    Union-Tribune"), are not names; " in <place>" or " (<place>)" after a name is dropped.
     """
     names: list[str] = []
     for part in re.split(r",|;|\band\b|&", text):
         part = collapse(part)
         part = re.sub(r"\s+in\s+[A-Z][\w .'-]*$", "", part)
+        part = re.sub(r"\s*\([^()]*\)$", "", part)
         if not part or re.search(r"[\d@<>:/]", part) or part.lower().startswith("the "):
             continue
         if len(part.split()) > 5:

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pipeline.errors import EmptyDispatchError, ParseError
+from pipeline.parsers._iptc import with_mediatopics
 from pipeline.parsers._teletype import (
     AnpaHeading,
     agency_header,
@@ -168,7 +169,7 @@ class ANPA1312Parser(Parser):
             urgency=anpa_urgency(heading.priority),
             slugline=slug,
             ed_note=apply_codes("\n".join(header.ed_note), prose) or None,
-            subjects=tuple(subjects),
+            subjects=with_mediatopics(subjects),
             extra=tuple(extra),
         )
         return [item]

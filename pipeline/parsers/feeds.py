@@ -23,10 +23,12 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from pipeline.errors import EmptyDispatchError, ParseError
+from pipeline.parsers._agencies import agency_of
+from pipeline.parsers._iptc import scheme_uri, split_qcode, with_mediatopics
 from pipeline.parsers._xml import local_name, parse_xml, root_name
 from pipeline.parsers.base import Parser, registry
 from pipeline.parsers.html import clean_text, html_fragment_blocks, site_data
-from pipeline.records import Association, Block, Headers, ParsedItem, Party, Rendition, When
+from pipeline.records import Association, Block, Headers, ParsedItem, Party, Rendition, Subject, When
 
 log = logging.getLogger(__name__)
 
@@ -188,10 +190,27 @@ def _media(item: etree._Element) -> list[Association]:
     return found
 
 
-def _agency(link: str | None) -> str | None:
+def _agency(link: str | None, names: Sequence[str | None] = ()) -> str | None:
+    """The agency of the item's web site, else the one its id or the feed's author names."""
     host = urlsplit(link).hostname if link else None
     site = site_data().site_for(host, None)
-    return site.agency if site else None
+    return site.agency if site else agency_of(names)
+
+
+#: IPTC NewsCodes scheme URIs an Atom category may name, by their qcode alias
+_IPTC_CATEGORY_SCHEMES = ("medtop", "subj")
+
+
+def _iptc_category(node: etree._Element) -> Subject | None:
+    """An Atom category in an IPTC NewsCodes scheme ("medtop:20000157") as a Subject."""
+    scheme = (node.get("scheme") or "").strip()
+    term = (node.get("term") or "").strip()
+    for alias in _IPTC_CATEGORY_SCHEMES:
+        base = scheme_uri(alias)
+        if base and term and scheme.rstrip("/") == base.rstrip("/"):
+            code = split_qcode(term)[1]
+            return Subject(name=node.get("label") or None, uri=base + code, code=code, scheme=alias)
+    return None
 
 
 def _body_and_summary(full: str | None, short: str | None) -> tuple[tuple[Block, ...], str | None]:
@@ -206,7 +225,9 @@ def _body_and_summary(full: str | None, short: str | None) -> tuple[tuple[Block,
     return body, summary_text
 
 
-def _rss_item(item: etree._Element, language: str | None, channel_link: str | None) -> ParsedItem:
+def _rss_item(
+    item: etree._Element, language: str | None, channel_link: str | None, channel_title: str | None
+) -> ParsedItem:
     link = _text(_child(item, "link")) or item.get(RDF_ABOUT)
     guid = _text(_child(item, "guid")) or link
     published = parse_feed_date(_text(_child(item, "pubDate"))) or parse_feed_date(_text(_child(item, "date", DC)))
@@ -220,7 +241,7 @@ def _rss_item(item: etree._Element, language: str | None, channel_link: str | No
     return ParsedItem(
         format="feed",
         guid=guid,
-        agency=_agency(link or channel_link),
+        agency=_agency(link or channel_link, [guid, channel_title]),
         language=_text(_child(item, "language", DC)) or language,
         headline=_plain(_child(item, "title")),
         summary=summary,
@@ -241,7 +262,9 @@ def _atom_link(entry: etree._Element, rel: str) -> list[etree._Element]:
     return [n for n in _children(entry, "link", ATOM) if (n.get("rel") or "alternate") == rel]
 
 
-def _atom_entry(entry: etree._Element, language: str | None, feed_rights: str | None) -> ParsedItem:
+def _atom_entry(
+    entry: etree._Element, language: str | None, feed_rights: str | None, feed_names: Sequence[str | None] = ()
+) -> ParsedItem:
     alternate = _atom_link(entry, "alternate")
     link = alternate[0].get("href") if alternate else None
     authors = [t for a in _children(entry, "author", ATOM) if (t := _text(_child(a, "name", ATOM)))]
@@ -249,7 +272,9 @@ def _atom_entry(entry: etree._Element, language: str | None, feed_rights: str | 
     contributors += [
         Party(t, "contributor") for c in _children(entry, "contributor", ATOM) if (t := _text(_child(c, "name", ATOM)))
     ]
-    keywords = [c.get("label") or c.get("term") or "" for c in _children(entry, "category", ATOM)]
+    categories = _children(entry, "category", ATOM)
+    subjects = [s for s in (_iptc_category(c) for c in categories) if s is not None]
+    keywords = [c.get("label") or c.get("term") or "" for c in categories if _iptc_category(c) is None]
     content = _child(entry, "content", ATOM)
     full = None
     if content is not None and not content.get("src"):
@@ -270,10 +295,11 @@ def _atom_entry(entry: etree._Element, language: str | None, feed_rights: str | 
             )
         )
     associations.extend(_media(entry))
+    entry_id = _text(_child(entry, "id", ATOM))
     return ParsedItem(
         format="feed",
-        guid=_text(_child(entry, "id", ATOM)) or link,
-        agency=_agency(link),
+        guid=entry_id or link,
+        agency=_agency(link, [entry_id, *feed_names]),
         language=entry.get(XML_LANG) or language,
         headline=_plain(_child(entry, "title", ATOM)),
         summary=summary,
@@ -283,6 +309,7 @@ def _atom_entry(entry: etree._Element, language: str | None, feed_rights: str | 
         or parse_feed_date(_text(_child(entry, "updated", ATOM))),
         version_created=parse_feed_date(_text(_child(entry, "updated", ATOM))),
         keywords=tuple(dict.fromkeys(k for k in keywords if k)),
+        subjects=with_mediatopics(subjects),
         associations=tuple(associations),
         contributors=tuple(contributors),
         copyright_notice=_text(_child(entry, "rights", ATOM)) or feed_rights,
@@ -314,16 +341,21 @@ class FeedParser(Parser):
         if kind == "feed":
             language = root.get(XML_LANG)
             rights = _text(_child(root, "rights", ATOM))
-            items = [_atom_entry(e, language, rights) for e in _children(root, "entry", ATOM)]
+            feed_names = [
+                _text(_child(root, "id", ATOM)),
+                *(_text(_child(a, "name", ATOM)) for a in _children(root, "author", ATOM)),
+            ]
+            items = [_atom_entry(e, language, rights, feed_names) for e in _children(root, "entry", ATOM)]
         elif kind in ("rss", "RDF"):
             channel = _child(root, "channel") if kind == "rss" else _child(root, "channel", RSS1)
             if channel is None:
                 raise ParseError(f"<{kind}> feed without a <channel>", format=self.name)
             language = _text(_child(channel, "language")) or _text(_child(channel, "language", DC))
             link = _text(_child(channel, "link"))
+            title = _text(_child(channel, "title"))
             # RSS 2.0 items sit in the channel; RSS 1.0 items are the channel's siblings.
             holder = channel if kind == "rss" else root
-            items = [_rss_item(i, language, link) for i in _children(holder, "item")]
+            items = [_rss_item(i, language, link, title) for i in _children(holder, "item")]
         else:
             raise ParseError(f"root element <{kind}> is not RSS or Atom", format=self.name)
         if not items:

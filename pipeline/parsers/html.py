@@ -40,6 +40,7 @@ import ftfy
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from pipeline.errors import EmptyDispatchError, ParseError
+from pipeline.parsers._agencies import agency_of
 from pipeline.parsers._xml import root_name
 from pipeline.parsers.base import Parser, declared_charset, registry
 from pipeline.records import (
@@ -976,7 +977,8 @@ def parse_page(text: str, *, url_hint: str | None = None, data: SiteData | None 
     return ParsedItem(
         format="html",
         guid=url,
-        agency=site.agency if site else None,
+        # a page on a host we have no site data for still names its publisher ("The Associated Press")
+        agency=site.agency if site else agency_of([publisher, host]),
         language=language,
         headline=_fix(headline) if headline else None,
         summary=_fix(summary) if summary else None,

@@ -7,6 +7,9 @@ dateline, slug, credit, copyright) and the metadata blocks; text sits in
 HTML in CDATA (ANA-MPA). A component holding a photo (AFP's ``Duid="photo0"`` with
 HighDef/Quicklook/Thumbnail renditions and a Caption component) becomes an association.
 
+The ``Location`` of the descriptive metadata (HowPresent="Origin": where the item was
+filed, with AFP's coordinates) is an entity; IPTC subject codes also yield their media topic.
+
 Identification gives the guid (``PublicIdentifier``) and version (``RevisionId``);
 ``NewsManagement`` the dates, status and urgency. Timestamps are basic ISO 8601 with an
 offset, or without one (read in the agency's home zone).
@@ -14,7 +17,6 @@ offset, or without one (read in the agency's home zone).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 
@@ -24,12 +26,13 @@ from pipeline.errors import ParseError
 from pipeline.parsers._agencies import agency_of, home_zone
 from pipeline.parsers._dateline import parse_dateline
 from pipeline.parsers._dates import parse_when
-from pipeline.parsers._iptc import iptc_subject, is_subject_code, is_subject_scheme_name, pub_status
+from pipeline.parsers._entities import country_code, entity, merge, number
+from pipeline.parsers._iptc import iptc_subject, is_subject_code, is_subject_scheme_name, pub_status, with_mediatopics
 from pipeline.parsers._text import blocks_from_string, blocks_from_tree, element_text, require_text
 from pipeline.parsers._xml import attr, child, children, descendants, local_name, parse_xml, path, root_name, xml_lang
 from pipeline.parsers.base import Parser, registry
 from pipeline.parsers.nitf import read_nitf_body
-from pipeline.records import Association, Block, Headers, ParsedItem, Party, Rendition, Subject
+from pipeline.records import Association, Block, Entity, Headers, ParsedItem, Party, Rendition, Subject
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +197,26 @@ def _subjects(meta: etree._Element | None, component: etree._Element, language: 
     return subjects
 
 
+#: NewsML 1.2 Location properties, most specific first, and the Entity feature each names
+_LOCATION_PARTS = (("city", "city"), ("area", "region"), ("countryarea", "region"), ("country", "country"))
+
+
+def _location(location: etree._Element) -> Entity | None:
+    """A ``Location`` as a place: HowPresent="Origin" is where the item was filed ("located")."""
+    props = {(_formal(p) or "").casefold(): attr(p, "Value") for p in children(location, "Property")}
+    name, feature = next(((props[key], feat) for key, feat in _LOCATION_PARTS if props.get(key)), (None, None))
+    how = (attr(location, "HowPresent") or "").casefold()
+    return entity(
+        name,
+        "place",
+        "located" if how in ("", "origin") else how,
+        country=country_code(props.get("country")),
+        latitude=number(props.get("latitude")),
+        longitude=number(props.get("longitude")),
+        feature=feature,
+    )
+
+
 def _parties(node: etree._Element | None, role: str) -> list[Party]:
     return [Party(name=n, role=role) for n in (_formal(p) for p in children(node, "Party")) if n]
 
@@ -276,15 +299,7 @@ class NewsML12Parser(Parser):
         item_type = _formal(child(management, "NewsItemType"))
         if item_type:
             extra.append(("newsml.item_type", item_type))
-        location = next(
-            (loc for loc in children(meta, "Location") if (attr(loc, "HowPresent") or "").casefold() == "origin"),
-            None,
-        )
-        if location is not None:
-            place = {(_formal(p) or "").lower(): attr(p, "Value") for p in children(location, "Property")}
-            place = {k: v for k, v in place.items() if k and v}
-            if place:
-                extra.append(("located", json.dumps(place, ensure_ascii=False)))
+        entities = [_location(loc) for loc in children(meta, "Location")]
         for interest in children(meta, "OfInterestTo"):
             if _formal(interest):
                 extra.append(("of_interest_to", _formal(interest) or ""))
@@ -316,7 +331,7 @@ class NewsML12Parser(Parser):
             urgency=_int(_formal(child(management, "Urgency"))),
             slugline=element_text(child(lines, "SlugLine")) or element_text(child(ident, "NameLabel")) or None,
             keywords=tuple(keywords),
-            subjects=tuple(_subjects(meta, component, language) if component is not None else ()),
+            subjects=with_mediatopics(_subjects(meta, component, language) if component is not None else ()),
             genres=tuple(Subject(name=g) for g in (_formal(x) for x in children(meta, "Genre")) if g),
             copyright_holder=holder,
             copyright_notice=element_text(child(lines, "CopyrightLine")) or None,
@@ -327,5 +342,6 @@ class NewsML12Parser(Parser):
             info_sources=tuple(
                 [*_parties(child(admin, "Provider"), "provider"), *_parties(child(admin, "Source"), "source")]
             ),
+            entities=merge(entities),
             extra=tuple(extra),
         )

@@ -7,6 +7,11 @@ graphic items become items of that ``type`` with their caption and renditions
 (``remoteContent``); packages become ``composite`` items whose associations are the
 referenced items.
 
+Concepts the item codes become records, not text: subjects in IPTC schemes stay subjects
+(with the media topic each subject code maps to), typed subjects (people, organisations,
+places, POIs, events) and ``located`` become ``entities``, with their position and ISO
+country when the item says (an ``assert`` or a ``sameAs``/``broader`` ISO 3166 code).
+
 Agencies differ in vocabulary, not in structure, so the variants are data: role names
 (``data/newsml_g2.json``), agency identifiers and home time zones
 (``data/agencies.json``), IPTC scheme URIs (``data/iptc.json``). Element names are
@@ -19,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -30,7 +36,8 @@ from pipeline.errors import ParseError
 from pipeline.parsers._agencies import agency_of, home_zone
 from pipeline.parsers._dateline import parse_dateline
 from pipeline.parsers._dates import parse_when
-from pipeline.parsers._iptc import pub_status, split_qcode, subject_from_qcode
+from pipeline.parsers._entities import country_code, entity, merge, number
+from pipeline.parsers._iptc import pub_status, qcode_uri, split_qcode, subject_from_qcode, with_mediatopics
 from pipeline.parsers._text import blocks_from_string, blocks_from_tree, element_text, require_text
 from pipeline.parsers._xml import (
     attr,
@@ -45,7 +52,7 @@ from pipeline.parsers._xml import (
 )
 from pipeline.parsers.base import Parser, registry
 from pipeline.parsers.nitf import NitfBody, read_nitf_body
-from pipeline.records import Association, Block, Headers, ParsedItem, Party, Rendition, Subject, When
+from pipeline.records import Association, Block, Entity, Headers, ParsedItem, Party, Rendition, Subject, When
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +68,8 @@ MEDIA_TYPES = frozenset({"picture", "video", "audio", "graphic"})
 ITEM_TYPES = frozenset({"text", "picture", "video", "audio", "graphic", "composite", "event", "planning"})
 #: association type by the media type of a rendition
 _MEDIA_PREFIX = {"image": "picture", "video": "video", "audio": "audio"}
+#: an ISO 3166-2 subdivision code ("DE-HE")
+_SUBDIVISION = re.compile(r"^(?P<country>[A-Za-z]{2})-[A-Za-z0-9]{1,3}$")
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,9 @@ class G2Config:
     body_skip_classes: frozenset[str]
     body_summary_classes: frozenset[str]
     ed_note_skip_roles: frozenset[str]
+    place_features: dict[str, str]
+    country_schemes: frozenset[str]
+    byline_creator_roles: frozenset[str]
 
 
 @cache
@@ -92,6 +104,9 @@ def config() -> G2Config:
         body_skip_classes=folded("body_skip_classes"),
         body_summary_classes=folded("body_summary_classes"),
         ed_note_skip_roles=folded("ed_note_skip_roles"),
+        place_features={k.casefold(): v for k, v in data["place_features"].items()},
+        country_schemes=folded("country_schemes"),
+        byline_creator_roles=folded("byline_creator_roles"),
     )
 
 
@@ -275,8 +290,20 @@ def package_associations(package: etree._Element, language: str | None) -> list[
 
 
 def _fill_references(items: list[ParsedItem]) -> list[ParsedItem]:
-    """Give package references the headline/caption of the item they point to, when the
-    same message carries it (Reuters video packages reference items without metadata)."""
+    """Share what items of one message know about each other.
+
+    Package references get the headline/caption of the item they point to (Reuters video
+    packages reference items without metadata), and a media item without a headline of
+    its own gets the headline of the package that carries it (the video, audio and
+    keyframe components of such a package have none).
+    """
+    package_of: dict[str, ParsedItem] = {}
+    for item in items:
+        if item.type == "composite":
+            for assoc in item.associations:
+                if assoc.uri and item.headline:
+                    package_of.setdefault(assoc.uri, item)
+    items = [_package_headline(item, package_of) for item in items]
     by_guid = {item.guid: item for item in items if item.guid}
     filled = []
     for item in items:
@@ -294,6 +321,13 @@ def _fill_references(items: list[ParsedItem]) -> list[ParsedItem]:
             item = dataclasses.replace(item, associations=tuple(associations))
         filled.append(item)
     return filled
+
+
+def _package_headline(item: ParsedItem, package_of: dict[str, ParsedItem]) -> ParsedItem:
+    package = package_of.get(item.guid or "")
+    if item.type in MEDIA_TYPES and not item.headline and package is not None:
+        return dataclasses.replace(item, headline=package.headline)
+    return item
 
 
 @registry.register
@@ -396,7 +430,11 @@ class NewsMLG2Parser(Parser):
         if ntype in MEDIA_TYPES and not summary and captions:
             summary = captions[0]
 
-        byline = element_text(child(content_meta, "by"), words=True) or (nitf.byline if nitf else None) or None
+        byline = (
+            element_text(child(content_meta, "by"), words=True)
+            or (nitf.byline if nitf else None)
+            or _creator_byline(content_meta, language)
+        )
         dateline = parse_dateline(element_text(child(content_meta, "dateline"))) or (nitf.dateline if nitf else None)
 
         ed_notes = [
@@ -405,7 +443,13 @@ class NewsMLG2Parser(Parser):
             if _role(n) not in cfg.ed_note_skip_roles and not any(isinstance(c.tag, str) for c in n)
         ]
 
-        subjects, entities = self._subjects(content_meta, language)
+        asserts = _asserts(item)
+        subjects, entities = self._subjects(content_meta, language, asserts)
+        located = child(content_meta, "located")
+        if located is not None:
+            entities.insert(0, _concept_entity(located, "place", "located", language, asserts))
+        if nitf is not None:
+            entities.extend(nitf.entities)
         genres = [
             subject_from_qcode(attr(g, "qcode") or "", concept_name(g, language))
             if attr(g, "qcode")
@@ -442,16 +486,7 @@ class NewsMLG2Parser(Parser):
         if nitf is not None:
             associations.extend(nitf.associations)
 
-        extra: list[tuple[str, str]] = list(entities)
-        located = child(content_meta, "located")
-        if located is not None:
-            place = {
-                "name": concept_name(located, language) or attr(located, "literal"),
-                "qcode": attr(located, "qcode"),
-                "broader": [concept_name(b, language) or attr(b, "qcode") for b in children(located, "broader")],
-            }
-            if place["name"] or place["qcode"]:
-                extra.append(("located", json.dumps({k: v for k, v in place.items() if v}, ensure_ascii=False)))
+        extra: list[tuple[str, str]] = []
         for signal in children(item_meta, "signal"):
             if attr(signal, "qcode"):
                 extra.append(("signal", attr(signal, "qcode") or ""))
@@ -487,7 +522,7 @@ class NewsMLG2Parser(Parser):
             slugline=element_text(child(content_meta, "slugline")) or None,
             ed_note="\n".join(n for n in ed_notes if n) or None,
             keywords=tuple(k for k in (element_text(k) for k in children(content_meta, "keyword")) if k),
-            subjects=tuple(subjects),
+            subjects=with_mediatopics(subjects),
             genres=tuple(genres),
             copyright_holder=concept_name(holder, language) or attr(holder, "literal"),
             copyright_notice=pick_by_language(children(rights, "copyrightNotice"), language),
@@ -496,21 +531,22 @@ class NewsMLG2Parser(Parser):
             renditions=tuple(renditions) if ntype != "text" else (),
             contributors=tuple(contributors),
             info_sources=tuple(info_sources),
+            entities=merge(entities),
             extra=tuple(extra),
         )
 
     @staticmethod
     def _subjects(
-        content_meta: etree._Element | None, language: str | None
-    ) -> tuple[list[Subject], list[tuple[str, str]]]:
-        """Topic subjects, and typed concepts (people, organisations, places) kept as extras.
+        content_meta: etree._Element | None, language: str | None, asserts: dict[str, etree._Element]
+    ) -> tuple[list[Subject], list[Entity | None]]:
+        """Topic subjects, and typed concepts (people, organisations, places, events) as entities.
 
         IPTC codes a subject declares ``sameAs`` (dpa: its own code sameAs ``subj:``/``medtop:``)
         are added as subjects of their own, once.
         """
         cfg = config()
         subjects: list[Subject] = []
-        entities: list[tuple[str, str]] = []
+        entities: list[Entity | None] = []
         seen: set[tuple[str | None, str | None]] = set()
 
         def add(subject: Subject) -> None:
@@ -525,11 +561,7 @@ class NewsMLG2Parser(Parser):
             name = concept_name(node, language)
             kind = cfg.entity_subject_types.get((attr(node, "type") or "").casefold())
             if kind:
-                value = {"name": name, "qcode": qcode, "literal": literal}
-                if name or qcode:
-                    entities.append(
-                        (f"subject.{kind}", json.dumps({k: v for k, v in value.items() if v}, ensure_ascii=False))
-                    )
+                entities.append(_concept_entity(node, kind, "subject", language, asserts))
                 continue
             if qcode:
                 add(subject_from_qcode(qcode, name, creator=attr(node, "creator")))
@@ -542,3 +574,107 @@ class NewsMLG2Parser(Parser):
                     if candidate.uri and candidate.uri.startswith("http://cv.iptc.org/"):
                         add(candidate)
         return subjects, entities
+
+
+# --------------------------------------------------------------------------- coded concepts
+
+
+def _asserts(item: etree._Element) -> dict[str, etree._Element]:
+    """The item's ``assert`` elements by the qcode or literal they describe (positions, addresses)."""
+    found: dict[str, etree._Element] = {}
+    for node in children(item, "assert"):
+        key = attr(node, "qcode") or attr(node, "literal")
+        if key:
+            found.setdefault(key, node)
+    return found
+
+
+def _own_codes(node: etree._Element) -> list[str]:
+    """The concept's qcode and those it declares ``sameAs``."""
+    codes = [attr(node, "qcode")]
+    codes += [attr(same, "qcode") for same in children(node, "sameAs")]
+    return [c for c in codes if c]
+
+
+def _iso_code(qcode: str) -> tuple[str | None, bool]:
+    """(ISO country, is a subdivision) of a qcode in an ISO 3166 scheme; (None, False) otherwise.
+
+    dpa writes subdivisions in the country scheme ("iso3166-1a2:DE-HE", ISO 3166-2): the
+    country is the part before the hyphen.
+    """
+    scheme, code = split_qcode(qcode)
+    if not scheme or scheme.casefold() not in config().country_schemes:
+        return None, False
+    subdivision = _SUBDIVISION.match(code)
+    if subdivision:
+        return country_code(subdivision["country"]), True
+    return country_code(code), False
+
+
+def _country(nodes: list[etree._Element]) -> str | None:
+    """The ISO country of a place: its own code, else one of its broader concepts' codes."""
+    for node in nodes:
+        for element in node.iter():
+            qcode = attr(element, "qcode") if isinstance(element.tag, str) else None
+            found = _iso_code(qcode)[0] if qcode else None
+            if found:
+                return found
+    return None
+
+
+def _feature(node: etree._Element) -> str | None:
+    """ "city", "region" or "country" when the concept's type or own code says so."""
+    feature = config().place_features.get((attr(node, "type") or "").casefold())
+    if feature:
+        return feature
+    for qcode in _own_codes(node):
+        country, subdivision = _iso_code(qcode)
+        if country:
+            return "region" if subdivision else "country"
+    return None
+
+
+def _coordinates(nodes: list[etree._Element]) -> tuple[float | None, float | None]:
+    for node in nodes:
+        for position in descendants(node, "position"):
+            lat, lon = number(attr(position, "latitude")), number(attr(position, "longitude"))
+            if lat is not None and lon is not None:
+                return lat, lon
+    return None, None
+
+
+def _concept_entity(
+    node: etree._Element, kind: str, rel: str, language: str | None, asserts: dict[str, etree._Element]
+) -> Entity | None:
+    """A typed subject or ``located`` as an Entity; details from a matching ``assert`` too."""
+    qcode = attr(node, "qcode")
+    literal = attr(node, "literal")
+    described = [node, *(asserts[key] for key in (qcode, literal) if key and key in asserts)]
+    uri = (qcode_uri(qcode) if qcode else None) or attr(node, "uri")
+    if uri is None:
+        uri = next((u for u in (qcode_uri(c) for c in _own_codes(node)[1:]) if u), None)
+    relevance = number(attr(node, "confidence") or attr(node, "relevance"))
+    latitude, longitude = _coordinates(described) if kind == "place" else (None, None)
+    return entity(
+        concept_name(node, language) or literal,
+        kind,
+        rel,
+        uri=uri,
+        literal=qcode or literal,
+        country=_country(described) if kind == "place" else None,
+        latitude=latitude,
+        longitude=longitude,
+        feature=_feature(node) if kind == "place" else None,
+        confidence=int(relevance) if relevance is not None else None,
+    )
+
+
+def _creator_byline(content_meta: etree._Element | None, language: str | None) -> str | None:
+    """Names of the creators whose role makes them the byline (a picture's photographer)."""
+    roles = config().byline_creator_roles
+    names = [
+        concept_name(node, language) or attr(node, "literal")
+        for node in children(content_meta, "creator")
+        if (attr(node, "role") or "").casefold() in roles
+    ]
+    return ", ".join(n for n in names if n) or None

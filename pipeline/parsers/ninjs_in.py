@@ -14,12 +14,15 @@ The versions name the same things differently:
 So keys are compared lower-cased, and both the singular 1.x and the plural 2.x/3.x forms
 are read. The detected version is kept in ``extra`` ("ninjs:version"). Bodies in HTML
 (or NITF) become Blocks; non-text items (picture, video, audio, graphic, event) keep
-their type and renditions. Source-coded people, places and organisations have no field
-in ParsedItem: they travel in ``extra`` as JSON.
+their type and renditions. Source-coded people, organisations, places and events become
+``entities`` (rel as the source gives it, else "subject"); IPTC subject codes also yield
+the media topic they map to. The agency is the ``wf_agency`` header's, else the one the
+item's copyright holder, info sources or identifier name (``data/agencies.json``).
 """
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,15 +32,38 @@ from typing import Any, ClassVar
 import orjson
 
 from pipeline.errors import EmptyDispatchError, ParseError
+from pipeline.parsers._agencies import agency_of
+from pipeline.parsers._entities import entity, merge, number
+from pipeline.parsers._iptc import iptc_subject, is_subject_code, with_mediatopics
 from pipeline.parsers._markup import html_blocks, html_text, text_blocks
 from pipeline.parsers._teletype import agency_header, anpa_category_name, collapse
 from pipeline.parsers.base import Parser, declared_charset, registry
-from pipeline.records import Association, Block, Dateline, Headers, ParsedItem, Party, Rendition, Subject, When
+from pipeline.records import (
+    Association,
+    Block,
+    Dateline,
+    Entity,
+    Headers,
+    ParsedItem,
+    Party,
+    Rendition,
+    Subject,
+    When,
+)
 from pipeline.stages.decode import decode_text
 
 log = logging.getLogger(__name__)
 
 NAME = "ninjs"
+#: how much of a wide-character (UTF-16/32) dispatch is decoded to sniff it
+SNIFF_BYTES = 16384
+#: byte-order marks of the wide encodings JSON may arrive in (UTF-32 first: its LE mark starts like UTF-16's)
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 #: largest JSON dispatch we read (an item with its associations is tens of KB)
 MAX_BYTES = 20 * 1024 * 1024
 NINJS_TYPES = frozenset({"text", "audio", "video", "picture", "graphic", "composite", "component", "event", "planning"})
@@ -96,6 +122,7 @@ class NinjsParser(Parser):
     priority: ClassVar[int] = 40
 
     def can_parse(self, raw: bytes, headers: Headers) -> bool:
+        raw = _sniffable(raw)
         head = raw[:256].lstrip(b"\xef\xbb\xbf \t\r\n")
         if not head.startswith((b"{", b"[")):
             return False
@@ -123,6 +150,14 @@ class NinjsParser(Parser):
         if not items:
             raise EmptyDispatchError("ninjs item holds no headline, description, body or rendition", format=NAME)
         return items
+
+
+def _sniffable(raw: bytes) -> bytes:
+    """UTF-16/32 JSON (with its byte-order mark) as UTF-8 bytes for sniffing; other bytes as they are."""
+    for bom, codec in _WIDE_BOMS:
+        if raw.startswith(bom):
+            return raw[len(bom) : len(bom) + SNIFF_BYTES * 4].decode(codec, errors="ignore").encode("utf-8")
+    return raw
 
 
 # ----------------------------------------------------------------------------- shapes
@@ -242,8 +277,13 @@ def _body(obj: Mapping[str, Any]) -> tuple[Block, ...]:
     return ()
 
 
-def _concepts(values: Any) -> tuple[Subject, ...]:
-    """ninjs subjects/genres (2.x/3.x: name, uri, literal, rel; 1.x: code, name, scheme)."""
+def _concepts(values: Any, *, bare_codes_are_iptc: bool = False) -> tuple[Subject, ...]:
+    """ninjs subjects/genres (2.x/3.x: name, uri, literal, rel; 1.x: code, name, scheme).
+
+    ``bare_codes_are_iptc``: superdesk's ninjs 1.x ``subject`` lists IPTC subject codes
+    without a scheme (custom vocabularies carry one), so an eight-digit code without a
+    scheme there is read as an IPTC subject code.
+    """
     if isinstance(values, dict):
         values = [values]
     if not isinstance(values, list):
@@ -261,6 +301,9 @@ def _concepts(values: Any) -> tuple[Subject, ...]:
         uri = _str(entry.get("uri"))
         if not uri and scheme and scheme.startswith(("http://", "https://")) and code:
             uri = scheme + code
+        if bare_codes_are_iptc and not uri and not scheme and code and is_subject_code(code):
+            subject_code = iptc_subject(code)
+            uri, scheme = subject_code.uri, subject_code.scheme
         subject = Subject(
             name=_str(entry.get("name")),
             uri=uri,
@@ -388,13 +431,6 @@ def _urgency(value: Any) -> int | None:
 
 # Keys kept verbatim (as JSON) in extra: what the source coded that ParsedItem cannot hold.
 _EXTRA_JSON = (
-    "people",
-    "person",
-    "organisations",
-    "organisation",
-    "places",
-    "place",
-    "events",
     "eventdetails",
     "altids",
     "rightsinfo",
@@ -403,6 +439,80 @@ _EXTRA_JSON = (
     "expires",
 )
 _EXTRA_TEXT = ("profile", "representationtype", "title", "source", "mimetype", "priority")
+
+
+#: ninjs keys (2.x/3.x plural, 1.x and AP Media singular) that list coded concepts, and their kind
+_ENTITY_KEYS = (
+    ("people", "person"),
+    ("person", "person"),
+    ("organisations", "organisation"),
+    ("organisation", "organisation"),
+    ("organizations", "organisation"),
+    ("places", "place"),
+    ("place", "place"),
+    ("events", "event"),
+)
+#: AP Media API location types that name an Entity feature
+_LOCATION_FEATURES = {"city": "city", "country": "country", "state": "region", "province": "region", "region": "region"}
+
+
+def _point(value: Any) -> tuple[float | None, float | None]:
+    """(latitude, longitude) of a GeoJSON Point ("coordinates": [longitude, latitude])."""
+    if not isinstance(value, dict) or str(value.get("type", "")).lower() != "point":
+        return None, None
+    coordinates = value.get("coordinates")
+    if not isinstance(coordinates, list) or len(coordinates) < 2:
+        return None, None
+    lon, lat = (number(str(c)) if isinstance(c, (int, float)) else None for c in coordinates[:2])
+    return lat, lon
+
+
+def _coded_entities(obj: Mapping[str, Any]) -> tuple[Entity, ...]:
+    """people / organisations / places / events (any ninjs version, AP Media) as entities."""
+    found: list[Entity | None] = []
+    for key, kind in _ENTITY_KEYS:
+        values = obj.get(key)
+        if isinstance(values, dict):
+            values = [values]
+        if not isinstance(values, list):
+            continue
+        for raw in values:
+            if not isinstance(raw, dict):
+                continue
+            entry = _lower(raw)
+            rels = entry.get("rels")
+            rel = _str(entry.get("rel")) or (_str(rels[0]) if isinstance(rels, list) and rels else None)
+            code = _str(entry.get("literal") or entry.get("code") or entry.get("qcode"))
+            scheme = _str(entry.get("scheme"))
+            uri = _str(entry.get("uri"))
+            if not uri and scheme and scheme.startswith(("http://", "https://")) and code:
+                uri = scheme + code
+            latitude, longitude = _point(entry.get("geojson") or entry.get("geometry_geojson"))
+            location_type = _lower(entry["locationtype"]) if isinstance(entry.get("locationtype"), dict) else {}
+            confidence = entry.get("confidence")
+            found.append(
+                entity(
+                    _str(entry.get("name")),
+                    kind,
+                    rel or "subject",
+                    uri=uri,
+                    literal=code,
+                    latitude=latitude,
+                    longitude=longitude,
+                    feature=_LOCATION_FEATURES.get(str(location_type.get("name", "")).casefold()),
+                    confidence=int(confidence) if isinstance(confidence, (int, float)) else None,
+                )
+            )
+    return merge(found)
+
+
+def _agency_of_item(obj: Mapping[str, Any]) -> str | None:
+    """The agency the item's copyright holder, info sources or identifier name, if any."""
+    sources = obj.get("infosources") or obj.get("infosource") or []
+    if isinstance(sources, dict):
+        sources = [sources]
+    names = [_str(_lower(s).get("name")) for s in sources if isinstance(s, dict)] if isinstance(sources, list) else []
+    return agency_of([_str(obj.get("copyrightholder")), *names, _str(obj.get("uri") or obj.get("guid"))])
 
 
 def _ninjs(raw: Mapping[str, Any], agency: str | None) -> ParsedItem:
@@ -428,7 +538,7 @@ def _ninjs(raw: Mapping[str, Any], agency: str | None) -> ParsedItem:
         type=kind,
         guid=_str(obj.get("uri") or obj.get("guid")),
         version=_str(obj.get("version")),
-        agency=agency,
+        agency=agency or _agency_of_item(obj),
         language=_str(obj.get("language")),
         headline=headline,
         subheadlines=tuple(subheadlines),
@@ -445,7 +555,11 @@ def _ninjs(raw: Mapping[str, Any], agency: str | None) -> ParsedItem:
         slugline=_str(obj.get("slugline")),
         ed_note=_str(obj.get("ednote")),
         keywords=keywords,
-        subjects=_concepts(obj.get("subjects") or obj.get("subject")),
+        subjects=with_mediatopics(
+            _concepts(obj.get("subjects"))
+            if obj.get("subjects")
+            else _concepts(obj.get("subject"), bare_codes_are_iptc=version == "1")
+        ),
         genres=_concepts(obj.get("genres") or obj.get("genre")),
         copyright_holder=_str(obj.get("copyrightholder")),
         copyright_notice=_str(obj.get("copyrightnotice")),
@@ -454,6 +568,7 @@ def _ninjs(raw: Mapping[str, Any], agency: str | None) -> ParsedItem:
         renditions=_renditions(obj.get("renditions")),
         contributors=_parties(obj.get("authors")),
         info_sources=_parties(obj.get("infosources") or obj.get("infosource"), "source"),
+        entities=_coded_entities(obj),
         extra=tuple(extra),
     )
 
@@ -469,7 +584,7 @@ def _ap_media(raw: Mapping[str, Any], agency: str | None) -> ParsedItem:
     for key in ("title", "editorialpriority", "textformat", "provider"):
         if _str(obj.get(key)):
             extra.append((f"ap:{key}", str(_str(obj.get(key)))))
-    for key in ("person", "place", "organisation", "signals"):
+    for key in ("signals",):
         if obj.get(key):
             extra.append((f"ninjs:{key}", _json(obj[key])))
     bylines = [_lower(b) for b in obj.get("bylines") or () if isinstance(b, dict)]
@@ -514,11 +629,12 @@ def _ap_media(raw: Mapping[str, Any], agency: str | None) -> ParsedItem:
         slugline=_str(obj.get("slugline")),
         ed_note=re.sub(r"^Eds?:\s*", "", _str(obj.get("ednote")) or "") or None,
         keywords=tuple(str(k) for k in obj.get("keywords") or () if isinstance(k, str)),
-        subjects=tuple(subjects),
+        subjects=with_mediatopics(subjects),
         copyright_notice=_str(obj.get("copyrightnotice")),
         usage_terms=_str(obj.get("usageterms")),
         associations=_associations(obj.get("associations")),
         renditions=_renditions(obj.get("renditions")),
         info_sources=_parties(obj.get("infosource"), "source"),
+        entities=_coded_entities(obj),
         extra=tuple(extra),
     )

@@ -6,6 +6,10 @@ identifier, urgency, issue/release dates, copyright, editor's message, keywords;
 producer adds, named per producer in ``data/nitf.json``), the body carries
 ``body.head`` (headline, byline, dateline, abstract) and ``body.content``.
 
+What the producer coded becomes ``entities``: ``evloc`` (where the event took place),
+``identified-content`` (what the item is about) and the ``<person>``, ``<org>``,
+``<location>`` and ``<event>`` markup in the text (what it mentions).
+
 ``read_nitf_body`` is shared with the NewsML parsers, which carry NITF inside
 ``inlineXML`` (NewsML-G2) or ``DataContent`` (NewsML 1.2).
 """
@@ -13,6 +17,7 @@ producer adds, named per producer in ``data/nitf.json``), the body carries
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -25,16 +30,21 @@ from pipeline.errors import ParseError
 from pipeline.parsers._agencies import agency_of, home_zone
 from pipeline.parsers._dateline import parse_dateline
 from pipeline.parsers._dates import parse_when
-from pipeline.parsers._iptc import iptc_subject, is_subject_code, pub_status
+from pipeline.parsers._entities import country_code, entity, merge
+from pipeline.parsers._iptc import iptc_subject, is_subject_code, pub_status, with_mediatopics
 from pipeline.parsers._text import blocks_from_tree, clean_inline, element_text, join_words, require_text
 from pipeline.parsers._xml import attr, child, children, descendants, local_name, parse_xml, path, root_name, xml_lang
 from pipeline.parsers.base import Parser, registry
-from pipeline.records import Association, Block, Dateline, Headers, ParsedItem, Rendition, Subject
+from pipeline.records import Association, Block, Dateline, Entity, Headers, ParsedItem, Rendition, Subject
 
 DATA = Path(__file__).resolve().parent / "data"
 
 #: location parts of an NITF dateline, most specific first
 _LOCATION_PARTS = ("sublocation", "city", "state", "region", "country")
+#: NITF elements that mark up a named concept, and the Entity kind each is
+_ENTITY_ELEMENTS = {"person": "person", "org": "organisation", "location": "place", "event": "event"}
+#: evloc attributes, most specific first, and the Entity feature each names
+_EVLOC_PARTS = (("city", "city"), ("county-dist", "region"), ("state-prov", "region"))
 
 
 @cache
@@ -60,6 +70,8 @@ class NitfBody:
     distributor: str | None = None
     rights_owner: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: people, organisations, places and events the producer marked up in the text
+    entities: tuple[Entity, ...] = ()
 
 
 def _text_without(node: etree._Element, skip: set[str]) -> str:
@@ -171,6 +183,7 @@ def read_nitf_body(nitf: etree._Element) -> NitfBody:
     notes = tuple(t for t in (element_text(n, words=True) for n in children(head, "note")) if t)
     content = child(body, "body.content")
     blocks = tuple(blocks_from_tree(content)) if content is not None else ()
+    mentioned = merge(_markup_entity(node, "mentioned") for node in descendants(content, *_ENTITY_ELEMENTS))
     associations = tuple(media_associations(content)) if content is not None else ()
     rights = child(head, "rights")
     return NitfBody(
@@ -187,7 +200,41 @@ def read_nitf_body(nitf: etree._Element) -> NitfBody:
         distributor=element_text(child(head, "distributor"), words=True) or None,
         rights_owner=element_text(child(rights, "rights.owner")) or None,
         notes=notes,
+        entities=mentioned,
     )
+
+
+def _markup_entity(node: etree._Element, rel: str) -> Entity | None:
+    """``<person>``, ``<org>``, ``<location>`` or ``<event>`` as an Entity (its ``value`` is the code)."""
+    kind = _ENTITY_ELEMENTS[local_name(node).lower()]
+    literal = attr(node, "value") or attr(node, "location-code") or attr(node, "idsrc")
+    source = attr(node, "code-source")
+    if literal and source and attr(node, "location-code"):
+        literal = f"{source}:{literal}"
+    country = element_text(child(node, "country")) if kind == "place" else None
+    return entity(element_text(node, words=True), kind, rel, literal=literal, country=country_code(country))
+
+
+def _evloc_entity(evloc: etree._Element) -> Entity | None:
+    """``evloc``: where the event the story reports took place."""
+    name, feature = next(
+        ((attr(evloc, key), feat) for key, feat in _EVLOC_PARTS if attr(evloc, key)),
+        (attr(evloc, "iso-cc"), "country"),
+    )
+    return entity(name, "place", "about", country=country_code(attr(evloc, "iso-cc")), feature=feature)
+
+
+def coded_entities(docdata: etree._Element | None, body: NitfBody) -> tuple[Entity, ...]:
+    """What the NITF head codes (evloc, identified-content) and the body marks up."""
+    found: list[Entity | None] = [_evloc_entity(e) for e in children(docdata, "evloc")]
+    for content in children(docdata, "identified-content"):
+        found += [_markup_entity(node, "subject") for node in children(content, *_ENTITY_ELEMENTS)]
+    return merge([*found, *body.entities])
+
+
+@cache
+def _initials() -> re.Pattern[str]:
+    return re.compile(str(_config()["initials_byline"]))
 
 
 def _is_media(node: etree._Element) -> bool:
@@ -288,9 +335,11 @@ class NitfParser(Parser):
         extra: list[tuple[str, str]] = []
         if tobject is not None and attr(tobject, "tobject.type"):
             extra.append(("tobject.type", attr(tobject, "tobject.type") or ""))
-        evloc = child(docdata, "evloc")
-        if evloc is not None and evloc.attrib:
-            extra.append(("located", json.dumps(dict(sorted(evloc.attrib.items())), ensure_ascii=False)))
+        byline = body.byline
+        if byline and _initials().match(byline):
+            # EFE's byline element holds the desk's initials ("mrc/lfp/jgb"), not an author
+            extra.append(("nitf.initials", byline))
+            byline = None
         expire = parse_when(attr(child(docdata, "date.expire"), "norm"), zone)
         if expire is not None:
             extra.append(("expires", expire.value.isoformat()))
@@ -311,7 +360,7 @@ class NitfParser(Parser):
             subheadlines=body.subheadlines,
             summary=body.abstract,
             body=body.blocks,
-            byline=body.byline,
+            byline=byline,
             dateline=body.dateline,
             version_created=issued,
             content_created=parse_when(body.story_date, zone) if body.story_date else None,
@@ -321,10 +370,11 @@ class NitfParser(Parser):
             slugline=meta_value(config["slugline_meta"]) or attr(du_key, "key"),
             ed_note="\n".join(n for n in ed_notes if n) or None,
             keywords=tuple(k for k in keywords if k),
-            subjects=tuple(_subjects(tobject)),
+            subjects=with_mediatopics(_subjects(tobject)),
             genres=tuple(genres),
             copyright_holder=attr(copyright_el, "holder") or body.rights_owner,
             usage_terms=attr(rights, "type"),
             associations=body.associations,
+            entities=coded_entities(docdata, body),
             extra=tuple(extra),
         )

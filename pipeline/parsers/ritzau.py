@@ -18,7 +18,7 @@ from lxml import etree
 from pipeline.errors import ParseError
 from pipeline.parsers._agencies import agency_of, home_zone
 from pipeline.parsers._dates import parse_when
-from pipeline.parsers._iptc import iptc_subject, is_subject_code
+from pipeline.parsers._iptc import iptc_subject, is_subject_code, with_mediatopics
 from pipeline.parsers._text import blocks_from_string, element_text, require_text
 from pipeline.parsers._xml import child, children, descendants, is_nil, local_name, parse_xml, root_name
 from pipeline.parsers.base import Parser, registry
@@ -115,6 +115,6 @@ class RitzauParser(Parser):
             ed_note="\n".join(b.text for b in blocks_from_string(note)) or None if note else None,
             section=_text(record, "section"),
             keywords=tuple(k for k in keywords if k),
-            subjects=tuple(iptc_subject(c.zfill(8)) for c in codes if c and is_subject_code(c.zfill(8))),
+            subjects=with_mediatopics(iptc_subject(c.zfill(8)) for c in codes if c and is_subject_code(c.zfill(8))),
             extra=tuple(extra),
         )

@@ -110,6 +110,10 @@ def test_agate_header_and_desk_subject():
     assert item.subjects == (
         Subject(name="Sports", code="s", scheme="anpa1312:category"),
         Subject(code="15007000", scheme="iptc:subjectcode", uri="http://cv.iptc.org/newscodes/subjectcode/15007000"),
+        # baseball's subject code is an exact match of the media topic baseball
+        Subject(
+            uri="http://cv.iptc.org/newscodes/mediatopic/20000849", code="20000849", scheme="medtop", creator="mapped"
+        ),
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from pipeline.errors import EmptyDispatchError, ParseError, UnsafeXMLError
 from pipeline.parsers.base import load_all, registry
 from pipeline.parsers.feeds import FeedParser, parse_feed_date
-from pipeline.records import Block, Party
+from pipeline.records import Block, Party, Subject
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 PARSER = FeedParser()
@@ -208,3 +208,42 @@ def test_entity_feed_is_refused() -> None:
     )
     with pytest.raises(UnsafeXMLError):
         PARSER.parse(raw, ())
+
+
+ATOM_WITH_CODES = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="de-AT">
+  <title>Chronik</title>
+  <id>tag:apa.at,2031:feed:chronik</id>
+  <author><name>APA - Austria Presse Agentur</name></author>
+  <entry>
+    <id>tag:example.org,2031:gewitter-1</id>
+    <title>Gewitter im Tal</title>
+    <link rel="alternate" href="https://news.example/gewitter-1"/>
+    <updated>2031-06-02T19:05:00+02:00</updated>
+    <category term="Wetter" label="Wetter"/>
+    <category scheme="http://cv.iptc.org/newscodes/mediatopic/" term="medtop:20000157" label="Unwetter"/>
+    <category scheme="http://cv.iptc.org/newscodes/subjectcode/" term="17000000" label="Wetter"/>
+    <summary>Ein Gewitter zog am Abend durch das Tal.</summary>
+  </entry>
+</feed>
+"""
+
+
+def test_atom_iptc_categories_are_subjects_and_the_feed_names_the_agency() -> None:
+    """IPTC-scheme categories are subjects (with the mapped media topic); the feed's id/author name the agency."""
+    (item,) = PARSER.parse(ATOM_WITH_CODES, ())
+    assert item.agency == "apa"
+    assert item.keywords == ("Wetter",)
+    assert item.subjects == (
+        Subject(
+            name="Unwetter", uri="http://cv.iptc.org/newscodes/mediatopic/20000157", code="20000157", scheme="medtop"
+        ),
+        Subject(name="Wetter", uri="http://cv.iptc.org/newscodes/subjectcode/17000000", code="17000000", scheme="subj"),
+        Subject(
+            name="weather",
+            uri="http://cv.iptc.org/newscodes/mediatopic/17000000",
+            code="17000000",
+            scheme="medtop",
+            creator="mapped",
+        ),
+    )

@@ -188,7 +188,9 @@ def test_site_selectors_are_data() -> None:
     """Without the AA site entry the same page still yields its article by the generic route."""
     data = dataclasses.replace(site_data(), sites=())
     item = parse_page((FIXTURES / "aa_page_tr.html").read_text(encoding="utf-8"), data=data)
-    assert item.agency is None
+    # no site entry: the agency comes from the agency table (the page's host aa.com.tr)
+    assert item.agency == "aa"
+    assert ("html.site", "generic") in item.extra
     assert ("html.body_source", "density") in item.extra
     texts = [b.text for b in item.body]
     assert texts[0].startswith("Bakanlıktan yapılan yazılı açıklamaya")
@@ -332,3 +334,19 @@ def test_fragment_blocks_keep_order_and_kinds() -> None:
 def test_fragment_plain_text_splits_on_blank_lines() -> None:
     """Text without tags is split into paragraphs on blank lines, entities decoded."""
     assert html_fragment_blocks("One &amp; two.\n\nThree.") == (Block("One & two."), Block("Three."))
+
+
+def test_publisher_names_the_agency_on_an_unknown_host() -> None:
+    """A page on a host without site data still gets the agency its JSON-LD publisher names."""
+    page = (
+        "<html><head><title>Harbour fog delays ferries</title>"
+        '<link rel="canonical" href="https://news.example/story/fog">'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Harbour fog delays ferries",'
+        ' "publisher": {"@type": "Organization", "name": "The Associated Press"}}</script></head>'
+        "<body><article><h1>Harbour fog delays ferries</h1>"
+        "<p>Thick fog kept the morning ferries in port on Tuesday, the harbour office said.</p>"
+        "<p>Sailings resumed at noon once the fog lifted over the bay.</p></article></body></html>"
+    )
+    item = parse_page(page)
+    assert (item.agency, item.headline) == ("ap", "Harbour fog delays ferries")
+    assert ("html.site", "generic") in item.extra

@@ -167,3 +167,23 @@ def test_no_text_between_stx_and_etx_is_an_empty_dispatch():
     """STX immediately followed by ETX holds no text: EmptyDispatchError."""
     with pytest.raises(EmptyDispatchError, match="no text"):
         PARSER.parse(b"\x01eca062 4 i 0 dpa 061\r\n\x02\r\n\x03\r\n\x04", ())
+
+
+def test_dpa_german_notebook_and_contacts_stay_out_of_the_body():
+    """dpa's German service: "# Notizblock" links and the not-for-publication contacts are metadata, not text."""
+    raw = (FIXTURES / "iptc7901_dpa_de.txt").read_bytes()
+    item = PARSER.parse(raw, RECEIVED)[0]
+    assert (item.language, item.headline, item.byline) == ("de", "Neue Inselfähre nimmt Betrieb auf", "Greta Beispiel")
+    assert item.dateline == Dateline(raw="Nordhafen (dpa) -", place="Nordhafen", agency="dpa")
+    assert [block.text[:30] for block in item.body] == [
+        "Die neue Fähre zwischen Nordha",
+        "«Wir sind froh, dass es endlic",
+    ]
+    assert not any("#" in block.text or "Veröffentlichung" in block.text for block in item.body)
+    assert item.ed_note == (
+        "Autorin: Greta Beispiel (Nordhafen), +49 40 0000 0000\nRedaktion: Paul Probe (Hamburg), +49 40 0000 0001"
+    )
+    assert item.contributors == (Party("Greta Beispiel", "writer"), Party("Paul Probe", "editor"))
+    assert _extra(item, "iptc7901:link") == ["Fahrplan der Reederei <http://example.org/faehre>"]
+    assert _extra(item, "iptc7901:initials") == ["gb yyhh z2 pp"]
+    assert item.version_created == When(datetime(2021, 3, 6, 6, 12, 15, tzinfo=UTC), "second", "", "061215 GMT Mar 06")

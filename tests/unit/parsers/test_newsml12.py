@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.parsers import load_all
 from pipeline.parsers.newsml12 import NewsML12Parser
-from pipeline.records import Association, Block, Dateline, Party, Rendition, Subject
+from pipeline.records import Association, Block, Dateline, Entity, Party, Rendition, Subject
 
 FIXTURES = Path(__file__).parent / "fixtures" / "xml"
 PARSER = NewsML12Parser()
@@ -72,13 +72,25 @@ def test_news_lines_management_and_metadata() -> None:
     assert item.subjects == (
         Subject(uri="http://cv.iptc.org/newscodes/subjectcode/17000000", code="17000000", scheme="subj"),
         Subject(uri="http://cv.iptc.org/newscodes/subjectcode/17004000", code="17004000", scheme="subj"),
+        Subject(
+            name="weather",
+            uri="http://cv.iptc.org/newscodes/mediatopic/17000000",
+            code="17000000",
+            scheme="medtop",
+            creator="mapped",
+        ),
+        Subject(
+            uri="http://cv.iptc.org/newscodes/mediatopic/20001130", code="20001130", scheme="medtop", creator="mapped"
+        ),
     )
     assert item.keywords == ("neige", "trains")
     assert item.genres == (Subject(name="weather"),)
     assert item.copyright_notice == "© 2024 AFP"
     assert item.usage_terms == "NO ARCHIVAL USE"
     assert item.contributors == (Party("Camille Exemple", "creator"),)
-    assert ("located", '{"country": "FRA", "city": "Lyon"}') in item.extra
+    # the origin Location is the place the item was filed from; ISO alpha-3 "FRA" becomes "FR"
+    assert item.entities == (Entity("Lyon", "place", "located", country="FR", feature="city"),)
+    assert not [key for key, _ in item.extra if key == "located"]
 
 
 def test_photo_component_becomes_association_with_caption_and_renditions() -> None:
@@ -126,6 +138,9 @@ def test_html_in_cdata_and_topic_names() -> None:
             scheme="subj",
         ),
         Subject(code="LOCAL-7", scheme="AnaCategories"),
+        Subject(
+            uri="http://cv.iptc.org/newscodes/mediatopic/20000256", code="20000256", scheme="medtop", creator="mapped"
+        ),
     )
     assert item.dateline == Dateline(raw="5/3/2024", date_text="5/3/2024")
     assert item.info_sources == (Party("ΑΠΕ-ΜΠΕ", "source"),)

@@ -11,7 +11,7 @@ import pytest
 from pipeline.errors import EmptyDispatchError, ParseError
 from pipeline.parsers import load_all
 from pipeline.parsers.newsml_g2 import NewsMLG2Parser, item_type
-from pipeline.records import Association, Block, Dateline, Party, Rendition, Subject
+from pipeline.records import Association, Block, Dateline, Entity, Party, Rendition, Subject
 
 FIXTURES = Path(__file__).parent / "fixtures" / "xml"
 PARSER = NewsMLG2Parser()
@@ -88,21 +88,47 @@ def test_status_urgency_and_editor_notes() -> None:
     assert text.ed_note == "Pictures of the ferry are in the photo service.\ndpa xy zz"
 
 
-def test_subjects_keep_codes_and_iptc_uris_and_entities_go_to_extra() -> None:
-    """Subjects as coded (medtop + IPTC sameAs, agency scheme); typed people/places are extras."""
+def test_subjects_keep_codes_and_iptc_uris_and_add_mapped_media_topics() -> None:
+    """Subjects as coded (medtop + IPTC sameAs, agency scheme), plus the media topic the subject code maps to."""
     text = _parse("g2_message_text_picture.xml")[0]
     assert text.subjects == (
         Subject(name="sport", uri="http://cv.iptc.org/newscodes/mediatopic/20000822", code="20000822", scheme="medtop"),
         Subject(name="sport", uri="http://cv.iptc.org/newscodes/subjectcode/15000000", code="15000000", scheme="subj"),
         Subject(name="Vermischtes", code="vm", scheme="dpacat"),
+        Subject(
+            name="sport",
+            uri="http://cv.iptc.org/newscodes/mediatopic/15000000",
+            code="15000000",
+            scheme="medtop",
+            creator="mapped",
+        ),
     )
     assert text.genres == (
         Subject(name="current", uri="http://cv.iptc.org/newscodes/genre/Current", code="Current", scheme="genre"),
     )
-    extra = dict((k, v) for k, v in text.extra if k.startswith("subject.") or k == "located")
-    assert extra["subject.person"] == '{"name": "Erika Sample", "qcode": "dpaperson:42"}'
-    assert extra["subject.place"] == '{"name": "Germany", "qcode": "dpacountry:1"}'
-    assert extra["located"] == '{"name": "Nordhafen", "qcode": "geo:0000001", "broader": ["Germany"]}'
+
+
+def test_typed_subjects_and_located_become_entities() -> None:
+    """People, organisations, places, POIs (position from the assert) and events are entities, not extras."""
+    text = _parse("g2_message_text_picture.xml")[0]
+    assert text.entities == (
+        Entity("Nordhafen", "place", "located", literal="geo:0000001", country="DE"),
+        Entity("Erika Sample", "person", "subject", literal="dpaperson:42"),
+        Entity(
+            "Germany",
+            "place",
+            "subject",
+            uri="http://www.wikidata.org/entity/Q183",
+            literal="dpacountry:1",
+            country="DE",
+            feature="country",
+        ),
+        Entity("Nordland", "place", "subject", literal="dpaarea:99", country="DE", feature="region"),
+        Entity("Harbour Ferry Company", "organisation", "subject", literal="dpaorg:7", confidence=80),
+        Entity("Old Harbour Pier 3, Nordhafen", "place", "subject", literal="POI1", latitude=54.1234, longitude=8.5678),
+        Entity("dpaevent:2024-storm", "event", "subject", literal="dpaevent:2024-storm"),
+    )
+    assert not [key for key, _ in text.extra if key.startswith("subject.") or key == "located"]
 
 
 def test_picture_item_has_caption_and_renditions() -> None:
@@ -112,6 +138,7 @@ def test_picture_item_has_caption_and_renditions() -> None:
     assert picture.headline == "Ferry at the pier"
     assert picture.summary == "The island ferry at the pier of Nordhafen on Friday morning. Photo: Max Lens/dpa"
     assert picture.body == ()
+    assert picture.byline == "Max Lens"
     assert picture.renditions == (
         Rendition("highRes", "https://example.org/ferry-high.jpg", "image/jpeg", 3000, 2000, 1234567),
         Rendition("thumbnail", "https://example.org/ferry-thumb.jpg", "image/jpeg", 300, 200),
@@ -160,12 +187,19 @@ def test_withheld_status_and_iptc_alias_scheme() -> None:
     assert item.subjects == (
         Subject(name="Kotimaa", code="3", scheme="sttdepartment"),
         Subject(uri="http://cv.iptc.org/newscodes/subjectcode/06000000", code="06000000", scheme="iptc"),
+        Subject(
+            name="environment",
+            uri="http://cv.iptc.org/newscodes/mediatopic/06000000",
+            code="06000000",
+            scheme="medtop",
+            creator="mapped",
+        ),
     )
 
 
 def test_package_references_are_associations_filled_from_the_message() -> None:
     """A packageItem is composite; its itemRefs become associations, headlines filled from items in the message."""
-    package, text = _parse("g2_package_inline_data.xml")
+    package, text, _ = _parse("g2_package_inline_data.xml")
     assert package.type == "composite"
     assert package.agency == "reuters"
     assert package.associations == (
@@ -185,9 +219,20 @@ def test_package_references_are_associations_filled_from_the_message() -> None:
     assert text.pub_status == "canceled"
 
 
+def test_media_item_without_headline_takes_its_package_headline() -> None:
+    """A picture component with no headline of its own is named by the package that carries it."""
+    _, _, picture = _parse("g2_package_inline_data.xml")
+    assert (picture.type, picture.guid, picture.headline) == (
+        "picture",
+        "tag:reuters.com,2024:newsml_PIC0001",
+        "Town opens new footbridge",
+    )
+    assert picture.renditions == (Rendition("baseImage", "https://example.org/bridge.jpg", "image/jpeg"),)
+
+
 def test_plain_inline_data_splits_typewriter_paragraphs() -> None:
     """A text/plain body with indented first lines splits into paragraphs, continuation lines joined."""
-    _, text = _parse("g2_package_inline_data.xml")
+    _, text, _ = _parse("g2_package_inline_data.xml")
     assert text.body == (
         Block("By Sam Writer"),
         Block(

@@ -10,7 +10,7 @@ import pytest
 from pipeline.errors import EmptyDispatchError, ParseError
 from pipeline.parsers import load_all
 from pipeline.parsers.ninjs_in import NinjsParser, version_of
-from pipeline.records import Association, Block, Dateline, Party, Rendition, Subject, When
+from pipeline.records import Association, Block, Dateline, Entity, Party, Rendition, Subject, When
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ninjs"
 PARSER = NinjsParser()
@@ -72,11 +72,19 @@ def test_ninjs1_superdesk_item():
             scheme="http://cv.iptc.org/newscodes/subjectcode/",
             uri="http://cv.iptc.org/newscodes/subjectcode/01000000",
         ),
+        Subject(
+            name="arts, culture, entertainment and media",
+            uri="http://cv.iptc.org/newscodes/mediatopic/01000000",
+            code="01000000",
+            scheme="medtop",
+            creator="mapped",
+        ),
     )
     assert item.genres == (Subject(name="Article (news)", code="Article"),)
     assert item.keywords == ("library", "garden")
     assert item.contributors == (Party("Mina Adler", "writer"),)
-    assert _extra(item, "ninjs:place") == ['[{"code":"GB","name":"United Kingdom"}]']
+    assert item.entities == (Entity("United Kingdom", "place", "subject", literal="GB"),)
+    assert _extra(item, "ninjs:place") == []
 
 
 def test_ninjs1_association_map_keeps_caption_and_renditions():
@@ -109,6 +117,18 @@ def test_ninjs2_prefers_the_html_body_and_reads_lists():
     assert item.subjects == (
         Subject(name="Verkehr", uri="http://cv.iptc.org/newscodes/mediatopic/20000512", rel="about", confidence=80),
     )
+
+
+def test_ninjs2_coded_people_organisations_places_and_agency() -> None:
+    """2.x people/organisations/places become entities (GeoJSON point read); the copyright holder names the agency."""
+    item = _parse("ninjs2_text.json")[0]
+    assert item.entities == (
+        Entity("Karl Brandt", "person", "subject", uri="http://example.org/people/7", literal="person-7"),
+        Entity("Inselfähre GmbH", "organisation", "subject", confidence=70),
+        Entity("Sylt", "place", "about", latitude=54.9, longitude=8.3),
+    )
+    assert item.agency == "dpa"
+    assert not [key for key, _ in item.extra if key in ("ninjs:people", "ninjs:places", "ninjs:organisations")]
 
 
 def test_ninjs3_picture_keeps_type_and_renditions():

@@ -12,7 +12,7 @@ from pipeline.errors import EmptyDispatchError
 from pipeline.parsers import load_all
 from pipeline.parsers._xml import parse_xml
 from pipeline.parsers.nitf import NitfParser, read_nitf_body
-from pipeline.records import Association, Block, Dateline, Rendition, Subject
+from pipeline.records import Association, Block, Dateline, Entity, Rendition, Subject
 
 FIXTURES = Path(__file__).parent / "fixtures" / "xml"
 PARSER = NitfParser()
@@ -44,8 +44,42 @@ def test_head_metadata() -> None:
             scheme="subj",
         ),
         Subject(name="Local", code="LOC12", scheme="aap"),
+        Subject(
+            name="lifestyle and leisure",
+            uri="http://cv.iptc.org/newscodes/mediatopic/10000000",
+            code="10000000",
+            scheme="medtop",
+            creator="mapped",
+        ),
     )
     assert item.genres == (Subject(name="Current", scheme="nitf:tobject.property"),)
+
+
+def test_coded_people_organisations_and_places_are_entities() -> None:
+    """evloc is the event's place, identified-content what the item is about, body markup what it mentions."""
+    item = _item()
+    assert item.entities == (
+        Entity("Seaside", "place", "about", country="AU", feature="city"),
+        Entity("Seaside Council", "organisation", "subject", literal="seaside-council"),
+        Entity("Robin Mayor", "person", "subject"),
+        Entity("council", "organisation", "mentioned"),
+        Entity("Robin Mayor", "person", "mentioned"),
+        Entity("Seaside", "place", "mentioned"),
+        Entity("Northbay, AUS", "place", "mentioned", country="AU"),
+    )
+    assert not [key for key, _ in item.extra if key == "located"]
+
+
+def test_initials_in_the_byline_are_not_an_author() -> None:
+    """A byline that is only the desk's initials goes to extra, not to the byline."""
+    raw = (
+        (FIXTURES / "nitf_aap_full.xml")
+        .read_bytes()
+        .replace(b"<byline>By <person>Pat Sample</person>, <byttl>AAP</byttl></byline>", b"<byline>pq/rs/tu</byline>")
+    )
+    (item,) = PARSER.parse(raw, ())
+    assert item.byline is None
+    assert ("nitf.initials", "pq/rs/tu") in item.extra
 
 
 def test_dates_status_and_embargo() -> None:
@@ -81,7 +115,8 @@ def test_body_blocks_entities_tables_pre_lists_and_quotes() -> None:
         Block("Vote:  Yes  7\n       No   2", "pre"),
         Block("Opening in December", "li"),
         Block("Free entry", "li"),
-        Block("It is a good day for swimmers, the mayor said."),
+        Block("It is a good day for swimmers, Robin Mayor said."),
+        Block("Swimmers from Seaside and Northbay, AUS will use it."),
     )
     assert item.associations == (
         Association(

@@ -44,6 +44,13 @@ def test_fields_and_escaped_html_body() -> None:
     assert item.ed_note == "Billeder følger."
     assert item.subjects == (
         Subject(uri="http://cv.iptc.org/newscodes/subjectcode/06000000", code="06000000", scheme="subj"),
+        Subject(
+            name="environment",
+            uri="http://cv.iptc.org/newscodes/mediatopic/06000000",
+            code="06000000",
+            scheme="medtop",
+            creator="mapped",
+        ),
     )
     assert ("signal", "ritzau:Korrektion") in item.extra
 
