@@ -184,10 +184,12 @@ class Removed:
 
 @dataclass(frozen=True, slots=True)
 class Entity:
-    """A person, organisation or place found in the item.
+    """A person, organisation, place or event the item is about or mentions.
 
-    ``rel`` for places: "dateline", "about" or "mentioned". ``uri`` is an identifier
-    (GeoNames for places). ``country`` is the ISO 3166-1 alpha-2 code for places.
+    ``rel``: "dateline", "about" or "mentioned" when enrichment found it in the text;
+    "subject" (coded as a subject by the source), "located" (where the source says it was
+    filed) for source-coded entities. ``uri`` is an identifier (GeoNames for places).
+    ``country`` is the ISO 3166-1 alpha-2 code for places.
     """
 
     name: str

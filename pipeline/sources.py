@@ -5,13 +5,16 @@ Accepts files, directories (recursively, in name order, hidden files skipped), a
 for a single file) and standard input. Multi-dispatch files are split into one dispatch
 each, keeping each one's bytes exactly:
 - Reuters-21578 ``.sgm``: one per ``<REUTERS>`` element ("reut2-000.sgm#17" is the 17th);
-- ``.ndjson`` / ``.jsonl``: one per non-empty line.
+- ``.ndjson`` / ``.jsonl``: one per non-empty line;
+- ``.csv`` with a header row (scrape exports such as "Link,Content"): one JSON object per
+  row, read by the ``scraped-record`` parser.
 Everything else is one dispatch per file; a NewsML-G2 newsMessage stays one dispatch
 (its parser returns one item per newsItem).
 """
 
 from __future__ import annotations
 
+import csv
 import fnmatch
 import gzip
 import io
@@ -24,6 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
+
+import orjson
 
 from pipeline.records import Headers, RawDispatch
 
@@ -40,6 +45,7 @@ MEDIA_TYPES = {
     ".ndjson": "application/json",
     ".jsonl": "application/json",
     ".sgm": "application/sgml",
+    ".csv": "text/csv",
     ".rss": "application/rss+xml",
     ".atom": "application/atom+xml",
 }
@@ -88,6 +94,9 @@ def split(name: str, data: bytes) -> Iterator[SourceDispatch]:
         for number, match in enumerate(_REUTERS.finditer(data), start=1):
             yield SourceDispatch(match.group(0), f"{name}#{number}", "application/sgml")
         return
+    if lower.endswith(".csv"):
+        yield from _csv_rows(name, data)
+        return
     if lower.endswith((".ndjson", ".jsonl")):
         number = 0
         for line in data.splitlines():
@@ -96,6 +105,16 @@ def split(name: str, data: bytes) -> Iterator[SourceDispatch]:
                 yield SourceDispatch(line.strip(), f"{name}#{number}", "application/json")
         return
     yield SourceDispatch(data, name, media_type(name))
+
+
+def _csv_rows(name: str, data: bytes) -> Iterator[SourceDispatch]:
+    # The row becomes a JSON object keyed by the header: the bytes of one row are not a
+    # dispatch on their own (quoted fields span lines), the record is.
+    text = data.decode("utf-8-sig", errors="replace")
+    csv.field_size_limit(sys.maxsize)
+    for number, row in enumerate(csv.DictReader(io.StringIO(text)), start=1):
+        record = {k: v for k, v in row.items() if k is not None}
+        yield SourceDispatch(orjson.dumps(record), f"{name}#{number}", "application/json")
 
 
 def _archive_members(name: str, data: bytes) -> Iterator[tuple[str, bytes]] | None:

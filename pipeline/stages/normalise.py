@@ -149,6 +149,39 @@ def _association(assoc: Association, owner_uri: str, index: int) -> dict[str, An
     return out
 
 
+def _same(a: Entity, b: Entity) -> bool:
+    if a.uri and a.uri == b.uri:
+        return True
+    if a.name.casefold() == b.name.casefold() or (a.literal and b.literal and a.literal == b.literal):
+        return True
+    # a source-coded country ("CHL", "Chile") and the country enrichment resolved
+    return bool(a.country and a.country == b.country and a.feature == b.feature == "country")
+
+
+def merge_entities(coded: Iterable[Entity], found: Iterable[Entity]) -> list[Entity]:
+    """The source's own entities, then what enrichment found; one entry per entity.
+
+    When both name the same entity, enrichment's entry (with its identifier and
+    coordinates) is kept, in the source's position.
+    """
+    found = list(found)
+    used: set[int] = set()
+    out: list[Entity] = []
+    for entity in coded:
+        match = next((i for i, f in enumerate(found) if i not in used and _same(entity, f)), None)
+        if match is None:
+            out.append(entity)
+        else:
+            used.add(match)
+            out.append(found[match])
+    out += [f for i, f in enumerate(found) if i not in used]
+    unique: list[Entity] = []
+    for entity in out:
+        if not any(_same(entity, kept) and entity.rel == kept.rel for kept in unique):
+            unique.append(entity)
+    return unique
+
+
 def _unique(items: Iterable[dict[str, Any]], key: str = "uri") -> list[dict[str, Any]]:
     seen: set[Any] = set()
     out = []
@@ -202,9 +235,9 @@ def to_ninjs(item: ParsedItem, enrichment: Enrichment, uri: str) -> dict[str, An
     coded = {
         kind: [e for e in item.entities if e.kind == kind] for kind in ("person", "organisation", "place", "event")
     }
-    doc["people"] = _unique(_entity(e) for e in (*coded["person"], *enrichment.people))
-    doc["organisations"] = _unique(_entity(e) for e in (*coded["organisation"], *enrichment.organisations))
-    doc["places"] = _unique(_entity(e, with_geo=True) for e in (*coded["place"], *enrichment.places))
+    doc["people"] = [_entity(e) for e in merge_entities(coded["person"], enrichment.people)]
+    doc["organisations"] = [_entity(e) for e in merge_entities(coded["organisation"], enrichment.organisations)]
+    doc["places"] = [_entity(e, with_geo=True) for e in merge_entities(coded["place"], enrichment.places)]
     doc["events"] = _unique(_entity(e) for e in coded["event"])
     subjects = [_subject(s) for s in (*item.subjects, *enrichment.subjects)]
     subjects += [{"name": kw, "rel": "keyword"} for kw in item.keywords if kw]

@@ -107,3 +107,15 @@ def test_headers_carry_source_agency_and_time(tmp_path: Path) -> None:
     assert headers["wf_agency"] == "aa" and headers["content-type"] == "text/plain"
     assert headers["wf_received_at"].endswith("Z")
     assert errors("wire.raw", "headers", headers) == []
+
+
+def test_csv_exports_become_one_json_record_per_row(tmp_path: Path) -> None:
+    """A scrape export with a header row: each row is a JSON object, quoted newlines intact."""
+    import json
+
+    path = tmp_path / "scrape.csv"
+    path.write_text('Link,Content\nhttps://x.invalid/1,"first\nline"\nhttps://x.invalid/2,second\n', encoding="utf-8")
+    found = list(iter_dispatches([str(path)]))
+    assert [d.input.rsplit("#")[1] for d in found] == ["1", "2"]
+    assert json.loads(found[0].value) == {"Link": "https://x.invalid/1", "Content": "first\nline"}
+    assert found[0].content_type == "application/json"

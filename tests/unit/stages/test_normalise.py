@@ -127,3 +127,20 @@ def test_html_body_groups_list_items() -> None:
     """Consecutive list blocks become one list; text is always escaped."""
     blocks = (Block("<b>x</b>", "li"), Block("y", "li"), Block("end"))
     assert html_body(blocks) == "<ul><li>&lt;b&gt;x&lt;/b&gt;</li><li>y</li></ul><p>end</p>"
+
+
+def test_source_coded_and_found_entities_are_merged() -> None:
+    """A place the source codes and enrichment also finds is listed once, with its GeoNames id."""
+    from pipeline.stages.normalise import merge_entities
+
+    coded = (Entity("Chile", "place", rel="subject", literal="CHL", country="CL", feature="country"),)
+    found = (
+        Entity("Chile", "place", rel="about", uri="https://sws.geonames.org/3895114/", country="CL", feature="country"),
+        Entity("Santiago", "place", rel="dateline", uri="https://sws.geonames.org/3871336/", country="CL"),
+    )
+    merged = merge_entities(coded, found)
+    assert [(e.name, e.uri) for e in merged] == [
+        ("Chile", "https://sws.geonames.org/3895114/"),
+        ("Santiago", "https://sws.geonames.org/3871336/"),
+    ]
+    assert merge_entities((Entity("Ankara", "place", rel="located"),), ()) == [Entity("Ankara", "place", rel="located")]
