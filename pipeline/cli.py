@@ -8,6 +8,7 @@
     wirefeed tail      print records of a topic
     wirefeed process   the same stages in-process, no Kafka: one JSON line per outcome
     wirefeed audit     reconcile wire.raw with the outcome topics; exit 1 when any is missing
+    wirefeed eval      quality reports against the corpus: cleaning, places (Reuters gold), language
 
 Settings come from WIREFEED_* environment variables (``wirefeed --help`` lists them).
 Without WIREFEED_BROKER, ``run`` starts its own broker; the other commands use the one
@@ -292,6 +293,36 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if summary["missing"] else 0
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Quality reports over the real corpus (../shared/corpus or --corpus)."""
+    from pathlib import Path
+
+    root = Path(args.corpus) if args.corpus else None
+    if args.report == "quality":
+        from pipeline.evaluation import quality
+
+        report = quality.corpus_report(root, reuters_every=args.every)
+        text = quality.render(report)
+        passed = all(report.get("passed", {}).values())
+    elif args.report == "places":
+        from pipeline.evaluation import places
+
+        report = places.evaluate(root, every=args.every)
+        text = places.render(report)
+        passed = bool(report.get("passed", True))
+    else:
+        from pipeline.evaluation import language
+
+        report = language.evaluate(root)
+        text = language.render(report)
+        passed = bool(report.get("passed", True))
+    if args.json:
+        print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(text)
+    return 0 if passed else 1
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.run import run
 
@@ -366,6 +397,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("audit", help="reconcile wire.raw with the outcome topics (JSON); exit 1 if any is missing")
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("eval", help="measure extraction and enrichment against the corpus's expected values")
+    p.add_argument("report", choices=["quality", "places", "language"], help="which report")
+    p.add_argument("--corpus", metavar="PATH", help="corpus root (default ../shared/corpus or WIREFEED_CORPUS)")
+    p.add_argument("--every", type=int, default=1, metavar="N", help="use one Reuters-21578 dispatch in N (default 1)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_eval)
     return parser
 
 

@@ -659,13 +659,13 @@ def _section_and_repeats(work: _Work, headline: str | None) -> None:
                     work.changes["section"] = first
                 break
     if headline:
-        kept = []
-        for block in work.blocks:
-            if _same_text(block.text, headline):
-                work.remove(block.text, "repeated-headline")
-            else:
-                kept.append(block)
-        work.blocks = kept
+        kept = [block for block in work.blocks if not _same_text(block.text, headline)]
+        # A news alert's body is its headline: keep it rather than publish an empty body.
+        if kept:
+            for block in work.blocks:
+                if _same_text(block.text, headline):
+                    work.remove(block.text, "repeated-headline")
+            work.blocks = kept
 
 
 def _pass(work: _Work, headline: str | None) -> None:

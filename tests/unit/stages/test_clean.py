@@ -997,3 +997,25 @@ def test_sample_dispatch_cleans_to_its_manifest(entry: dict) -> None:
         assert not match_dateline(item.body[0].text, get_profile(item.agency))
         assert item.body[-1].text not in ("ENDS", "ends")
     assert clean(item) == item
+
+
+def test_an_alert_whose_body_is_its_headline_keeps_its_body() -> None:
+    """A one-line alert is not emptied by the repeated-headline rule; longer bodies still lose the repeat."""
+    from pipeline.records import Block, ParsedItem
+    from pipeline.stages.clean import clean
+
+    alert = ParsedItem(
+        format="anpa1312",
+        headline="Quake of magnitude 6.1 shakes coastal town",
+        body=(Block("Quake of magnitude 6.1 shakes coastal town"),),
+    )
+    assert [b.text for b in clean(alert).body] == ["Quake of magnitude 6.1 shakes coastal town"]
+    story = ParsedItem(
+        format="anpa1312",
+        headline="Quake of magnitude 6.1 shakes coastal town",
+        body=(
+            Block("Quake of magnitude 6.1 shakes coastal town"),
+            Block("No damage was reported in the first hours after the tremor."),
+        ),
+    )
+    assert [b.text for b in clean(story).body] == ["No damage was reported in the first hours after the tremor."]
