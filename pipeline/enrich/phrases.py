@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import ahocorasick
 
@@ -74,13 +74,32 @@ class Hit(Generic[P]):
         return tuple(dict.fromkeys(e.payload for e in self.entries))
 
 
+# An entry as stored: (payload, form, acronym, cased). Plain tuples, not ``Entry`` objects:
+# 170k frozen dataclasses take a second to create when the matcher is read from the disk
+# cache, and only the few entries a text hits are ever needed as ``Entry``.
+_Row = tuple[Any, str, bool, bool]
+
+
 class PhraseMatcher(Generic[P]):
-    """Names -> payloads; ``find`` returns the non-overlapping hits in a ``Text``."""
+    """Names -> payloads; ``find`` returns the non-overlapping hits in a ``Text``.
+
+    Picklable once built (the disk cache of the place gazetteer relies on it).
+    """
 
     def __init__(self) -> None:
-        self._keys: dict[str, list[Entry[P]]] = {}
+        self._keys: dict[str, list[_Row]] = {}
         self._automaton: ahocorasick.Automaton | None = None
-        self._entries: list[tuple[Entry[P], ...]] = []
+        self._entries: list[tuple[_Row, ...]] = []
+
+    def __getstate__(self) -> dict[str, Any]:
+        if self._automaton is None:
+            raise RuntimeError("only a built PhraseMatcher can be pickled")
+        return {"automaton": self._automaton, "entries": self._entries}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._keys = {}
+        self._automaton = state["automaton"]
+        self._entries = state["entries"]
 
     def add(self, form: str, payload: P) -> None:
         if self._automaton is not None:
@@ -93,8 +112,8 @@ class PhraseMatcher(Generic[P]):
         acronym = is_acronym(form)
         # One entry per payload and kind is enough: forms differing only by accents or
         # case fold to the same key.
-        if not any(e.payload == payload and e.acronym == acronym for e in entries):
-            entries.append(Entry(payload, form, acronym, is_cased(form)))
+        if not any(e[0] == payload and e[2] == acronym for e in entries):
+            entries.append((payload, form, acronym, is_cased(form)))
 
     def __contains__(self, name: str) -> bool:
         return bool(self.lookup(name))
@@ -103,9 +122,9 @@ class PhraseMatcher(Generic[P]):
         """Every entry whose folded form equals the folded ``name`` (no casing rules)."""
         key = fold(" ".join(name.split()))
         if self._automaton is None:
-            return tuple(self._keys.get(key, ()))
+            return _as_entries(tuple(self._keys.get(key, ())))
         found = self._automaton.get(key, None)
-        return self._entries[found[0]] if found is not None else ()
+        return _as_entries(self._entries[found[0]]) if found is not None else ()
 
     def build(self) -> None:
         """Compile the automaton; call once after the last ``add``.
@@ -125,9 +144,11 @@ class PhraseMatcher(Generic[P]):
     def __len__(self) -> int:
         return len(self._entries) if self._automaton is not None else len(self._keys)
 
-    def _raw(self, folded: str) -> Iterator[tuple[int, int, tuple[Entry[P], ...]]]:
+    def _raw(self, folded: str) -> Iterator[tuple[int, int, tuple[_Row, ...]]]:
         if self._automaton is None:
             raise RuntimeError("PhraseMatcher.build() was not called")
+        if not self._entries:
+            return  # pyahocorasick cannot search an automaton without words
         for end_index, (index, length) in self._automaton.iter(folded):
             yield end_index + 1 - length, end_index + 1, self._entries[index]
 
@@ -135,14 +156,18 @@ class PhraseMatcher(Generic[P]):
         """Hits in ``text`` that pass the boundary, casing and stop-word rules, longest first."""
         hits: list[Hit[P]] = []
         value = text.value
-        for start, end, entries in self._raw(text.folded):
+        for start, end, rows in self._raw(text.folded):
             if not _bounded(value, start, end):
                 continue
             literal = value[start:end]
-            kept = tuple(e for e in entries if _casing_ok(e, literal, text, start, stopwords))
+            kept = tuple(e for e in _as_entries(rows) if _casing_ok(e, literal, text, start, stopwords))
             if kept:
                 hits.append(Hit(start, end, literal, kept))
         return longest_first(hits)
+
+
+def _as_entries(rows: tuple[_Row, ...]) -> tuple[Entry[Any], ...]:
+    return tuple(Entry(*row) for row in rows)
 
 
 def _bounded(value: str, start: int, end: int) -> bool:

@@ -6,7 +6,13 @@ resolved by a score (log10 of the population, plus a prior for the kind of featu
 the context: a candidate in a country the text names or the dateline sits in, or in the
 country of places already resolved with confidence, a city in a US state the text or the
 dateline names; minus a little for a city named by an alternate name) — so "Moscow" is
-Moscow, Russia, unless the text says Idaho.
+Moscow, Russia, unless the text says Idaho. Any hit that can be a country makes its
+country context ("Costa Rica" has namesake towns; "SAN JOSE" beside it is Costa Rica's).
+
+The dateline is read first: the place, then what is printed after it ("PORTLAND, Ore.",
+"WINDSOR, Ontario", "FARMINGTON Conn."). A namesake in that region or country wins; when
+the gazetteer has none there ("GREENWICH, Conn.", "OAK BROOK, Ill."), the dateline is the
+region or country itself, never a namesake elsewhere.
 
 Word filters before that (``data/place_stopwords.toml``): city names that are ordinary
 words of the text's language ("March", "White House", "كورونا") and names the NER model
@@ -19,16 +25,24 @@ and backed (or ``BIG_CITY``).
 Then each place gets its ``rel``:
 
 - ``dateline``: the place of the dateline ("AA / Moscou");
-- ``about``: named in the headline, summary or lead, or named at least ``ABOUT_MIN_MENTIONS``
-  times;
+- ``about``: named in the headline; or in the lead (or summary) and again; or at least
+  ``ABOUT_MIN_MENTIONS`` times anywhere. For a country, its demonyms count as mentions
+  ("JAPANESE EXPORTS RISE", "les dirigeants kazakh et ouzbek": ``data/demonyms.toml``);
+  a country only its demonyms name is listed when that makes it ``about``, not otherwise
+  (an adjective is no place mention);
 - ``mentioned``: anything else.
 
+A name right before a currency word is the currency's, not the place's ("U.S. dlrs",
+"ABD doları"): it is no mention at all.
+
 The country of every dateline/about city or region is listed too, with the same rel.
+
+Each place is named as it reads in the article's language: countries by their CLDR name
+in that language ("Russie"), cities and regions by the form the text wrote ("Moscou").
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 import tomllib
@@ -36,16 +50,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Any
 
-from pipeline.enrich.gazetteer import Gazetteer, Place, load
-from pipeline.enrich.phrases import Hit
+from pipeline.enrich.gazetteer import Gazetteer, Place, country_name, load
+from pipeline.enrich.phrases import Hit, PhraseMatcher
+from pipeline.enrich.stopwords import spacy_stop_words
 from pipeline.enrich.text import CENTRAL_KINDS, Text, fold
 from pipeline.records import Dateline, Entity
 
 log = logging.getLogger(__name__)
 
 #: a place named this many times is what the story is about, wherever it is named
-ABOUT_MIN_MENTIONS = 2
+ABOUT_MIN_MENTIONS = 3
 #: cities smaller than this need support: their country in the text, or the NER saying "place"
 SMALL_CITY = 100_000
 #: a city named by one of its alternate names (not its GeoNames name: "Moscou", "موسكو") must
@@ -56,7 +72,7 @@ BIG_CITY = 1_000_000
 # Feature priors on the log10-population scale: a name that is a country's is that country
 # unless the context says otherwise; a US state loses to a same-named big city (Washington).
 _FEATURE_PRIOR = {"country": 2.0, "region": -1.0, "city": 0.0}
-_COUNTRY_IN_TEXT = 2.0
+_COUNTRY_IN_TEXT = 1.5
 _COUNTRY_IMPLIED = 1.0
 _ALTERNATE_NAME = -1.0
 _DATELINE_COUNTRY = 1.5
@@ -82,12 +98,7 @@ def stopwords(language: str | None) -> frozenset[str]:
     data = _stoplist()
     lang = language.split("-")[0] if language else "en"
     words: set[str] = set(data.get("all", {}).get("words", [])) | set(data.get(lang, {}).get("words", []))
-    try:
-        module = importlib.import_module(f"spacy.lang.{lang}.stop_words")
-    except ImportError:
-        pass
-    else:
-        words.update(getattr(module, "STOP_WORDS", ()))
+    words.update(spacy_stop_words(lang))
     return frozenset(fold(w) for w in words)
 
 
@@ -101,19 +112,82 @@ def never_places(language: str | None) -> frozenset[str]:
     return frozenset(fold(w) for w in words)
 
 
+@cache
+def currency_after(language: str | None) -> re.Pattern[str] | None:
+    """What, right after a place name, makes it a currency ("U.S. dlrs"): the ``currency``
+    words of ``data/place_stopwords.toml`` for the language, as a pattern on folded text."""
+    lang = language.split("-")[0] if language else "en"
+    words = _stoplist().get(lang, {}).get("currency", [])
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"[\s-]*(?:{alternatives})(?!\w)")
+
+
+@cache
+def _demonym_matcher(language: str | None) -> PhraseMatcher[str]:
+    """Demonyms of ``language`` (``data/demonyms.toml``) -> ISO code ("-": no country)."""
+    with (resources.files("pipeline.enrich") / "data" / "demonyms.toml").open("rb") as handle:
+        data = tomllib.load(handle)
+    lang = language.split("-")[0] if language else "en"
+    matcher: PhraseMatcher[str] = PhraseMatcher()
+    for code, forms in data.get(lang, {}).items():
+        for form in forms:
+            for inflected in _inflections(form, lang):
+                matcher.add(inflected, code)
+    matcher.build()
+    return matcher
+
+
+def _inflections(form: str, language: str) -> list[str]:
+    """The form and the inflections ``data/demonyms.toml`` leaves to be derived."""
+    if language == "fr":
+        return [form] if form[-1] in "sxz" else [form, form + "s"]
+    if language == "es":
+        return [form, form + ("s" if fold(form[-1]) in "aeiou" else "es")]
+    if language == "de":
+        return [form, *(form + ending for ending in ("e", "en", "er", "es"))]
+    return [form]
+
+
+def demonym_evidence(text: Text, language: str | None, veto: Sequence[tuple[int, int]] = ()) -> dict[str, list[str]]:
+    """Country code -> the segment kind of each demonym naming it in ``text``."""
+    currency = currency_after(language)
+    out: dict[str, list[str]] = {}
+    for hit in _demonym_matcher(language).find(text, stopwords(language)):
+        if _inside(hit, veto, strictly=True) or (currency and currency.match(text.folded, hit.end)):
+            continue
+        segment = text.segment_at(hit.start)
+        for code in hit.payloads:
+            if code != "-":
+                out.setdefault(code, []).append(segment.kind if segment else "body")
+    return out
+
+
+def is_about(kinds: Sequence[str]) -> bool:
+    """Whether mentions in these segment kinds make a place what the story is about."""
+    if "headline" in kinds:
+        return True
+    if any(kind in CENTRAL_KINDS for kind in kinds) and len(kinds) >= 2:
+        return True
+    return len(kinds) >= ABOUT_MIN_MENTIONS
+
+
 @dataclass
 class _Found:
     index: int
     literal: str
     first: int
     mentions: int = 0
-    central: bool = False
     dateline: bool = False
     confidence: int = 100
     positions: list[int] = field(default_factory=list)
+    written: str = ""  # how the text names it, for its display name
+    kinds: list[str] = field(default_factory=list)  # the segment kind of each mention
+    evidence: list[str] = field(default_factory=list)  # ... of each demonym (countries)
 
 
-def _inside(hit: Hit[int], spans: Sequence[tuple[int, int]], strictly: bool) -> bool:
+def _inside(hit: Hit[Any], spans: Sequence[tuple[int, int]], strictly: bool) -> bool:
     for start, end in spans:
         if start <= hit.start and hit.end <= end and (not strictly or end - start > hit.end - hit.start):
             return True
@@ -171,8 +245,9 @@ def _dateline_parts(dateline: Dateline | str) -> list[str]:
     if isinstance(dateline, str):
         dateline = Dateline(raw=dateline, place=dateline)
     place = (dateline.place or "").strip()
-    raw_parts = [p.strip(" -–—") for p in re.split(r"[,/()]", dateline.raw or "")]
-    parts = [p.strip() for p in re.split(r"[,/()]", place) if p.strip()] if place else []
+    raw_parts = [p.strip(_DATELINE_JUNK) for p in re.split(r"[,/()]", dateline.raw or "")]
+    parts = [p.strip(_DATELINE_JUNK) for p in re.split(r"[,/()]", place)] if place else []
+    parts = [p for p in parts if p]
     if not parts:
         parts = [p for p in raw_parts[:1] if p]
     # Context: the region the parser read, else the raw dateline's other parts that are not
@@ -184,30 +259,59 @@ def _dateline_parts(dateline: Dateline | str) -> list[str]:
     return parts
 
 
-def _dateline_index(gazetteer: Gazetteer, resolver: _Resolver, dateline: Dateline | str) -> int | None:
+# Around a dateline's parts: dashes, and the asterisks or bullets some wires put in front.
+_DATELINE_JUNK = " -–—*•"
+
+
+def _within(place: Place, context: Sequence[Place]) -> bool:
+    """Whether ``place`` lies in one of the regions or countries of ``context``."""
+    return any(place.country == c.country and (c.feature == "country" or place.admin1 == c.admin1) for c in context)
+
+
+def _dateline_index(gazetteer: Gazetteer, resolver: _Resolver, dateline: Dateline | str) -> tuple[int, str] | None:
+    """(place index, the name it was read from) of a dateline, or None."""
     parts = _dateline_parts(dateline)
     if not parts:
         return None
-    # "Moscow, Idaho", "PORTLAND, Ore.", "Nicosia (Cyprus)": what follows the city is context.
-    for extra in parts[1:]:
+    name, extras = parts[0], parts[1:]
+    candidates = gazetteer.candidates(name)
+    head, _, tail = name.rpartition(" ")
+    if not candidates and not extras and head and gazetteer.context_candidates(tail):
+        # "FARMINGTON Conn.": the region glued to the place without a comma.
+        name, extras = head, [tail]
+        candidates = gazetteer.candidates(name)
+    # "Moscow, Idaho", "PORTLAND, Ore.", "Nicosia (Cyprus)": what follows the place is context.
+    context: list[int] = []
+    for extra in extras:
         for i in gazetteer.context_candidates(extra):
             p = gazetteer.places[i]
+            if p.feature == "city":
+                continue
+            context.append(i)
             resolver.countries.add(p.country)
             if p.feature == "region":
                 resolver.regions.add((p.country, p.admin1))
-    candidates = gazetteer.candidates(parts[0])
+    if context:
+        fitting = [i for i in candidates if _within(gazetteer.places[i], [gazetteer.places[c] for c in context])]
+        if fitting:
+            return resolver.best(fitting, for_dateline=True)[0], name
+        # "GREENWICH, Conn.", "OAK BROOK, Ill.": the town is not in the gazetteer (its
+        # namesakes elsewhere are); the dateline is at least in the region printed after it.
+        return resolver.best(context)[0], ""
     if not candidates:
         return None
-    return resolver.best(candidates, for_dateline=True)[0]
+    return resolver.best(candidates, for_dateline=True)[0], name
 
 
-def resolve_dateline(dateline: Dateline | str, text_countries: set[str] | None = None) -> Place | None:
+def resolve_dateline(
+    dateline: Dateline | str, text_countries: set[str] | None = None, *, gazetteer: Gazetteer | None = None
+) -> Place | None:
     """The GeoNames feature a dateline names ("Moscou", "MOSCOW", "PORTLAND, Ore., Feb 26 -")."""
-    gazetteer = load()
+    gazetteer = gazetteer or load()
     resolver = _Resolver(gazetteer)
     resolver.countries = set(text_countries or ())
-    index = _dateline_index(gazetteer, resolver, dateline)
-    return gazetteer.places[index] if index is not None else None
+    found = _dateline_index(gazetteer, resolver, dateline)
+    return gazetteer.places[found[0]] if found is not None else None
 
 
 def _city_supported(place: Place, hit: Hit[int], resolver: _Resolver, support: Sequence[tuple[int, int]]) -> bool:
@@ -232,7 +336,12 @@ def _candidates(
     """Each gazetteer hit with the places it may still denote after the word filters."""
     never = never_places(language)
     exact_not_cities = set(not_cities)
-    raw = [h for h in gazetteer.matcher.find(text, stopwords(language)) if not _inside(h, veto, strictly=True)]
+    currency = currency_after(language)
+    raw = [
+        h
+        for h in gazetteer.matcher.find(text, stopwords(language))
+        if not _inside(h, veto, strictly=True) and not (currency and currency.match(text.folded, h.end))
+    ]
     # Places named in mixed-case text: an all-caps headline may repeat them freely.
     confirmed: set[int] = set()
     for hit in raw:
@@ -272,6 +381,7 @@ def find_places(
     veto: Sequence[tuple[int, int]] = (),
     support: Sequence[tuple[int, int]] = (),
     not_cities: Sequence[tuple[int, int]] = (),
+    gazetteer: Gazetteer | None = None,
 ) -> tuple[Entity, ...]:
     """The places of an item, most central first.
 
@@ -279,25 +389,27 @@ def find_places(
     "Bank of England"): a place strictly inside one is dropped. ``support``: spans the NER
     model labelled as places; they vouch for small or uncertain cities. ``not_cities``:
     spans the model labelled as something else; a name exactly there is no city or region
-    (a country stays a country).
+    (a country stays a country). ``gazetteer``: the one to use (the default config's when None).
     """
-    gazetteer = load()
+    gazetteer = gazetteer or load()
     hits = _candidates(gazetteer, text, language, veto, not_cities)
 
     resolver = _Resolver(gazetteer)
     for _, candidates in hits:
         places = [gazetteer.places[i] for i in candidates]
-        if len(places) == 1 and places[0].feature == "country":
-            resolver.countries.add(places[0].country)
+        # A country's name is the country's whatever else bears it ("Armenia", "Costa Rica").
+        resolver.countries.update(p.country for p in places if p.feature == "country")
         if len(places) == 1 and places[0].feature == "region":
             resolver.regions.add((places[0].country, places[0].admin1))
             resolver.countries.add(places[0].country)
 
-    dateline_index = None
+    dateline_index, dateline_literal = None, ""
     if dateline:
         context = _Resolver(gazetteer)
         context.countries, context.regions = set(resolver.countries), set(resolver.regions)
-        dateline_index = _dateline_index(gazetteer, context, dateline)
+        read = _dateline_index(gazetteer, context, dateline)
+        if read is not None:
+            dateline_index, dateline_literal = read
     if dateline_index is not None:
         dateline_place = gazetteer.places[dateline_index]
         resolver.dateline_country = dateline_place.country
@@ -317,26 +429,39 @@ def find_places(
         index, confidence = resolver.best(candidates, literal=hit.literal)
         place = gazetteer.places[index]
         segment = text.segment_at(hit.start)
-        central = bool(segment and segment.kind in CENTRAL_KINDS)
         if place.feature == "city" and not _city_supported(place, hit, resolver, support):
             log.debug("dropped city %s (%s) without support", place.name, hit.literal)
             continue
         entry = found.setdefault(index, _Found(index, hit.literal, hit.start, confidence=confidence))
         entry.mentions += 1
-        entry.central = entry.central or central
+        entry.kinds.append(segment.kind if segment else "body")
         entry.confidence = min(entry.confidence, confidence)
+        if not entry.written:
+            entry.written = _written_form(hit, index)
 
     if dateline_index is not None:
-        literal = (dateline.place or "") if dateline else ""
-        entry = found.setdefault(dateline_index, _Found(dateline_index, literal, -1))
+        entry = found.setdefault(dateline_index, _Found(dateline_index, dateline_literal, -1))
         entry.dateline = True
         entry.mentions += 1
+        if not entry.written and dateline_literal:
+            entry.written = _mixed_case(dateline_literal) or gazetteer.form(dateline_literal, dateline_index) or ""
+
+    # Demonyms: evidence for their country's rel; a country they alone name is listed
+    # only when they make it "about".
+    for code, kinds in demonym_evidence(text, language, veto).items():
+        country_index = gazetteer.country_index(code)
+        if country_index is None:
+            continue
+        if country_index in found:
+            found[country_index].evidence += kinds
+        elif is_about(kinds):
+            found[country_index] = _Found(country_index, "", len(text.value), mentions=0, evidence=kinds)
 
     rel: dict[int, str] = {}
     for index, entry in found.items():
         if entry.dateline:
             rel[index] = "dateline"
-        elif entry.central or entry.mentions >= ABOUT_MIN_MENTIONS:
+        elif is_about(entry.kinds + entry.evidence):
             rel[index] = "about"
         else:
             rel[index] = "mentioned"
@@ -355,12 +480,41 @@ def find_places(
             rel[country_index] = rel[index]
 
     ordered = sorted(found.values(), key=lambda f: (_REL_RANK[rel[f.index]], -f.mentions, f.first))
-    return tuple(_entity(gazetteer.places[f.index], rel[f.index], f) for f in ordered)
+    return tuple(_entity(gazetteer.places[f.index], rel[f.index], f, language) for f in ordered)
 
 
-def _entity(place: Place, rel: str, found: _Found) -> Entity:
+def _mixed_case(literal: str) -> str | None:
+    """``literal`` as printed when its casing can be trusted (not all caps), else None."""
+    literal = " ".join(literal.split())
+    return literal if literal and literal != literal.upper() else None
+
+
+def _written_form(hit: Hit[int], index: int) -> str:
+    """How the text names place ``index`` at ``hit``: the words as printed, or (for all
+    caps, or a script without case) the gazetteer's spelling of them."""
+    printed = _mixed_case(hit.literal)
+    if printed:
+        return printed
+    forms = [e.form for e in hit.entries if e.payload == index and not e.acronym]
+    return forms[0] if forms else ""
+
+
+def display_name(place: Place, written: str, language: str | None) -> str:
+    """The place's name as it reads in an article in ``language``.
+
+    Countries: their CLDR name in the language ("Russie", "Ouzbékistan", "Rusya"), whatever
+    form the text used ("U.S.", "Fédération de Russie", "West Germany" are other names for
+    them). Cities and regions: the form the text wrote ("Moscou", "Almaty"), else the
+    GeoNames name.
+    """
+    if place.feature == "country":
+        return country_name(place.country, language) or place.name
+    return written or place.name
+
+
+def _entity(place: Place, rel: str, found: _Found, language: str | None) -> Entity:
     return Entity(
-        name=place.name,
+        name=display_name(place, found.written, language),
         kind="place",
         rel=rel,
         uri=place.uri,

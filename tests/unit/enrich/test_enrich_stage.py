@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from pipeline.enrich.config import EnrichConfig
 from pipeline.records import Block, Dateline, ParsedItem, Party, Subject, Translation
-from pipeline.stages.enrich import enrich, warm_up
+from pipeline.stages.enrich import build_enricher, enrich, enrich_batch, warm_up
 
 FR_ITEM = ParsedItem(
     format="webtext",
@@ -39,8 +42,8 @@ def test_french_item_gets_language_people_places_organisations_subjects_quotes()
     assert (result.language, result.language_detected) == ("fr", "fr")
     assert [p.name for p in result.people] == ["Arvid Kallas", "Lio Varga"]
     assert [(p.name, p.rel, p.uri) for p in result.places] == [
-        ("Moscow", "dateline", "https://sws.geonames.org/524901/"),
-        ("Russia", "dateline", "https://sws.geonames.org/2017370/"),
+        ("Moscou", "dateline", "https://sws.geonames.org/524901/"),
+        ("Russie", "dateline", "https://sws.geonames.org/2017370/"),
         ("Almaty", "mentioned", "https://sws.geonames.org/1526384/"),
         ("Kazakhstan", "mentioned", "https://sws.geonames.org/1522867/"),
     ]
@@ -57,6 +60,7 @@ def test_french_item_gets_language_people_places_organisations_subjects_quotes()
         "organisations",
         "people",
         "subjects",
+        "dates",
         "quotes",
         "total",
     ]
@@ -96,7 +100,7 @@ def test_english_item_with_declared_language_and_source_subjects() -> None:
         ("Moscow", "dateline", "US"),
         ("United States", "dateline", "US"),
         ("Idaho", "about", "US"),
-    ]
+    ]  # "Moscow" as the gazetteer spells the all-caps dateline MOSCOW
     assert result.places[0].uri == "https://sws.geonames.org/5601538/"
     assert [p.name for p in result.people] == ["Dana Pell"]
     assert result.subjects[0].code == "04000000"
@@ -111,13 +115,14 @@ def test_turkish_item_without_a_model_uses_the_gazetteers() -> None:
     )
     result = enrich(item)
     assert (result.language, result.people) == ("tr", ())
-    # Headline and lead (the only paragraph): every place is central; the country of a
-    # central city, listed for it, has no mention of its own and comes last.
+    # The headline city is what the story is about, and so is its country (listed for it,
+    # with no mention of its own); a single mention in the lead is not. Names read in
+    # Turkish: Moskova, Rusya, Türkiye.
     assert [(p.name, p.rel, p.mentions) for p in result.places] == [
         ("Ankara", "about", 1),
-        ("Moscow", "about", 1),
-        ("Russia", "about", 1),
-        ("Turkey", "about", 0),
+        ("Türkiye", "about", 0),
+        ("Moskova", "mentioned", 1),
+        ("Rusya", "mentioned", 1),
     ]
     assert [o.name for o in result.organisations] == ["United Nations"]
 
@@ -132,3 +137,23 @@ def test_empty_item_enriches_to_nothing() -> None:
         (),
         (),
     )
+
+
+def test_a_batch_gives_what_single_calls_give() -> None:
+    """enrich_batch over items in several languages equals enrich on each, timings aside."""
+    items = [FR_ITEM, ParsedItem(format="webtext", headline="Hayali heyet Ankara'da"), FR_ITEM]
+    batch = enrich_batch(items)
+    singles = [enrich(item) for item in items]
+    assert [replace(e, timings=()) for e in batch] == [replace(e, timings=()) for e in singles]
+    assert all(dict(e.timings)["ner"] >= 0 for e in batch)
+
+
+def test_a_config_without_models_runs_on_gazetteers_only() -> None:
+    """spacy_models=(): no people (they need NER), the same places and organisations."""
+    plain = build_enricher(EnrichConfig(spacy_models=()))
+    assert plain is build_enricher(EnrichConfig(spacy_models=()))  # one enricher per config
+    result = plain(FR_ITEM)
+    assert result.people == ()
+    assert [p.uri for p in result.places] == [p.uri for p in enrich(FR_ITEM).places]
+    assert [o.name for o in result.organisations] == ["United Nations"]
+    assert plain.places(FR_ITEM) == result.places

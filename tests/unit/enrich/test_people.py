@@ -7,6 +7,7 @@ installed French and English models on invented text.
 from __future__ import annotations
 
 from pipeline.enrich import ner
+from pipeline.enrich.config import EnrichConfig
 from pipeline.enrich.ner import Span
 from pipeline.enrich.people import clean_name, find_people
 from pipeline.enrich.text import make_text
@@ -112,6 +113,10 @@ def test_english_model_finds_people_in_invented_text() -> None:
 
 
 def test_languages_without_a_model_get_no_spans() -> None:
-    """Turkish has no model here: no spans (the gazetteers still work)."""
-    assert not ner.has_model("tr")
+    """Turkish has no model here: no spans (the gazetteers still work); nor has French
+    in a config without models."""
+    assert EnrichConfig().model_for("tr") is None
     assert ner.entities(make_text([("lead", "Hayali sanatçı Deniz Aras konser verdi.")]), "tr") == []
+    french = make_text([("lead", "Le peintre inventé Arno Vilks expose à Lyon.")])
+    assert ner.entities(french, "fr") != []
+    assert ner.entities(french, "fr", EnrichConfig(spacy_models=(), cache_dir=None)) == []

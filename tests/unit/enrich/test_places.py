@@ -26,6 +26,7 @@ ANKARA = 323786
 SPAIN = 2510769
 MADRID = 3117735
 EGYPT = 357994
+GREECE = 390903
 CAIRO = 360630
 KAZAKHSTAN = 1522867
 ALMATY = 1526384
@@ -110,14 +111,16 @@ def test_a_country_name_beats_a_city_of_the_same_name() -> None:
 
 
 def test_rel_dateline_about_and_mentioned() -> None:
-    """Dateline place and its country are "dateline"; headline/lead or repeated names are
-    "about" (with the country of an "about" city); a single later mention is "mentioned"."""
+    """Dateline place and its country are "dateline"; a name in the headline, in the lead
+    and again, or three times anywhere is "about" (with the country of an "about" city);
+    anything less is "mentioned"."""
     found = places(
         [
             ("headline", "Un festival inventé de cerfs-volants s'ouvre à Almaty"),
-            ("lead", "Le festival, créé par une association imaginaire, réunit des équipes de plusieurs pays."),
-            ("body", "Une équipe venue d'Égypte a présenté un cerf-volant de douze mètres."),
-            ("body", "Les organisateurs comptent ensuite se rendre en Espagne, puis en Espagne encore l'an prochain."),
+            ("lead", "Le festival, créé par une association imaginaire, réunit des équipes d'Égypte et de Grèce."),
+            ("body", "L'équipe d'Égypte a présenté un cerf-volant de douze mètres, celle de Grèce un dragon."),
+            ("body", "Les organisateurs iront en Espagne, puis en Espagne encore et en Espagne à nouveau."),
+            ("body", "Un jury de Turquie, venu aussi en Turquie l'an dernier, a remis les prix."),
         ],
         language="fr",
         dateline=Dateline(raw="AA / Moscou", place="Moscou", agency="AA"),
@@ -127,10 +130,12 @@ def test_rel_dateline_about_and_mentioned() -> None:
         RUSSIA: "dateline",
         ALMATY: "about",
         KAZAKHSTAN: "about",
-        SPAIN: "about",
-        EGYPT: "mentioned",
+        EGYPT: "about",  # lead, then again
+        GREECE: "about",
+        SPAIN: "about",  # three times
+        TURKEY: "mentioned",  # twice, in the body only
     }
-    assert found[SPAIN].mentions == 2
+    assert found[SPAIN].mentions == 3
     assert found[KAZAKHSTAN].mentions == 0  # listed as the country of a central city
     ordered = find_places(
         make_text([("headline", "Un festival inventé s'ouvre à Almaty")]),
@@ -203,3 +208,121 @@ def test_country_coordinates_are_the_capitals() -> None:
     russia = load().country("RU")
     assert russia is not None
     assert (russia.latitude, russia.longitude) == pytest.approx((55.75, 37.62), abs=0.01)
+
+
+CONNECTICUT = 4831725
+FARMINGTON_CONNECTICUT = 4834272
+ILLINOIS = 4896861
+WINDSOR_ONTARIO = 6182962
+ONTARIO = 6093943
+CANADA = 6251999
+SAINT_PAUL = 5045360
+BERLIN = 2950159
+GERMANY = 2921044
+PARIS = 2988507
+PARIS_TEXAS = 4717560
+FRANCE = 3017382
+JAPAN = 1861060
+COSTA_RICA = 3624060
+SAN_JOSE_COSTA_RICA = 3621849
+
+
+@pytest.mark.parametrize(
+    ("dateline", "expected"),
+    [
+        (Dateline(raw="GREENWICH, Conn., March 3 -", place="GREENWICH, Conn."), CONNECTICUT),
+        (Dateline(raw="FARMINGTON Conn., March 3 -", place="FARMINGTON Conn."), FARMINGTON_CONNECTICUT),
+        (Dateline(raw="OAK BROOK, ILL., March 3 -", place="OAK BROOK, ILL."), ILLINOIS),
+        (Dateline(raw="WINDSOR, Ontario, March 3 -", place="WINDSOR", region="Ontario"), WINDSOR_ONTARIO),
+        (Dateline(raw="GANANOQUE, Ont., March 3 -", place="GANANOQUE, Ont."), ONTARIO),
+        (Dateline(raw="ST. PAUL, Minn., March 3 -", place="ST. PAUL, Minn."), SAINT_PAUL),
+        (Dateline(raw="WEST BERLIN, March 3 -", place="WEST BERLIN"), BERLIN),
+        (Dateline(raw="****PARIS, March 3 -", place="****PARIS"), PARIS),
+    ],
+    ids=["town-not-in-gazetteer", "region-without-comma", "caps-abbreviation", "province", "province-abbreviation",
+         "st-for-saint", "old-city-name", "leading-asterisks"],
+)  # fmt: skip
+def test_dateline_reads_the_region_after_the_place(dateline: Dateline, expected: int) -> None:
+    """The region printed after a dateline place picks the namesake in it; a town the
+    gazetteer lacks is placed in that region rather than at a namesake elsewhere."""
+    place = resolve_dateline(dateline)
+    assert place is not None and place.geonameid == expected
+
+
+def test_a_town_outside_the_gazetteer_dates_the_story_in_its_region_and_country() -> None:
+    """ "GREENWICH, Conn." is Connecticut and the United States (dateline), not Greenwich, England."""
+    found = places(
+        [("lead", "An invented toy maker said it would open a second workshop next year.")],
+        language="en",
+        dateline=Dateline(raw="GREENWICH, Conn., March 3 -", place="GREENWICH, Conn."),
+    )
+    assert {g: (e.name, e.rel) for g, e in found.items()} == {
+        CONNECTICUT: ("Connecticut", "dateline"),
+        UNITED_STATES: ("United States", "dateline"),
+    }
+
+
+def test_a_big_city_keeps_its_name_against_a_small_namesake_in_a_named_country() -> None:
+    """ "Paris" next to "U.S." is still Paris, France; Costa Rica named makes "SAN JOSE" its capital."""
+    paris = places(
+        [("lead", "Invented ministers met in Paris to discuss U.S. trade rules and the fictional accord.")],
+        language="en",
+    )
+    assert PARIS in paris and PARIS_TEXAS not in paris
+    san_jose = places(
+        [("lead", "The invented governor of Costa Rica's central bank resigned, a spokesman said.")],
+        language="en",
+        dateline=Dateline(raw="SAN JOSE, March 3 -", place="SAN JOSE"),
+    )
+    assert san_jose[SAN_JOSE_COSTA_RICA].rel == "dateline"
+    assert san_jose[COSTA_RICA].rel == "dateline"
+
+
+def test_a_currency_is_not_a_place_mention() -> None:
+    """ "U.S. dlrs" and "ABD doları" name a currency: no place; "U.S. firms" names the country."""
+    assert places([("lead", "An invented fund raised 40 mln U.S. dlrs from savers.")], language="en") == {}
+    assert places([("lead", "Hayali bir fon 40 milyon ABD doları topladı.")], language="tr") == {}
+    assert UNITED_STATES in places([("lead", "An invented fund bought U.S. firms.")], language="en")
+
+
+@pytest.mark.parametrize(
+    ("language", "pieces", "expected"),
+    [
+        ("en", [("headline", "JAPANESE EXPORTERS OF INVENTED KITES SEE RECORD YEAR")], {JAPAN: "about"}),
+        ("fr", [("headline", "Les cerfs-volants japonais inventés battent un record")], {JAPAN: "about"}),
+        ("en", [("body", "An invented Japanese kite maker opened a shop.")], {}),
+        (
+            "en",
+            [("lead", "Japan sold invented kites."), ("body", "Japanese makers expect more sales.")],
+            {JAPAN: "about"},
+        ),
+        ("en", [("lead", "Latin American buyers ordered invented kites.")], {}),
+    ],
+    ids=["en-headline", "fr-headline", "body-only-adjective", "adds-to-a-lead-mention", "latin-american"],
+)
+def test_demonyms_are_evidence_for_about(
+    language: str, pieces: list[tuple[str, str]], expected: dict[int, str]
+) -> None:
+    """A nationality adjective counts towards its country's "about", never lists a place alone."""
+    found = places(pieces, language=language)
+    assert {g: e.rel for g, e in found.items()} == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "names"),
+    [
+        ("fr", "Un orchestre inventé joue à Moscou, en Russie, puis aux États-Unis.",
+         ["Moscou", "Russie", "États-Unis"]),
+        ("en", "An invented orchestra plays in Moscow, Russia, then in the U.S.",
+         ["Moscow", "Russia", "United States"]),
+        ("tr", "Hayali bir orkestra Moskova'da, Rusya'da, ardından ABD'de çalıyor.",
+         ["Moskova", "Rusya", "Amerika Birleşik Devletleri"]),
+        ("es", "Una orquesta inventada toca en Moscú, Rusia, y luego en Hong Kong.",
+         ["Moscú", "Rusia", "Hong Kong"]),
+    ],
+    ids=["fr", "en", "tr", "es"],
+)  # fmt: skip
+def test_place_names_read_in_the_article_language(language: str, sentence: str, names: list[str]) -> None:
+    """Countries by their CLDR name in the article's language, cities as the text writes them."""
+    found = find_places(make_text([("lead", sentence)]), language=language)
+    assert sorted(e.name for e in found) == sorted(names)
