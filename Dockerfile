@@ -4,7 +4,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    WIREFEED_DATA_DIR=/var/lib/wirefeed
+    WIREFEED_DATA_DIR=/var/lib/wirefeed \
+    WIREFEED_ENRICH_CACHE_DIR=/opt/wirefeed/cache
 
 WORKDIR /app
 # dependencies first (exact pins), so code changes do not reinstall them
@@ -17,6 +18,8 @@ COPY samples ./samples
 RUN pip install --no-cache-dir --no-deps --no-build-isolation -e . \
     && useradd --system --home /var/lib/wirefeed wirefeed \
     && mkdir -p /var/lib/wirefeed && chown wirefeed /var/lib/wirefeed
+# build the place gazetteer once, into the image: workers then start in seconds
+RUN python -c "from pipeline.stages.flow import default_stages; default_stages().warm_up()"
 USER wirefeed
 
 ENTRYPOINT ["wirefeed"]

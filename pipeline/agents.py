@@ -135,7 +135,7 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
 
     def get_stages() -> Stages:
         if not resolved:
-            resolved.append(stages or flow.default_stages())
+            resolved.append(stages or flow.default_stages(settings))
         return resolved[0]
 
     def run_first_half(raws: list[RawDispatch]) -> list[Outcome]:
@@ -162,14 +162,16 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
             def validator(o: Outcome) -> None:
                 validate_outcome(o, topics.names.logical(o.topic))
 
-        out: list[Outcome] = []
         now = datetime.now(tz=UTC)
-        for record in records:
-            cleaned = _decode_or_dead_letter(record, names)
+        decoded = [_decode_or_dead_letter(record, names) for record in records]
+        items = [c.item for c in decoded if isinstance(c, CleanedDispatch)]
+        enrichments = iter(flow.enrich_many(items, get_stages()))
+        out: list[Outcome] = []
+        for cleaned in decoded:
             if isinstance(cleaned, Outcome):
                 out.append(cleaned)
-                continue
-            out.append(flow.second_half(cleaned, get_stages(), names, validator, now))
+            else:
+                out.append(flow.second_half(cleaned, get_stages(), names, validator, now, next(enrichments)))
         return out
 
     def run_learn(records: list[RawDispatch]) -> tuple[list[Outcome], dict[bytes, Any]]:
@@ -292,9 +294,6 @@ class Continuity:
 
 
 def _warm_up(get_stages: Any) -> None:
-    get_stages()
-    try:
-        from pipeline.stages.enrich import warm_up
-    except ImportError:
-        return
-    warm_up()
+    stages = get_stages()
+    if stages.warm_up is not None:
+        stages.warm_up()

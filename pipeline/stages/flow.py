@@ -30,6 +30,7 @@ from pipeline.errors import (
     UnknownFormatError,
 )
 from pipeline.records import CleanedDispatch, Enrichment, Outcome, ParsedItem, RawDispatch, from_jsonable, to_jsonable
+from pipeline.settings import Settings
 from pipeline.stages import boilerplate, normalise, outcome
 from pipeline.topics import TopicNames
 
@@ -45,6 +46,10 @@ class Stages:
     parse: Callable[[RawDispatch], Sequence[ParsedItem]]
     clean: Callable[[ParsedItem], ParsedItem]
     enrich: Callable[[ParsedItem], Enrichment]
+    #: enrich many items at once (cheaper: the NER model streams them); optional
+    enrich_batch: Callable[[Sequence[ParsedItem]], list[Enrichment]] | None = None
+    #: load models and gazetteers ahead of the first dispatch; optional
+    warm_up: Callable[[], None] | None = None
 
 
 def parse_dispatch(raw: RawDispatch) -> Sequence[ParsedItem]:
@@ -72,12 +77,16 @@ def parse_dispatch(raw: RawDispatch) -> Sequence[ParsedItem]:
         raise
 
 
-def default_stages() -> Stages:
-    """The production stages (imported here so that the modules load once, on first use)."""
+def default_stages(settings: Settings | None = None) -> Stages:
+    """The production stages for ``settings`` (imported here: heavy modules load on first use)."""
+    from pipeline.enrich.config import EnrichConfig
     from pipeline.stages.clean import clean
-    from pipeline.stages.enrich import enrich
+    from pipeline.stages.enrich import build_enricher
 
-    return Stages(parse=parse_dispatch, clean=clean, enrich=enrich)
+    enricher = build_enricher(EnrichConfig.from_settings(settings or Settings()))
+    return Stages(
+        parse=parse_dispatch, clean=clean, enrich=enricher, enrich_batch=enricher.batch, warm_up=enricher.warm_up
+    )
 
 
 def has_content(item: ParsedItem) -> bool:
@@ -202,6 +211,8 @@ def article(cleaned: CleanedDispatch, enrichment: Enrichment, names: TopicNames,
             ),
             "wf_section": item.section,
             "wf_removed": removed,
+            "wf_quotes": [{"text": q.text, "speaker": q.speaker} for q in enrichment.quotes],
+            "wf_date_mentions": [{"text": d.text, "date": d.date, "precision": d.precision} for d in enrichment.dates],
         }
     )
     return Outcome(topic=names.articles, key=uri.encode("utf-8"), value=orjson.dumps(doc), headers=headers)
@@ -213,11 +224,14 @@ def second_half(
     names: TopicNames,
     validator: Validator | None = None,
     processed_at: datetime | None = None,
+    enrichment: Enrichment | None = None,
 ) -> Outcome:
-    """Enrich and normalise one cleaned item into its article, or a dead letter."""
+    """Enrich (unless ``enrichment`` is given) and normalise one cleaned item into its article,
+    or a dead letter."""
     stage = "enrich"
     try:
-        enrichment = stages.enrich(cleaned.item)
+        if enrichment is None:
+            enrichment = stages.enrich(cleaned.item)
         stage = "normalise"
         result = article(cleaned, enrichment, names, processed_at or datetime.now(tz=UTC))
         if validator is not None:
@@ -257,6 +271,18 @@ def process(
 
 
 # ----------------------------------------------------------------- the internal topic
+
+
+def enrich_many(items: Sequence[ParsedItem], stages: Stages) -> list[Enrichment | None]:
+    """Enrichments of a batch, in order; None where the batch could not be enriched at once
+    (the caller then enriches that item alone, so one bad item never fails its neighbours)."""
+    if stages.enrich_batch is None or len(items) < 2:
+        return [None] * len(items)
+    try:
+        return list(stages.enrich_batch(items))
+    except Exception:  # the boundary is per item: second_half retries each and dead-letters the culprit
+        log.warning("batch enrichment of %d items failed; enriching them one by one", len(items), exc_info=True)
+        return [None] * len(items)
 
 
 def encode_cleaned(cleaned: CleanedDispatch, *, by: str = "story") -> tuple[bytes, bytes]:

@@ -92,9 +92,6 @@ DEAD_LETTERS: dict[str, tuple[str, str]] = {
 
 #: text articles without a body, and why the source gives none
 BODILESS: dict[str, str] = {
-    "agency-formats/superdesk-core-fixtures/anpa1312/ap_anpa-5.tst": (
-        "an AP news alert: its one sentence is the headline, and clean drops the body block that repeats it"
-    ),
     "agency-formats/superdesk-core-fixtures/newsml-g2/tag_reuters.com_2016_newsml_L1N14N0FF_version_1542761538": (
         'the correction\'s XHTML body is empty (wordcount="0")'
     ),
