@@ -108,6 +108,25 @@ class Pipeline:
             results = await asyncio.gather(*futures)
         return [(md.partition, md.offset) for md in results]
 
+    async def outcomes_for(self, coords: Sequence[tuple[int, int]], timeout: float = 120.0) -> list[ConsumerRecord]:
+        """The outcome records of the raw records at ``coords``, once all of them are accounted for."""
+        from pipeline.audit import Reconciler
+
+        deadline = time.monotonic() + timeout
+        wanted = set(coords)
+        while True:
+            reconciler = Reconciler(self.names.raw, self.names.articles)
+            mine = []
+            async for record in read(self.bootstrap, self.names.outcomes(), idle_timeout=0.3):
+                if reconciler.add(record) in wanted:
+                    mine.append(record)
+            if not reconciler.missing(wanted) or time.monotonic() > deadline:
+                return mine
+            for proc in self.workers:
+                if proc.poll() is not None:
+                    raise AssertionError(f"worker exited with {proc.returncode}:\n{self.worker_log()[-3000:]}")
+            await asyncio.sleep(0.5)
+
     async def outcomes(self, expected_raw: int, timeout: float = 120.0) -> list[ConsumerRecord]:
         """Read both outcome topics until ``expected_raw`` raw records are accounted for."""
         from pipeline.audit import Reconciler
@@ -128,9 +147,7 @@ class Pipeline:
             await asyncio.sleep(0.5)
 
 
-@pytest.fixture
-def pipeline(broker: EmbeddedBroker, tmp_path: Path) -> Iterator[Pipeline]:
-    """An isolated pipeline (topic prefix + app id) with short group timings; workers stopped after."""
+def _pipeline(broker: EmbeddedBroker, tmp_path: Path) -> Pipeline:
     prefix = f"t{os.getpid()}n{next(_counter)}."
     env = {
         **os.environ,
@@ -147,6 +164,21 @@ def pipeline(broker: EmbeddedBroker, tmp_path: Path) -> Iterator[Pipeline]:
     }
     log_dir = tmp_path / "logs"
     log_dir.mkdir()
-    pipe = Pipeline(broker, prefix, env, log_dir)
+    return Pipeline(broker, prefix, env, log_dir)
+
+
+@pytest.fixture
+def pipeline(broker: EmbeddedBroker, tmp_path: Path) -> Iterator[Pipeline]:
+    """An isolated pipeline (topic prefix + app id) with short group timings; workers stopped after."""
+    pipe = _pipeline(broker, tmp_path)
+    yield pipe
+    pipe.stop_workers()
+
+
+@pytest.fixture(scope="module")
+def running_pipeline(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """One pipeline with one worker shared by a module's tests (each checks its own records only)."""
+    pipe = _pipeline(broker, tmp_path_factory.mktemp("shared"))
+    pipe.start_worker()
     yield pipe
     pipe.stop_workers()
