@@ -194,7 +194,7 @@ def find_organisations(
             name=org.name,
             kind="organisation",
             uri=org.uri,
-            literal=org_hits[0].literal,
+            literal=org_id,  # our stable id ("csto"); the uri is Wikidata's, where known
             mentions=len(org_hits),
             confidence=95,
         )

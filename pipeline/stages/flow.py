@@ -173,6 +173,13 @@ def article(cleaned: CleanedDispatch, enrichment: Enrichment, names: TopicNames,
     """The ``wire.articles`` record: ninjs value, CloudEvents + wirefeed headers."""
     item, raw = cleaned.item, cleaned.raw()
     uri = cleaned.story_id
+    fallback = None
+    if not (enrichment.language or item.language):
+        # no evidence in the text and nothing declared (a sports table, a slug): the
+        # language of the agency's service, when it has only one
+        fallback = normalise.service_language(_agency_header(item, raw))
+        if fallback:
+            enrichment = replace(enrichment, language=fallback)
     doc = normalise.to_ninjs(item, enrichment, uri)
     removed: dict[str, int] = {}
     for piece in item.removed:
@@ -197,6 +204,7 @@ def article(cleaned: CleanedDispatch, enrichment: Enrichment, names: TopicNames,
                 "declared": item.language,
                 "detected": enrichment.language_detected,
                 "confidence": round(enrichment.language_confidence, 3) if enrichment.language_confidence else None,
+                "fallback": "agency" if fallback else None,
             },
             "wf_dates": normalise.dates_header(item),
             "wf_dateline": (
@@ -211,6 +219,7 @@ def article(cleaned: CleanedDispatch, enrichment: Enrichment, names: TopicNames,
             ),
             "wf_section": item.section,
             "wf_removed": removed,
+            "wf_reading_time": normalise.reading_seconds(doc),
             "wf_quotes": [{"text": q.text, "speaker": q.speaker} for q in enrichment.quotes],
             "wf_date_mentions": [{"text": d.text, "date": d.date, "precision": d.precision} for d in enrichment.dates],
         }

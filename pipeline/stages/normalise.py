@@ -5,8 +5,10 @@ The document validates, unchanged, against the official schema
 translation credit, date precision, detected language...) travels in the record's
 headers, built by ``pipeline.stages.flow``.
 
-Dates keep the offset the source gave ("2022-01-13T00:00:00+03:00"); their UTC value,
-zone and precision are in the ``wf_dates`` header.
+Timestamps are published in UTC ("2022-01-13T09:30:00Z"); the offset the source gave,
+the zone we assumed and the precision are kept in the ``wf_dates`` header. A date without a
+time is not an instant: it stays local midnight with its offset ("2022-01-13T00:00:00+03:00",
+so the date reads as printed) and ``wf_dates`` marks it ``"precision": "day"``.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ def story_uri(item: ParsedItem) -> str:
     return f"urn:wirefeed:{quote(agency, safe='')}:{digest.hexdigest()[:24]}"
 
 
+def published(when: When) -> str:
+    """The ninjs value: UTC for timestamps, local midnight with offset for bare dates."""
+    return iso(when) if when.precision == "day" else utc(when)
+
+
 def iso(when: When) -> str:
     """ISO-8601 with the source's own offset ("2022-01-13T00:00:00+03:00")."""
     value = when.value
@@ -59,6 +66,28 @@ def iso(when: When) -> str:
 def utc(when: When) -> str:
     value = when.value if when.value.tzinfo else when.value.replace(tzinfo=UTC)
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+#: silent reading speed, words per minute (the usual estimate for news text)
+READING_WPM = 230
+
+
+def reading_seconds(doc: dict[str, Any]) -> int | None:
+    """Estimated reading time of the plain-text body, in whole seconds."""
+    for body in doc.get("bodies", ()):
+        if body.get("contentType") == "text/plain" and body.get("wordCount"):
+            return max(1, round(body["wordCount"] * 60 / READING_WPM))
+    return None
+
+
+def service_language(agency: str | None) -> str | None:
+    """The language of an agency whose profile lists exactly one (PA, AAP, Ritzau...)."""
+    if not agency:
+        return None
+    from pipeline.profiles import get_profile
+
+    languages = get_profile(agency).languages
+    return languages[0] if len(languages) == 1 else None
 
 
 def count_words(text: str) -> int:
@@ -202,10 +231,10 @@ def to_ninjs(item: ParsedItem, enrichment: Enrichment, uri: str) -> dict[str, An
         "representationType": "full",
         "standard": {"name": "ninjs", "version": NINJS_VERSION, "schema": NINJS_SCHEMA_URI},
         "version": item.version,
-        "firstCreated": iso(item.first_created) if item.first_created else None,
-        "versionCreated": iso(item.version_created) if item.version_created else None,
-        "contentCreated": iso(item.content_created) if item.content_created else None,
-        "embargoedUntil": iso(item.embargoed_until) if item.embargoed_until else None,
+        "firstCreated": published(item.first_created) if item.first_created else None,
+        "versionCreated": published(item.version_created) if item.version_created else None,
+        "contentCreated": published(item.content_created) if item.content_created else None,
+        "embargoedUntil": published(item.embargoed_until) if item.embargoed_until else None,
         "pubStatus": item.pub_status if item.pub_status in ("usable", "withheld", "canceled") else "usable",
         "urgency": item.urgency if item.urgency and 1 <= item.urgency <= 9 else None,
         "language": enrichment.language or item.language,

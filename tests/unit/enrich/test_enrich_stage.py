@@ -48,7 +48,7 @@ def test_french_item_gets_language_people_places_organisations_subjects_quotes()
         ("Kazakhstan", "mentioned", "https://sws.geonames.org/1522867/"),
     ]
     assert [(o.name, o.literal, o.uri) for o in result.organisations] == [
-        ("United Nations", "ONU", "http://www.wikidata.org/entity/Q1065")
+        ("United Nations", "un", "http://www.wikidata.org/entity/Q1065")
     ]
     assert result.subjects[0].code == "11000000"
     assert [(q.text, q.speaker) for q in result.quotes] == [("une coopération exemplaire entre nos deux pays", None)]

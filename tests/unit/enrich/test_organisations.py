@@ -37,12 +37,12 @@ def test_language_acronyms_do_not_match_in_other_languages() -> None:
 
 
 def test_gazetteer_organisations_carry_canonical_name_and_wikidata_uri() -> None:
-    """The entity is named canonically, with the literal as written and a Wikidata URI."""
+    """The entity is named canonically, with our stable id as literal and a Wikidata URI."""
     text = make_text([("lead", "Un sommet inventé de l'OTAN suivra. L'OTAN a confirmé.")])
     (nato,) = find_organisations(text, [], "fr")
     assert (nato.name, nato.literal, nato.uri, nato.mentions) == (
         "North Atlantic Treaty Organization",
-        "OTAN",
+        "nato",
         "http://www.wikidata.org/entity/Q7184",
         2,
     )
