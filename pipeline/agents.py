@@ -13,8 +13,14 @@ that CPU-heavy enrichment does not stall the event loop (heartbeats, fetches).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import logging
 import os
+import signal
+import sys
+import time
+import traceback
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -128,7 +134,7 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
     """Register the three agents (and the warm-up task) on ``app``."""
     names = topics.names
     publisher = Publisher(topics, settings)
-    continuity = Continuity(app)
+    continuity = Continuity(app, (names.raw, names.parsed, names.cleaned), idle_after=settings.continuity_idle)
     parse_pool = ThreadPoolExecutor(1, thread_name_prefix="wirefeed-parse")
     enrich_pool = ThreadPoolExecutor(1, thread_name_prefix="wirefeed-enrich")
     resolved: list[Stages] = []
@@ -205,6 +211,16 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
         use_partitioner=True,
     )
 
+    @app.timer(max(settings.continuity_idle / 2, 0.5))
+    async def sweep() -> None:
+        await continuity.sweep()
+
+    @app.task
+    async def diagnostics() -> None:
+        """``kill -USR1 <worker>`` logs where every task and thread is waiting."""
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals off the main thread
+            asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, dump_stacks)
+
     @app.task
     async def warm_up() -> None:
         """Load models and gazetteers before the first dispatch arrives, off the event loop."""
@@ -243,41 +259,85 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
 async def _batches(stream: faust.StreamT, settings: Settings, continuity: Continuity) -> Any:
     """Batches of events; acked by Faust when the loop body that received them returns."""
     # take_events exists on faust-streaming's Stream, not on its StreamT protocol
+    topic = cast(Any, stream.channel).get_topic_name()
     async for events in cast(faust.Stream, stream).take_events(settings.batch_max, settings.batch_within):
         await continuity.check(events)
-        yield events
+        log.debug("%s: batch of %d (%s)", topic, len(events), _spans(events))
+        with continuity.processing(topic):
+            yield events
+
+
+def dump_stacks() -> None:
+    """Log the stack of every asyncio task and every thread (a stuck worker's post-mortem)."""
+    out = io.StringIO()
+    for task in asyncio.all_tasks():
+        out.write(f"--- task {task.get_name()} {task.get_coro()!r}\n")
+        task.print_stack(limit=12, file=out)
+    for ident, frame in sys._current_frames().items():
+        out.write(f"--- thread {ident}\n")
+        out.write("".join(traceback.format_stack(frame, limit=12)))
+    log.warning("stacks on request (SIGUSR1):\n%s", out.getvalue())
+
+
+def _spans(events: Sequence[faust.EventT]) -> str:
+    """'0:66-80 1:66-79': the offsets of a batch per partition, for the log."""
+    seen: dict[int, list[int]] = {}
+    for event in events:
+        seen.setdefault(event.message.partition, []).append(event.message.offset)
+    return " ".join(f"{p}:{min(o)}-{max(o)}" for p, o in sorted(seen.items()))
 
 
 class Continuity:
     """Re-reads records the consumer skipped, so that no dispatch is silently lost.
 
     faust-streaming 0.15 can drop records it fetched around a rebalance or a table
-    recovery (they reach the stream while flow control is paused and are skipped) without
-    seeking back: the partition then goes on after a hole, and the skipped records are
-    only read again after the next restart. Measured here: 1 to 10 records lost in about
-    one restart in four. Our topics have contiguous offsets, so a hole is detectable: when
-    a partition's offset jumps ahead of the next expected one (the committed offset at the
-    start of an assignment), we seek back to the first missing record. Records re-read
-    this way are processed again (at-least-once: deterministic ids). A hole that comes back
-    after one seek is a real gap (transaction markers, compaction) and is accepted.
+    recovery (they reach the stream while flow control is paused, or with the previous
+    generation id, and are skipped) without seeking back: the partition then goes on after
+    a hole, and the skipped records are only read again after the next restart. Measured
+    here: 1 to 10 records lost in about one restart in four, and now and then the whole
+    tail of a partition. Our topics have contiguous offsets, so both are detectable:
+
+    * a hole: a partition's offset jumps ahead of the next expected one (the committed
+      offset at the start of an assignment) -- ``check``, on every batch;
+    * a lost tail: the fetcher has delivered a partition up to an offset the agent never
+      received, and the agent has been idle for ``idle_after`` seconds -- ``sweep``, on a
+      timer.
+
+    Either way we seek back to the first missing record. Records re-read this way are
+    processed again (at-least-once: deterministic ids). A hole that comes back after one
+    seek is a real gap (transaction markers, compaction) and is accepted; a lost tail is
+    sought at most ``max_tail_seeks`` times from the same offset.
     """
 
-    def __init__(self, app: faust.App) -> None:
+    def __init__(self, app: faust.App, topics: Sequence[str] = (), idle_after: float = 5.0) -> None:
         self.app = app
+        self.topics = set(topics)
+        self.idle_after = idle_after
+        self.max_tail_seeks = 3
         self.expected: dict[Any, tuple[int, int]] = {}  # tp -> (generation, next offset)
         self.healed: set[tuple[Any, int]] = set()
+        self.tail_seeks: dict[tuple[Any, int], int] = {}
+        self.busy: set[str] = set()  # topics whose agent is inside a batch
+        self.last_activity: dict[Any, float] = {}
+        self.generation: tuple[int, float] | None = None  # (id, when first seen)
+
+    def _expected(self, tp: Any, generation: int) -> int | None:
+        known = self.expected.get(tp)
+        if known is not None and known[0] == generation:
+            return known[1]
+        committed = cast(Any, self.app.consumer)._committed_offset.get(tp)  # where this assignment starts
+        return committed if committed is not None and committed >= 0 else None
 
     async def check(self, events: Sequence[faust.EventT]) -> None:
         generation = self.app.consumer_generation_id
         consumer = cast(Any, self.app.consumer)  # _committed_offset: Faust's own bookkeeping
+        now = time.monotonic()
         for event in events:
             tp, offset = event.message.tp, event.message.offset
-            known = self.expected.get(tp)
-            if known is None or known[0] != generation:
-                committed = consumer._committed_offset.get(tp)  # where this assignment starts
-                expected = committed if committed is not None and committed >= 0 else offset
-            else:
-                expected = known[1]
+            self.last_activity[tp] = now
+            expected = self._expected(tp, generation)
+            if expected is None:
+                expected = offset
             if offset > expected and (tp, expected) not in self.healed:
                 self.healed.add((tp, expected))
                 log.warning(
@@ -291,6 +351,72 @@ class Continuity:
                 self.expected[tp] = (generation, expected)
                 continue
             self.expected[tp] = (generation, max(offset + 1, expected))
+
+    async def sweep(self) -> None:
+        """Seek back where the fetcher delivered records that never reached an idle agent."""
+        app = cast(Any, self.app)
+        if app.rebalancing or not app.flow_control.is_active():
+            return
+        generation = app.consumer_generation_id
+        now = time.monotonic()
+        if self.generation is None or self.generation[0] != generation:
+            self.generation = (generation, now)
+            return
+        consumer = app.consumer
+        for tp in sorted(consumer.assignment()):
+            if tp.topic not in self.topics or tp.topic in self.busy:
+                continue
+            quiet_since = max(self.last_activity.get(tp, 0.0), self.generation[1])
+            if now - quiet_since < self.idle_after:
+                continue
+            expected = self._expected(tp, generation)
+            if expected is None:
+                expected = (await consumer.earliest_offsets(tp)).get(tp, 0)
+            # Faust's read offset is the last offset the fetcher handed over (or, right after a
+            # seek, the next one to read); the high watermark is the partition's end as of the
+            # last fetch. Either beyond what the agent has processed means records went missing.
+            delivered = consumer._read_offset.get(tp)
+            end = _highwater(consumer, tp)
+            if not ((delivered is not None and delivered > expected) or (end is not None and end > expected)):
+                continue
+            last = max(delivered or 0, (end or 0) - 1)
+            attempt = self.tail_seeks.get((tp, expected), 0)
+            if attempt >= self.max_tail_seeks:
+                continue
+            self.tail_seeks[(tp, expected)] = attempt + 1
+            log.warning(
+                "%s[%d]: offsets %d..%d were fetched but never processed; reading them again",
+                tp.topic,
+                tp.partition,
+                expected,
+                last,
+            )
+            self.last_activity[tp] = now
+            await consumer.seek(tp, expected)
+
+    @contextlib.contextmanager
+    def processing(self, topic: str) -> Any:
+        """Marks ``topic``'s agent busy while it works on a batch (its queue may hold records)."""
+        self.busy.add(topic)
+        try:
+            yield
+        finally:
+            self.busy.discard(topic)
+            self.last_activity_topic(topic)
+
+    def last_activity_topic(self, topic: str) -> None:
+        now = time.monotonic()
+        for tp in list(self.last_activity):
+            if tp.topic == topic:
+                self.last_activity[tp] = now
+
+
+def _highwater(consumer: Any, tp: Any) -> int | None:
+    try:
+        end = consumer.highwater(tp)
+    except Exception:  # not fetched yet, or a client without it: no evidence
+        return None
+    return end if isinstance(end, int) and end >= 0 else None
 
 
 def _warm_up(get_stages: Any) -> None:

@@ -35,6 +35,8 @@ class Settings:
     #: agent batches: at most this many dispatches, waiting at most this many seconds
     batch_max: int = 64
     batch_within: float = 0.05
+    #: seconds an agent must be idle before records fetched but never processed are read again
+    continuity_idle: float = 5.0
     #: Faust's data directory (tables, worker state)
     data_dir: Path = Path(".wirefeed")
     #: port of the worker's web/metrics endpoint; 0 = disabled

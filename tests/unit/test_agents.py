@@ -12,19 +12,42 @@ from pipeline.agents import Continuity
 
 @dataclass
 class _Consumer:
-    """Stands in for Faust's consumer: committed offsets it read at assignment, and seeks."""
+    """Stands in for Faust's consumer: the offsets it keeps (committed at assignment, last
+    handed over by the fetcher, partition ends as of the last fetch), and seeks."""
 
     _committed_offset: dict[Any, int] = field(default_factory=dict)
+    _read_offset: dict[Any, int] = field(default_factory=dict)
+    highwaters: dict[Any, int] = field(default_factory=dict)
     seeks: list[tuple[Any, int]] = field(default_factory=list)
 
     async def seek(self, tp: Any, offset: int) -> None:
         self.seeks.append((tp, offset))
+        self._read_offset[tp] = offset
+
+    def assignment(self) -> set[Any]:
+        return set(self._committed_offset) | set(self._read_offset)
+
+    def highwater(self, tp: Any) -> int | None:
+        return self.highwaters.get(tp)
+
+    async def earliest_offsets(self, *tps: Any) -> dict[Any, int]:
+        return {tp: 0 for tp in tps}
+
+
+@dataclass
+class _FlowControl:
+    active: bool = True
+
+    def is_active(self) -> bool:
+        return self.active
 
 
 @dataclass
 class _App:
     consumer: _Consumer
     consumer_generation_id: int = 1
+    rebalancing: bool = False
+    flow_control: _FlowControl = field(default_factory=_FlowControl)
 
 
 @dataclass
@@ -74,3 +97,71 @@ async def test_redelivered_records_and_new_generations_are_not_holes() -> None:
     app.consumer._committed_offset[TP] = 5
     await continuity.check(_events(5, 6))
     assert app.consumer.seeks == []
+
+
+async def _sweep_after_idle(continuity: Continuity, clock: list[float]) -> None:
+    await continuity.sweep()  # notes the generation
+    clock[0] += 10.0
+    await continuity.sweep()
+
+
+def _clocked(monkeypatch: Any) -> list[float]:
+    clock = [1000.0]
+    monkeypatch.setattr("pipeline.agents.time.monotonic", lambda: clock[0])
+    return clock
+
+
+async def test_a_lost_tail_is_read_again_once_the_agent_is_idle(monkeypatch: Any) -> None:
+    """Fetched up to 107, processed up to 31: after the idle time, seek back to 32."""
+    clock = _clocked(monkeypatch)
+    app = _App(_Consumer({TP: 0}, {TP: 107}, {TP: 109}))
+    continuity = Continuity(app, [TP.topic], idle_after=5.0)  # type: ignore[arg-type]
+    await continuity.check(_events(*range(32)))
+    await continuity.sweep()
+    assert app.consumer.seeks == []  # not idle long enough yet
+    await _sweep_after_idle(continuity, clock)
+    assert app.consumer.seeks == [(TP, 32)]
+
+
+async def test_a_tail_lost_right_after_assignment_is_read_from_the_committed_offset(monkeypatch: Any) -> None:
+    """Nothing reached the agent in this generation: the committed offset is where to go back to."""
+    clock = _clocked(monkeypatch)
+    app = _App(_Consumer({TP: 32}, {TP: 108}, {TP: 109}))
+    continuity = Continuity(app, [TP.topic], idle_after=5.0)  # type: ignore[arg-type]
+    await _sweep_after_idle(continuity, clock)
+    assert app.consumer.seeks == [(TP, 32)]
+
+
+async def test_a_caught_up_or_busy_or_rebalancing_agent_is_left_alone(monkeypatch: Any) -> None:
+    clock = _clocked(monkeypatch)
+    other = TopicPartition("wire.other", 0)
+    app = _App(_Consumer({TP: 0, other: 0}, {TP: 9, other: 50}, {TP: 10, other: 60}))
+    continuity = Continuity(app, [TP.topic], idle_after=5.0)  # type: ignore[arg-type]
+    await continuity.check(_events(*range(10)))
+    await _sweep_after_idle(continuity, clock)
+    assert app.consumer.seeks == []  # caught up; and wire.other is not an agent topic of ours
+
+    app.consumer._read_offset[TP] = 20
+    with continuity.processing(TP.topic):
+        clock[0] += 10.0
+        await continuity.sweep()
+    assert app.consumer.seeks == []  # inside a batch: its queue may hold the records
+    app.rebalancing = True
+    clock[0] += 10.0
+    await continuity.sweep()
+    assert app.consumer.seeks == []
+    app.rebalancing = False
+    clock[0] += 10.0
+    await continuity.sweep()
+    assert app.consumer.seeks == [(TP, 10)]
+
+
+async def test_a_tail_that_never_comes_back_is_sought_a_bounded_number_of_times(monkeypatch: Any) -> None:
+    clock = _clocked(monkeypatch)
+    app = _App(_Consumer({TP: 5}, {TP: 5}, {TP: 9}))
+    continuity = Continuity(app, [TP.topic], idle_after=5.0)  # type: ignore[arg-type]
+    await continuity.sweep()
+    for _ in range(10):
+        clock[0] += 10.0
+        await continuity.sweep()
+    assert app.consumer.seeks == [(TP, 5)] * continuity.max_tail_seeks
