@@ -318,7 +318,7 @@ class Continuity:
         self.healed: set[tuple[Any, int]] = set()
         self.tail_seeks: dict[tuple[Any, int], int] = {}
         self.busy: set[str] = set()  # topics whose agent is inside a batch
-        self.last_activity: dict[Any, float] = {}
+        self.last_activity: dict[str, float] = {}  # topic -> when its agent last had a batch
         self.generation: tuple[int, float] | None = None  # (id, when first seen)
 
     def _expected(self, tp: Any, generation: int) -> int | None:
@@ -334,7 +334,7 @@ class Continuity:
         now = time.monotonic()
         for event in events:
             tp, offset = event.message.tp, event.message.offset
-            self.last_activity[tp] = now
+            self.last_activity[tp.topic] = now
             expected = self._expected(tp, generation)
             if expected is None:
                 expected = offset
@@ -366,7 +366,9 @@ class Continuity:
         for tp in sorted(consumer.assignment()):
             if tp.topic not in self.topics or tp.topic in self.busy:
                 continue
-            quiet_since = max(self.last_activity.get(tp, 0.0), self.generation[1])
+            # Quiet means the agent had no batch at all (any partition) for a while: between
+            # two batches, records of another partition may be waiting in its queue.
+            quiet_since = max(self.last_activity.get(tp.topic, 0.0), self.generation[1])
             if now - quiet_since < self.idle_after:
                 continue
             expected = self._expected(tp, generation)
@@ -391,7 +393,7 @@ class Continuity:
                 expected,
                 last,
             )
-            self.last_activity[tp] = now
+            self.last_activity[tp.topic] = now
             await consumer.seek(tp, expected)
 
     @contextlib.contextmanager
@@ -402,13 +404,7 @@ class Continuity:
             yield
         finally:
             self.busy.discard(topic)
-            self.last_activity_topic(topic)
-
-    def last_activity_topic(self, topic: str) -> None:
-        now = time.monotonic()
-        for tp in list(self.last_activity):
-            if tp.topic == topic:
-                self.last_activity[tp] = now
+            self.last_activity[topic] = time.monotonic()
 
 
 def _highwater(consumer: Any, tp: Any) -> int | None:

@@ -8,6 +8,7 @@ import os
 import random
 import signal
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -54,7 +55,8 @@ async def test_garbage_and_articles_end_in_exactly_one_outcome_each(running_pipe
         key = (int(h["wf_raw_partition"]), int(h["wf_raw_offset"]))
         by_coord.setdefault(key, []).append(record)
     assert sorted(by_coord) == sorted(coords)
-    assert all(len(v) == 1 for v in by_coord.values()), "exactly one outcome per raw record"
+    # exactly one outcome per raw record; a re-read (at-least-once) may repeat it byte for byte
+    assert all(len({(r.topic, r.value) for r in v}) == 1 for v in by_coord.values()), "one outcome per raw record"
 
     article = by_coord[coords[0]][0]
     assert article.topic == pipeline.names.articles
@@ -106,7 +108,13 @@ async def test_bundled_samples_through_the_broker_match_their_manifest(running_p
     assert reconciler.missing(coords) == []
     for dispatch, coord in zip(dispatches, coords, strict=True):
         entry = manifest[Path(dispatch.input).name.split("#")[0]]
-        outs = outcome_by_coord[coord]
+        # At-least-once: a re-read may publish an outcome twice, with the same ce_id and value;
+        # count what an idempotent consumer keeps (one record per ce_id).
+        by_id: dict[str, Any] = {}
+        for record in outcome_by_coord[coord]:
+            first_seen = by_id.setdefault(_headers(record)["ce_id"], record)
+            assert first_seen.value == record.value, entry["file"]
+        outs = list(by_id.values())
         topics = {r.topic for r in outs}
         if entry["expect"] == "article":
             assert topics == {pipeline.names.articles}, (

@@ -165,3 +165,19 @@ async def test_a_tail_that_never_comes_back_is_sought_a_bounded_number_of_times(
         clock[0] += 10.0
         await continuity.sweep()
     assert app.consumer.seeks == [(TP, 5)] * continuity.max_tail_seeks
+
+
+async def test_records_waiting_behind_another_partitions_batch_are_not_a_lost_tail(monkeypatch: Any) -> None:
+    """The agent just finished a batch of partition 1; partition 0's records wait in its queue."""
+    clock = _clocked(monkeypatch)
+    tp1 = TopicPartition(TP.topic, 1)
+    app = _App(_Consumer({TP: 0, tp1: 0}, {TP: 12, tp1: 3}, {TP: 13, tp1: 4}))
+    continuity = Continuity(app, [TP.topic], idle_after=5.0)  # type: ignore[arg-type]
+    await continuity.sweep()
+    clock[0] += 10.0  # a long first batch (models loading), on partition 1 only
+    events = [_Event(_Message(tp1, o)) for o in range(4)]
+    await continuity.check(events)
+    with continuity.processing(TP.topic):
+        clock[0] += 10.0
+    await continuity.sweep()
+    assert app.consumer.seeks == []
