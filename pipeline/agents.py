@@ -300,8 +300,8 @@ class Continuity:
     * a hole: a partition's offset jumps ahead of the next expected one (the committed
       offset at the start of an assignment) -- ``check``, on every batch;
     * a lost tail: the fetcher has delivered a partition up to an offset the agent never
-      received, and the agent has been idle for ``idle_after`` seconds -- ``sweep``, on a
-      timer.
+      received, and ``idle_after`` seconds later the agent has still had no batch --
+      ``sweep``, on a timer.
 
     Either way we seek back to the first missing record. Records re-read this way are
     processed again (at-least-once: deterministic ids). A hole that comes back after one
@@ -320,6 +320,7 @@ class Continuity:
         self.busy: set[str] = set()  # topics whose agent is inside a batch
         self.last_activity: dict[str, float] = {}  # topic -> when its agent last had a batch
         self.generation: tuple[int, float] | None = None  # (id, when first seen)
+        self.suspects: dict[Any, tuple[int, float]] = {}  # tp -> (expected offset, since when)
 
     def _expected(self, tp: Any, generation: int) -> int | None:
         known = self.expected.get(tp)
@@ -366,22 +367,28 @@ class Continuity:
         for tp in sorted(consumer.assignment()):
             if tp.topic not in self.topics or tp.topic in self.busy:
                 continue
-            # Quiet means the agent had no batch at all (any partition) for a while: between
-            # two batches, records of another partition may be waiting in its queue.
-            quiet_since = max(self.last_activity.get(tp.topic, 0.0), self.generation[1])
-            if now - quiet_since < self.idle_after:
-                continue
             expected = self._expected(tp, generation)
             if expected is None:
                 expected = (await consumer.earliest_offsets(tp)).get(tp, 0)
             # Faust's read offset is the last offset the fetcher handed over (or, right after a
             # seek, the next one to read); the high watermark is the partition's end as of the
-            # last fetch. Either beyond what the agent has processed means records went missing.
+            # last fetch. Either beyond what the agent has processed: records not yet seen.
             delivered = consumer._read_offset.get(tp)
             end = _highwater(consumer, tp)
             if not ((delivered is not None and delivered > expected) or (end is not None and end > expected)):
+                self.suspects.pop(tp, None)
                 continue
             last = max(delivered or 0, (end or 0) - 1)
+            # Usually they are on their way to the agent (fetched a moment ago). They are lost
+            # only if they are still unseen ``idle_after`` seconds later, with no batch at all
+            # (any partition) reaching the agent meanwhile.
+            suspect = self.suspects.get(tp)
+            if suspect is None or suspect[0] != expected or self.last_activity.get(tp.topic, 0.0) >= suspect[1]:
+                self.suspects[tp] = (expected, now)
+                continue
+            if now - suspect[1] < self.idle_after:
+                continue
+            del self.suspects[tp]
             attempt = self.tail_seeks.get((tp, expected), 0)
             if attempt >= self.max_tail_seeks:
                 continue
@@ -393,7 +400,6 @@ class Continuity:
                 expected,
                 last,
             )
-            self.last_activity[tp.topic] = now
             await consumer.seek(tp, expected)
 
     @contextlib.contextmanager

@@ -100,9 +100,11 @@ async def test_redelivered_records_and_new_generations_are_not_holes() -> None:
 
 
 async def _sweep_after_idle(continuity: Continuity, clock: list[float]) -> None:
-    await continuity.sweep()  # notes the generation
-    clock[0] += 10.0
+    """Three sweeps, 10 s apart: notes the generation, suspects the unseen records, acts."""
     await continuity.sweep()
+    for _ in range(2):
+        clock[0] += 10.0
+        await continuity.sweep()
 
 
 def _clocked(monkeypatch: Any) -> list[float]:
@@ -143,17 +145,41 @@ async def test_a_caught_up_or_busy_or_rebalancing_agent_is_left_alone(monkeypatc
 
     app.consumer._read_offset[TP] = 20
     with continuity.processing(TP.topic):
-        clock[0] += 10.0
-        await continuity.sweep()
+        for _ in range(3):
+            clock[0] += 10.0
+            await continuity.sweep()
     assert app.consumer.seeks == []  # inside a batch: its queue may hold the records
     app.rebalancing = True
-    clock[0] += 10.0
-    await continuity.sweep()
+    for _ in range(3):
+        clock[0] += 10.0
+        await continuity.sweep()
     assert app.consumer.seeks == []
     app.rebalancing = False
     clock[0] += 10.0
     await continuity.sweep()
+    assert app.consumer.seeks == []  # first seen unprocessed: probably on its way
+    clock[0] += 10.0
+    await continuity.sweep()
     assert app.consumer.seeks == [(TP, 10)]
+
+
+async def test_records_fetched_a_moment_ago_are_not_a_lost_tail(monkeypatch: Any) -> None:
+    """A long-idle agent; new records were just fetched and reach it before the next sweep."""
+    clock = _clocked(monkeypatch)
+    app = _App(_Consumer({TP: 0}, {TP: 9}, {TP: 10}))
+    continuity = Continuity(app, [TP.topic], idle_after=5.0)  # type: ignore[arg-type]
+    await continuity.check(_events(*range(10)))
+    await _sweep_after_idle(continuity, clock)
+    app.consumer._read_offset[TP], app.consumer.highwaters[TP] = 16, 17  # fetched just now
+    clock[0] += 60.0
+    await continuity.sweep()
+    clock[0] += 1.0
+    await continuity.check(_events(*range(10, 17)))
+    with continuity.processing(TP.topic):
+        clock[0] += 1.0
+    clock[0] += 5.0
+    await continuity.sweep()
+    assert app.consumer.seeks == []
 
 
 async def test_a_tail_that_never_comes_back_is_sought_a_bounded_number_of_times(monkeypatch: Any) -> None:
@@ -161,7 +187,7 @@ async def test_a_tail_that_never_comes_back_is_sought_a_bounded_number_of_times(
     app = _App(_Consumer({TP: 5}, {TP: 5}, {TP: 9}))
     continuity = Continuity(app, [TP.topic], idle_after=5.0)  # type: ignore[arg-type]
     await continuity.sweep()
-    for _ in range(10):
+    for _ in range(20):
         clock[0] += 10.0
         await continuity.sweep()
     assert app.consumer.seeks == [(TP, 5)] * continuity.max_tail_seeks
