@@ -319,7 +319,7 @@ class Continuity:
         self.tail_seeks: dict[tuple[Any, int], int] = {}
         self.busy: set[str] = set()  # topics whose agent is inside a batch
         self.last_activity: dict[str, float] = {}  # topic -> when its agent last had a batch
-        self.generation: tuple[int, float] | None = None  # (id, when first seen)
+        self.generation: int | None = None  # the consumer generation the last sweep saw
         self.suspects: dict[Any, tuple[int, float]] = {}  # tp -> (expected offset, since when)
 
     def _expected(self, tp: Any, generation: int) -> int | None:
@@ -360,21 +360,23 @@ class Continuity:
             return
         generation = app.consumer_generation_id
         now = time.monotonic()
-        if self.generation is None or self.generation[0] != generation:
-            self.generation = (generation, now)
+        if self.generation != generation:  # a new assignment: let it settle for one interval
+            self.generation = generation
             return
         consumer = app.consumer
         for tp in sorted(consumer.assignment()):
             if tp.topic not in self.topics or tp.topic in self.busy:
                 continue
-            expected = self._expected(tp, generation)
-            if expected is None:
-                expected = (await consumer.earliest_offsets(tp)).get(tp, 0)
             # Faust's read offset is the last offset the fetcher handed over (or, right after a
             # seek, the next one to read); the high watermark is the partition's end as of the
             # last fetch. Either beyond what the agent has processed: records not yet seen.
             delivered = consumer._read_offset.get(tp)
             end = _highwater(consumer, tp)
+            if delivered is None and not end:  # nothing fetched from this partition
+                continue
+            expected = self._expected(tp, generation)
+            if expected is None:
+                expected = (await consumer.earliest_offsets(tp)).get(tp, 0)
             if not ((delivered is not None and delivered > expected) or (end is not None and end > expected)):
                 self.suspects.pop(tp, None)
                 continue
