@@ -262,7 +262,8 @@ async def _batches(stream: faust.StreamT, settings: Settings, continuity: Contin
     topic = cast(Any, stream.channel).get_topic_name()
     async for events in cast(faust.Stream, stream).take_events(settings.batch_max, settings.batch_within):
         await continuity.check(events)
-        log.debug("%s: batch of %d (%s)", topic, len(events), _spans(events))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s: batch of %d (%s)", topic, len(events), _spans(events))
         with continuity.processing(topic):
             yield events
 

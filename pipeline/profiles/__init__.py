@@ -231,8 +231,13 @@ def _compile(entry: Mapping[str, Any], kind: str, language: str | None, profile:
     )
 
 
+def _alternation(labels: Iterable[str]) -> str:
+    """A regex alternation of literal labels, longest first (so "Dünya Haberleri" beats "Dünya")."""
+    return "|".join(re.escape(label) for label in sorted(set(labels), key=len, reverse=True))
+
+
 def _section_pattern(labels: Iterable[str], language: str | None, profile: str) -> Pattern:
-    alternatives = "|".join(re.escape(label) for label in sorted(set(labels), key=len, reverse=True))
+    alternatives = _alternation(labels)
     return Pattern(
         kind="section",
         regex=re.compile(rf"^(?:{alternatives})$", re.IGNORECASE),
@@ -250,7 +255,7 @@ MIN_NAVIGATION_LABELS = 3
 
 def _navigation_pattern(labels: Iterable[str], language: str | None, profile: str) -> Pattern:
     """A line made only of menu labels ("Home | World | Economy | Sport"): site navigation."""
-    alternatives = "|".join(re.escape(label) for label in sorted(set(labels), key=len, reverse=True))
+    alternatives = _alternation(labels)
     one = rf"(?:{alternatives})"
     return Pattern(
         kind="boilerplate",
