@@ -8,7 +8,7 @@
     wirefeed tail      print records of a topic
     wirefeed process   the same stages in-process, no Kafka: one JSON line per outcome
     wirefeed audit     reconcile wire.raw with the outcome topics; exit 1 when any is missing
-    wirefeed eval      quality reports against the corpus: cleaning, places (Reuters gold), language
+    wirefeed eval      quality reports against the corpus: cleaning, structured feeds, places (Reuters gold), language
 
 Settings come from WIREFEED_* environment variables (``wirefeed --help`` lists them).
 Without WIREFEED_BROKER, ``run`` starts its own broker; the other commands use the one
@@ -304,6 +304,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         report = quality.corpus_report(root, reuters_every=args.every)
         text = quality.render(report)
         passed = all(report.get("passed", {}).values())
+    elif args.report == "structured":
+        from pipeline.evaluation import structured
+
+        report = structured.evaluate(root)
+        text = structured.render(report)
+        passed = all(v is not False for v in report["passed"].values())
     elif args.report == "places":
         from pipeline.evaluation import places
 
@@ -399,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("eval", help="measure extraction and enrichment against the corpus's expected values")
-    p.add_argument("report", choices=["quality", "places", "language"], help="which report")
+    p.add_argument("report", choices=["quality", "structured", "places", "language"], help="which report")
     p.add_argument("--corpus", metavar="PATH", help="corpus root (default ../shared/corpus or WIREFEED_CORPUS)")
     p.add_argument("--every", type=int, default=1, metavar="N", help="use one Reuters-21578 dispatch in N (default 1)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -519,6 +519,10 @@ def corpus_report(root: Path | None = None, *, seed: Expected | None = None, reu
     report = build_report(cases, reuters_dispatches(root, reuters_every))
     report["corpus"] = str(root)
     report["reuters"]["every"] = reuters_every
+    from pipeline.evaluation import structured  # imports this module: imported here, not at the top
+
+    if structured.available(root):
+        report["structured"] = structured.evaluate(root)
     return report
 
 
@@ -571,6 +575,10 @@ def render(report: dict[str, Any]) -> str:
         out.write(f"\nproblems ({report['problem_count']}, first {len(report['problems'])}):\n")
         for p in report["problems"]:
             out.write(f"  {p['item']} [{p['kind']}] {p['detail']}\n")
+    if "structured" in report:
+        from pipeline.evaluation import structured
+
+        out.write("\n" + structured.render(report["structured"]))
     return out.getvalue()
 
 
