@@ -299,11 +299,19 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     root = Path(args.corpus) if args.corpus else None
     if args.report == "quality":
+        import fnmatch
+
         from pipeline.evaluation import quality
 
-        report = quality.corpus_report(root, reuters_every=args.every)
-        text = quality.render(report)
-        passed = all(report.get("passed", {}).values())
+        patterns = args.only or []
+        only = (lambda name: any(fnmatch.fnmatch(name, p) for p in patterns)) if patterns else None
+        try:
+            report = quality.quality_report(root, sections=args.set, reuters_every=args.every, only=only)
+        except ValueError as exc:
+            print(f"wirefeed eval: {exc}", file=sys.stderr)
+            return 2
+        text = quality.render_report(report)
+        passed = quality.report_passed(report)
     elif args.report == "structured":
         from pipeline.evaluation import structured
 
@@ -408,6 +416,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("report", choices=["quality", "structured", "places", "language"], help="which report")
     p.add_argument("--corpus", metavar="PATH", help="corpus root (default ../shared/corpus or WIREFEED_CORPUS)")
     p.add_argument("--every", type=int, default=1, metavar="N", help="use one Reuters-21578 dispatch in N (default 1)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME",
+        help="quality: only this section (repeatable): 'corpus' (the older corpus groups) or a gold set "
+        "such as 'web-unseen-dev' (default: all)",
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        metavar="GLOB",
+        help="quality: score only the gold-set files whose name matches GLOB (repeatable), e.g. 'W*[13579]__*'",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_eval)
     return parser

@@ -30,6 +30,13 @@ Measures (per group of items and over all):
 
 ``build_report`` returns a plain dict (JSON-ready); ``render`` prints it as a table. The
 thresholds the issue sets are in ``THRESHOLDS``; ``report["passed"]`` says which hold.
+
+Gold sets: development sets that ship their own gold (``web-unseen-dev/gold.json``, ...)
+are scored by their own modules, each a section of the report (``report["sets"][name]``)
+with its own items, totals, bars and ``passed``. A set is one ``GoldSet`` entry in
+``gold_sets()``: a name, an ``evaluate(root, only=...)`` that returns the section as a
+JSON-ready dict (with a ``passed`` dict of bar -> bool | None), and a ``render`` that
+prints it. ``quality_report`` runs the sections asked for ("corpus" = the groups above).
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ import re
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +110,8 @@ _WS = re.compile(r"\s+")
 _IGNORED = re.compile("[\\s\"'“”„‟«»‹›‘’‚‛`´\u00ad\u200b\u2060\ufeff]+")
 _DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "‑": "-", "…": "..."})
 _QUOTES = str.maketrans({c: '"' for c in "“”„‟«»"})
+# French « x » carries (no-break) spaces inside its marks; a straight-quoted title has none
+_SPACE_AT_QUOTE = re.compile(r'(?<=")\s+|\s+(?=")')
 # a sentence ends at . ! ? … (and closing quotes/brackets), before a space
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»)\]]*\s+")
 #: a fragment shorter than this (folded) is joined to the next ("Dr.", "No. 5")
@@ -143,12 +152,13 @@ def fold(text: str) -> str:
 
 
 def same_headline(ours: str | None, expected: str) -> bool:
-    """Equal up to whitespace and the glyph of double quotes."""
+    """Equal up to whitespace and the glyph of double quotes (and the spaces typography puts inside them)."""
     if ours is None:
         return False
 
     def norm(s: str) -> str:
-        return _WS.sub(" ", unicodedata.normalize("NFC", s).translate(_QUOTES)).strip()
+        text = _WS.sub(" ", unicodedata.normalize("NFC", s).translate(_QUOTES))
+        return _SPACE_AT_QUOTE.sub("", text).strip()
 
     return norm(ours) == norm(expected)
 
@@ -519,10 +529,6 @@ def corpus_report(root: Path | None = None, *, seed: Expected | None = None, reu
     report = build_report(cases, reuters_dispatches(root, reuters_every))
     report["corpus"] = str(root)
     report["reuters"]["every"] = reuters_every
-    from pipeline.evaluation import structured  # imports this module: imported here, not at the top
-
-    if structured.available(root):
-        report["structured"] = structured.evaluate(root)
     return report
 
 
@@ -575,28 +581,125 @@ def render(report: dict[str, Any]) -> str:
         out.write(f"\nproblems ({report['problem_count']}, first {len(report['problems'])}):\n")
         for p in report["problems"]:
             out.write(f"  {p['item']} [{p['kind']}] {p['detail']}\n")
-    if "structured" in report:
-        from pipeline.evaluation import structured
-
-        out.write("\n" + structured.render(report["structured"]))
     return out.getvalue()
 
 
+# ------------------------------------------------------------------ gold sets
+
+#: chooses the items of a gold set to score, by file name (None: all)
+ItemFilter = Callable[[str], bool] | None
+
+
+@dataclass(frozen=True)
+class GoldSet:
+    """A development set that ships its own gold, scored as one section of the report.
+
+    ``evaluate(root, only=...)`` returns the section (JSON-ready; ``passed`` maps each of
+    the set's bars to True/False, or None when nothing was measured; ``absent`` is true
+    when the set is not in the corpus); ``render(section)`` prints it.
+    """
+
+    name: str
+    evaluate: Callable[..., dict[str, Any]]
+    render: Callable[[dict[str, Any]], str]
+
+
+def _structured_evaluate(root: Path, only: ItemFilter = None) -> dict[str, Any]:
+    """The structured-feed section (``pipeline.evaluation.structured``; it scores all its files)."""
+    from pipeline.evaluation import structured
+
+    if not structured.available(root):
+        return {"absent": True, "passed": {}}
+    return structured.evaluate(root)
+
+
+def _structured_render(section: dict[str, Any]) -> str:
+    from pipeline.evaluation import structured
+
+    if section.get("absent"):
+        return "\n== structured: agency-formats/unseen-dev not found\n"
+    return structured.render(section)
+
+
+def gold_sets() -> dict[str, GoldSet]:
+    """Every gold set of the report, by name (the modules load on first use: they import this one)."""
+    from pipeline.evaluation import web_gold
+
+    sets = [
+        GoldSet(web_gold.NAME, web_gold.evaluate, web_gold.render),
+        GoldSet("structured", _structured_evaluate, _structured_render),
+    ]
+    return {s.name: s for s in sets}
+
+
+#: the report's section of the older corpus groups (fundus, AA items, Reuters datelines)
+CORPUS_SECTION = "corpus"
+
+
+def section_names() -> list[str]:
+    return [CORPUS_SECTION, *gold_sets()]
+
+
+def quality_report(
+    root: Path | None = None,
+    *,
+    sections: Sequence[str] | None = None,
+    seed: Expected | None = None,
+    reuters_every: int = 1,
+    only: ItemFilter = None,
+) -> dict[str, Any]:
+    """The report over the sections asked for (all when None): the corpus groups and the gold sets."""
+    root = root or default_corpus_root()
+    wanted = list(sections) if sections else section_names()
+    unknown = [name for name in wanted if name not in section_names()]
+    if unknown:
+        raise ValueError(f"unknown report section(s) {unknown}; known: {section_names()}")
+    report: dict[str, Any] = (
+        corpus_report(root, seed=seed, reuters_every=reuters_every) if CORPUS_SECTION in wanted else {}
+    )
+    sets = gold_sets()
+    report["sets"] = {name: sets[name].evaluate(root, only=only) for name in wanted if name in sets}
+    return report
+
+
+def report_passed(report: dict[str, Any]) -> bool:
+    """No bar of any section fails (a bar with nothing measured does not fail)."""
+    bars = [*report.get("passed", {}).values()]
+    for section in report.get("sets", {}).values():
+        bars.extend(section.get("passed", {}).values())
+    return all(ok is not False for ok in bars)
+
+
+def render_report(report: dict[str, Any]) -> str:
+    """Every section of ``quality_report``'s result as text."""
+    parts = [render(report)] if "groups" in report else []
+    sets = gold_sets()
+    parts += [sets[name].render(section) for name, section in report.get("sets", {}).items() if name in sets]
+    return "\n".join(parts)
+
+
 __all__ = [
+    "CORPUS_SECTION",
     "THRESHOLDS",
     "UI_LABELS",
     "Case",
     "Expected",
+    "GoldSet",
     "ItemScore",
     "aa_cases",
     "build_report",
     "corpus_report",
     "fold",
     "fundus_cases",
+    "gold_sets",
+    "quality_report",
     "render",
+    "render_report",
+    "report_passed",
     "reuters_datelines",
     "reuters_dispatches",
     "same_headline",
     "score_item",
+    "section_names",
     "sentences",
 ]
