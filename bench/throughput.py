@@ -63,7 +63,7 @@ def in_process(dispatches: list[SourceDispatch], repeat: int) -> dict[str, Any]:
     base = flow.default_stages()
     raws = [d.raw() for d in dispatches]
     for raw in raws[:20]:  # warm-up: models, gazetteers, regex caches
-        flow.process(raw, base, names)
+        flow.process(raw, base)
     rates, stage_totals = [], []
     outcomes: dict[str, int] = defaultdict(int)
     for _ in range(repeat):
@@ -76,8 +76,8 @@ def in_process(dispatches: list[SourceDispatch], repeat: int) -> dict[str, Any]:
         outcomes.clear()
         start = time.perf_counter()
         for raw in raws:
-            for out in flow.process(raw, stages, names):
-                outcomes[out.topic] += 1
+            for out in flow.process(raw, stages):
+                outcomes[names.outcome(out).topic] += 1
         elapsed = time.perf_counter() - start
         rates.append(len(raws) / elapsed)
         sink["normalise+outcome"] = elapsed - sum(sink.values())

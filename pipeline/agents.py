@@ -30,13 +30,13 @@ import faust
 from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 
-from pipeline.app import Topics
 from pipeline.errors import ContractError, UnexpectedError
-from pipeline.records import CleanedDispatch, Headers, Outcome, Provenance, RawDispatch
+from pipeline.records import CleanedDispatch, DeadLetter, Headers, Outcome, Provenance, RawDispatch, Result
 from pipeline.settings import Settings
 from pipeline.stages import boilerplate, flow
 from pipeline.stages.flow import Stages
 from pipeline.stages.outcome import dead_letter
+from pipeline.topics import Topics
 
 log = logging.getLogger(__name__)
 
@@ -108,26 +108,23 @@ class Publisher:
             raise
 
 
-def _check(outcomes: list[Outcome], topics: Topics) -> None:
-    """With WIREFEED_VALIDATE: log every outcome that breaks its schema (a bug, not bad input)."""
-    from pipeline.schemas import validate_outcome
+def _check(results: Sequence[Result]) -> None:
+    """With WIREFEED_VALIDATE: log every result that breaks its schema (a bug, not bad input)."""
+    from pipeline.schemas import validate_result
 
-    for outcome in outcomes:
-        logical = topics.names.logical(outcome.topic)
-        if logical in ("wire.parsed", "wire.cleaned"):
-            continue
+    for result in results:
         try:
-            validate_outcome(outcome, logical)
+            validate_result(result)
         except ContractError as exc:
-            log.error("%s %s: %s", outcome.topic, outcome.header("wf_dispatch_id"), exc)
+            log.error("%s: %s", result.raw.where(), exc)
 
 
-def _decode_or_dead_letter(record: RawDispatch, names: Any) -> CleanedDispatch | Outcome:
+def _decode_or_dead_letter(record: RawDispatch) -> CleanedDispatch | DeadLetter:
     try:
         return flow.decode_cleaned(record.value)
     except ContractError as exc:
         # Not our record: dead-letter its bytes as they are, with where they were read.
-        return dead_letter(record, exc, topic=names.deadletter)
+        return dead_letter(record, exc)
 
 
 def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | None) -> None:
@@ -146,38 +143,39 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
 
     def run_first_half(raws: list[RawDispatch]) -> list[Outcome]:
         out: list[Outcome] = []
+        checked: list[Result] = []
         for raw in raws:
             try:
-                for result in flow.first_half(raw, get_stages(), names):
+                for result in flow.first_half(raw, get_stages()):
                     if isinstance(result, CleanedDispatch):
                         key, value = flow.encode_cleaned(result, by="source")
                         out.append(Outcome(names.parsed, key, value))
                     else:
-                        out.append(result)
+                        checked.append(result)
+                        out.append(names.outcome(result))
             except Exception as exc:  # encoding the internal record failed: a bug; keep the dispatch
-                out.append(dead_letter(raw, UnexpectedError(exc, stage="encode-cleaned"), topic=names.deadletter))
+                out.append(names.outcome(dead_letter(raw, UnexpectedError(exc, stage="encode-cleaned"))))
         if settings.validate:
-            _check(out, topics)
+            _check(checked)
         return out
 
     def run_second_half(records: list[RawDispatch]) -> list[Outcome]:
-        validator = None
+        validator: flow.Validator | None = None
         if settings.validate:
-            from pipeline.schemas import validate_outcome
+            from pipeline.schemas import validate_result
 
-            def validator(o: Outcome) -> None:
-                validate_outcome(o, topics.names.logical(o.topic))
+            validator = validate_result
 
         now = datetime.now(tz=UTC)
-        decoded = [_decode_or_dead_letter(record, names) for record in records]
+        decoded = [_decode_or_dead_letter(record) for record in records]
         items = [c.item for c in decoded if isinstance(c, CleanedDispatch)]
         enrichments = iter(flow.enrich_many(items, get_stages()))
         out: list[Outcome] = []
         for cleaned in decoded:
-            if isinstance(cleaned, Outcome):
-                out.append(cleaned)
+            if isinstance(cleaned, DeadLetter):
+                out.append(names.outcome(cleaned))
             else:
-                out.append(flow.second_half(cleaned, get_stages(), names, validator, now, next(enrichments)))
+                out.append(names.outcome(flow.second_half(cleaned, get_stages(), validator, now, next(enrichments))))
         return out
 
     def run_learn(records: list[RawDispatch]) -> tuple[list[Outcome], dict[bytes, Any]]:
@@ -185,19 +183,19 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
         out: list[Outcome] = []
         touched: dict[bytes, Any] = {}
         for record in records:
-            cleaned = _decode_or_dead_letter(record, names)
-            if isinstance(cleaned, Outcome):
-                out.append(cleaned)
+            cleaned = _decode_or_dead_letter(record)
+            if isinstance(cleaned, DeadLetter):
+                out.append(names.outcome(cleaned))
                 continue
             key = cleaned.source.encode("utf-8")
             state = touched.get(key) or boilerplate_table.get(key) or boilerplate.new_state()
             touched[key] = state
-            result = flow.learn(cleaned, state, names)
+            result = flow.learn(cleaned, state)
             if isinstance(result, CleanedDispatch):
                 story_key, value = flow.encode_cleaned(result, by="story")
                 out.append(Outcome(names.cleaned, story_key, value))
             else:
-                out.append(result)
+                out.append(names.outcome(result))
         return out, touched
 
     # One learned state per source, with a changelog so it survives restarts. wire.parsed is

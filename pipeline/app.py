@@ -8,57 +8,12 @@ dead letters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import faust
 
+from pipeline.agents import wire
 from pipeline.settings import Settings
 from pipeline.stages.flow import Stages
-from pipeline.topics import TopicNames
-
-
-@dataclass(frozen=True)
-class Topics:
-    """The Faust topic objects of one app."""
-
-    names: TopicNames
-    raw: faust.TopicT
-    parsed: faust.TopicT
-    cleaned: faust.TopicT
-    articles: faust.TopicT
-    deadletter: faust.TopicT
-
-    def by_name(self, name: str) -> faust.TopicT:
-        for topic in (self.raw, self.parsed, self.cleaned, self.articles, self.deadletter):
-            if name in topic.topics:
-                return topic
-        raise KeyError(name)
-
-
-def _topic(app: faust.App, name: str, settings: Settings) -> faust.TopicT:
-    return app.topic(
-        name,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=settings.partitions,
-        replicas=settings.replication,
-        # internal=True: the worker creates the topic at start if it does not exist yet
-        internal=True,
-    )
-
-
-def declare_topics(app: faust.App, settings: Settings) -> Topics:
-    names = TopicNames.with_prefix(settings.topic_prefix)
-    return Topics(
-        names=names,
-        raw=_topic(app, names.raw, settings),
-        parsed=_topic(app, names.parsed, settings),
-        cleaned=_topic(app, names.cleaned, settings),
-        articles=_topic(app, names.articles, settings),
-        deadletter=_topic(app, names.deadletter, settings),
-    )
+from pipeline.topics import declare_topics
 
 
 def create_app(settings: Settings, stages: Stages | None = None) -> faust.App:
@@ -89,7 +44,5 @@ def create_app(settings: Settings, stages: Stages | None = None) -> faust.App:
         value_serializer="raw",
     )
     topics = declare_topics(app, settings)
-    from pipeline.agents import wire
-
     wire(app, topics, settings, stages)
     return app

@@ -29,11 +29,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import orjson
 
 from pipeline import __version__
+from pipeline.console import Progress, article_line, headers_dict, value_json
 from pipeline.settings import Settings, describe, kafka_bootstrap
 from pipeline.topics import TopicNames
 
@@ -54,73 +55,6 @@ def _configure_logging(level: str) -> None:
 def _with_broker(settings: Settings) -> Settings:
     """Commands other than ``run`` talk to a configured broker, else the default local one."""
     return settings if settings.broker else replace(settings, broker=DEFAULT_BROKER)
-
-
-# ----------------------------------------------------------------------------- output
-
-
-def _headers_dict(headers: Any) -> dict[str, str]:
-    return {k: (v or b"").decode("utf-8", errors="replace") for k, v in (headers or ())}
-
-
-def _value_json(value: bytes | None) -> Any:
-    if value is None:
-        return None
-    try:
-        return orjson.loads(value)
-    except orjson.JSONDecodeError:
-        return value.decode("utf-8", errors="replace")
-
-
-def article_line(headers: dict[str, str], value: Any) -> str:
-    """One human line per outcome: agency, language, headline (or why it failed)."""
-    if headers.get("ce_type", "").endswith("deadletter.v1"):
-        error = value.get("error", {}) if isinstance(value, dict) else {}
-        src = headers.get("wf_source", "")
-        return f"  DEAD  {error.get('stage', '?')}/{error.get('class', '?')}: {error.get('reason', '')[:100]}  [{src}]"
-    headline = ""
-    if isinstance(value, dict):
-        heads = value.get("headlines") or []
-        headline = heads[0]["value"] if heads else (value.get("bodies") or [{}])[0].get("value", "")[:80]
-    agency = headers.get("wf_agency", "?")
-    lang = value.get("language", "?") if isinstance(value, dict) else "?"
-    return f"  {agency:<8} {lang:<3} {headline}"
-
-
-class Progress:
-    """A one-line progress display on stderr (rewritten in place on a terminal)."""
-
-    def __init__(self, label: str, total: int | None = None, stream: TextIO = sys.stderr) -> None:
-        self.label, self.total, self.stream = label, total, stream
-        self.count = 0
-        self.start = time.monotonic()
-        self.last = 0.0
-        self.tty = stream.isatty()
-
-    def update(self, n: int = 1, force: bool = False) -> None:
-        self.count += n
-        now = time.monotonic()
-        if not force and now - self.last < (0.1 if self.tty else 5.0):
-            return
-        self.last = now
-        rate = self.count / max(now - self.start, 1e-6)
-        if self.total:
-            done = self.count / self.total
-            bar = "#" * int(done * 30)
-            text = f"{self.label} [{bar:<30}] {self.count}/{self.total} {rate:,.0f}/s"
-        else:
-            text = f"{self.label} {self.count} {rate:,.0f}/s"
-        if self.tty:
-            self.stream.write("\r" + text + "\033[K")
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        self.update(0, force=True)
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 # ----------------------------------------------------------------------------- commands
@@ -144,41 +78,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _ingest(
-    bootstrap: str,
-    names: TopicNames,
-    settings: Settings,
-    dispatches: Sequence[Any],
-    *,
-    source: str | None,
-    agency: str | None,
-    rate: float | None,
-    progress: Progress | None,
-) -> list[tuple[int, int]]:
-    """Produce ``dispatches`` to wire.raw; returns their (partition, offset) coordinates."""
-    from pipeline.kafka import ensure_topics, producer
-
-    await ensure_topics(bootstrap, names.all(), settings.partitions, settings.replication)
-    start = time.monotonic()
-    futures = []
-    async with producer(bootstrap) as prod:
-        for i, dispatch in enumerate(dispatches):
-            if rate:
-                delay = start + i / rate - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            headers = list(dispatch.headers(source=source, agency=agency))
-            key = None
-            futures.append(await prod.send(names.raw, dispatch.value, key=key, headers=headers))
-            if progress:
-                progress.update()
-        results = await asyncio.gather(*futures)
-    if progress:
-        progress.close()
-    return [(md.partition, md.offset) for md in results]
-
-
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.ingest import produce_dispatches
     from pipeline.sources import iter_dispatches
 
     settings = _with_broker(settings)
@@ -188,7 +89,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     progress = Progress("ingest", len(dispatches))
     started = time.monotonic()
     coords = asyncio.run(
-        _ingest(
+        produce_dispatches(
             settings.bootstrap_servers,
             names,
             settings,
@@ -220,13 +121,13 @@ def cmd_tail(args: argparse.Namespace, settings: Settings) -> int:
         async for record in read(
             settings.bootstrap_servers, [topic], from_beginning=args.from_beginning, follow=not args.no_follow
         ):
-            headers = _headers_dict(record.headers)
+            headers = headers_dict(record.headers)
             if args.json:
                 value: Any
                 if names.logical(topic) == "wire.raw":
                     value = record.value.decode("utf-8", errors="replace") if record.value else None
                 else:
-                    value = _value_json(record.value)
+                    value = value_json(record.value)
                 line = {
                     "topic": record.topic,
                     "partition": record.partition,
@@ -242,7 +143,7 @@ def cmd_tail(args: argparse.Namespace, settings: Settings) -> int:
                     f"{headers.get('content-type', '-')} {headers.get('wf_source', '')}\n"
                 )
             else:
-                line_text = article_line(headers, _value_json(record.value))
+                line_text = article_line(headers, value_json(record.value))
                 sys.stdout.write(f"{record.topic}[{record.partition}]@{record.offset}{line_text}\n")
             sys.stdout.flush()
             shown += 1
@@ -260,23 +161,23 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
 
     names = TopicNames.with_prefix(settings.topic_prefix)
     stages = flow.default_stages(settings)
-    validator = None
+    validator: flow.Validator | None = None
     if args.validate:
-        from pipeline.schemas import validate_outcome
+        from pipeline.schemas import validate_result
 
-        def validator(o: Any) -> None:
-            validate_outcome(o, names.logical(o.topic))
+        validator = validate_result
 
     out = sys.stdout
     for dispatch in iter_dispatches(args.paths, exclude=args.exclude):
         raw = dispatch.raw(source=args.source, agency=args.agency)
-        for outcome in flow.process(raw, stages, names, validator):
+        for result in flow.process(raw, stages, validator):
+            outcome = names.outcome(result)
             line = {
                 "input": dispatch.input,
                 "topic": outcome.topic,
                 "key": outcome.key.decode("utf-8", errors="replace") if outcome.key else None,
-                "headers": _headers_dict(outcome.headers),
-                "value": _value_json(outcome.value),
+                "headers": headers_dict(outcome.headers),
+                "value": value_json(outcome.value),
             }
             out.write(orjson.dumps(line).decode() + "\n")
     out.flush()

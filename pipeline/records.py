@@ -6,9 +6,13 @@ NewsML-G2 newsMessage; each item becomes its own article):
     RawDispatch                bytes + Kafka headers + where it was read (Provenance)
       -- parse -->  ParsedItem            format-neutral item, fields as the source gives them
       -- clean -->  ParsedItem            same type: boilerplate out, metadata pulled out of text
-      (wire.cleaned carries a CleanedDispatch: the item + the raw record it came from)
+      (the internal topics carry a CleanedDispatch: the item + a RawRef to the raw record)
       -- enrich --> Enrichment            language, people, organisations, places, subjects
-      -- normalise --> Outcome            topic, key, headers, value bytes (ninjs / dead letter)
+      -- normalise --> Article | DeadLetter   key, headers, value bytes, and the RawRef
+
+Stages return typed results (``CleanedDispatch``, ``Article``, ``DeadLetter``) and never
+name a topic; the agents map each result to its topic (``TopicNames.outcome``), which
+gives the ``Outcome`` (topic, key, value, headers) they publish.
 
 Records are frozen dataclasses; stages return new ones (``dataclasses.replace``).
 ``to_jsonable`` / ``from_jsonable`` convert them for the internal topic, driven by the
@@ -71,12 +75,61 @@ class RawDispatch:
         return header_value(self.headers, name)
 
     @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.value).hexdigest()
+
+    @property
     def dispatch_id(self) -> str:
         """Content address of the raw bytes: the same bytes always get the same id."""
-        return hashlib.sha256(self.value).hexdigest()[:24]
+        return self.sha256[:24]
 
     def where(self) -> str:
         """``topic[partition]@offset`` (or the input name) and the dispatch id, for logs."""
+        place = str(self.provenance) if self.provenance else (self.input or "-")
+        return f"{place} {self.dispatch_id}"
+
+    def ref(self, inline_max: int | None = None) -> RawRef:
+        """A reference to this record; its bytes go along only up to ``inline_max`` (None: always)."""
+        keep = inline_max is None or len(self.value) <= inline_max
+        return RawRef(
+            sha256=self.sha256,
+            size=len(self.value),
+            headers=self.headers,
+            key=self.key,
+            provenance=self.provenance,
+            input=self.input,
+            value=self.value if keep else None,
+        )
+
+
+@dataclass(frozen=True)
+class RawRef:
+    """The raw record an item came from: where it is, what it was, and its bytes when small.
+
+    Records after the first stage carry this instead of the raw bytes: the coordinates
+    (``provenance``) find the original in ``wire.raw``, ``sha256`` proves it is the same,
+    the headers say where it came from. ``value`` holds the bytes only when they are
+    small (``WIREFEED_RAW_INLINE_MAX``), so that a failure in a later stage can still put
+    the original into its dead letter; a large one is fetched back from ``wire.raw`` by
+    its coordinates (``wirefeed redrive``).
+    """
+
+    sha256: str
+    size: int
+    headers: Headers = ()
+    key: bytes | None = None
+    provenance: Provenance | None = None
+    input: str | None = None
+    value: bytes | None = None
+
+    @property
+    def dispatch_id(self) -> str:
+        return self.sha256[:24]
+
+    def header(self, name: str) -> str | None:
+        return header_value(self.headers, name)
+
+    def where(self) -> str:
         place = str(self.provenance) if self.provenance else (self.input or "-")
         return f"{place} {self.dispatch_id}"
 
@@ -294,29 +347,61 @@ class CleanedDispatch:
     """The record on the internal topics: ``wire.parsed`` (keyed by ``source``) and
     ``wire.cleaned`` (keyed by ``story_id``).
 
-    It carries the raw record it came from (bytes and headers), so that a failure in a
-    later stage still dead-letters the original.
+    It carries a reference to the raw record it came from (coordinates, sha256, headers,
+    and the bytes when small), so that a failure in a later stage can still dead-letter it.
     """
 
     story_id: str
     item: ParsedItem
-    dispatch_id: str
-    raw_value: bytes
-    raw_headers: Headers = ()
-    raw_key: bytes | None = None
-    provenance: Provenance | None = None
-    input: str | None = None
+    raw: RawRef
     part: int = 1  # which item of the raw record (1-based)
     parts: int = 1  # how many items the raw record carried
     source: str = ""  # feed or agency:format, the key of the learned-boilerplate state
 
-    def raw(self) -> RawDispatch:
-        return RawDispatch(self.raw_value, self.raw_headers, self.raw_key, self.provenance, self.input)
+    @property
+    def dispatch_id(self) -> str:
+        return self.raw.dispatch_id
+
+
+@dataclass(frozen=True)
+class Article:
+    """A stage result: the ``wire.articles`` record of one item (ninjs value, CloudEvents headers)."""
+
+    key: bytes
+    value: bytes
+    headers: Headers
+    raw: RawRef
+    part: int = 1
+    parts: int = 1
+
+    def header(self, name: str) -> str | None:
+        return header_value(self.headers, name)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A stage result: the ``wire.deadletter`` record of a dispatch (or item) that failed."""
+
+    key: bytes
+    value: bytes
+    headers: Headers
+    raw: RawRef
+    part: int = 1
+    parts: int = 1
+    stage: str = ""
+    error_class: str = ""
+
+    def header(self, name: str) -> str | None:
+        return header_value(self.headers, name)
+
+
+#: what a stage hands back for publication (the agents map each kind to its topic)
+Result = Article | DeadLetter
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """A record ready to publish: an article or a dead letter."""
+    """A record ready to publish on a named topic."""
 
     topic: str
     key: bytes | None
@@ -388,11 +473,13 @@ def _convert(tp: Any, data: Any) -> Any:
 
 
 __all__ = [
+    "Article",
     "Association",
     "Block",
     "CleanedDispatch",
     "DateMention",
     "Dateline",
+    "DeadLetter",
     "Enrichment",
     "Entity",
     "Headers",
@@ -402,8 +489,10 @@ __all__ = [
     "Provenance",
     "Quote",
     "RawDispatch",
+    "RawRef",
     "Removed",
     "Rendition",
+    "Result",
     "Subject",
     "Translation",
     "When",

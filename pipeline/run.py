@@ -29,6 +29,8 @@ import orjson
 
 from pipeline.audit import Reconciler, audit
 from pipeline.broker import EmbeddedBroker, die_with_parent
+from pipeline.console import Progress, article_line, headers_dict, value_json
+from pipeline.ingest import produce_dispatches
 from pipeline.settings import PREFIX, Settings
 from pipeline.topics import TopicNames
 
@@ -104,7 +106,6 @@ async def _follow(
     timeout: float,
 ) -> bool:
     """Print outcomes as they arrive; with ``once``, return when ``wanted`` are accounted for."""
-    from pipeline.cli import Progress, _headers_dict, _value_json, article_line
     from pipeline.kafka import read
 
     reconciler = Reconciler(names.raw, names.articles)
@@ -144,7 +145,7 @@ async def _follow(
             if not quiet:
                 if progress.tty:
                     sys.stderr.write("\r\033[K")
-                _print(article_line(_headers_dict(record.headers), _value_json(record.value)))
+                _print(article_line(headers_dict(record.headers), value_json(record.value)))
     finally:
         progress.close()
         reader.cancel()
@@ -153,7 +154,6 @@ async def _follow(
 
 
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.cli import Progress, _ingest
     from pipeline.kafka import ensure_topics
     from pipeline.sources import iter_dispatches
 
@@ -178,7 +178,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
 
         paths = args.sample or [str(SAMPLES)]
         dispatches = list(iter_dispatches(paths, exclude=["MANIFEST.json", "README.md"]))
-        coords = await _ingest(
+        coords = await produce_dispatches(
             bootstrap,
             names,
             settings,

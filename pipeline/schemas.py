@@ -25,7 +25,7 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
 from pipeline.errors import ContractError
-from pipeline.records import CleanedDispatch, Headers, Outcome
+from pipeline.records import Article, CleanedDispatch, Headers, Outcome, Result
 from pipeline.topics import ARTICLES, DEADLETTER, RAW
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
@@ -104,6 +104,12 @@ def validate_outcome(outcome: Outcome, logical_topic: str) -> None:
         problems += [f"value {p}" for p in errors(logical_topic, "value", value)]
     if problems:
         raise ContractError(f"{logical_topic} record breaks its schema: " + "; ".join(problems[:5]))
+
+
+def validate_result(result: Result) -> None:
+    """Raise ``ContractError`` unless a stage result (article or dead letter) matches its schemas."""
+    logical = ARTICLES if isinstance(result, Article) else DEADLETTER
+    validate_outcome(Outcome(logical, result.key, result.value, result.headers), logical)
 
 
 # ----------------------------------------------------------- wire.cleaned, derived

@@ -18,9 +18,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pipeline.decoding import DecodedText, decode_text
 from pipeline.errors import DecodeError
 from pipeline.records import Headers, header_value
-from pipeline.stages.decode import DecodedText, decode_text
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 

@@ -10,7 +10,7 @@ instead of trusting a parser's defaults:
 - nesting deeper than ``MAX_DEPTH`` or documents larger than ``MAX_BYTES`` are refused.
 
 Bytes are decoded here rather than by libxml2, so that the project's decoding rules apply
-to XML too (``pipeline.stages.decode``): a byte-order mark wins, then the declared
+to XML too (``pipeline.decoding``): a byte-order mark wins, then the declared
 encoding; a document declared ISO-8859-1 whose bytes are valid UTF-8 (a common agency
 mislabel) is read as UTF-8, and stray bytes in a document declared UTF-8 fall back to
 cp1252 instead of failing. Bytes that are not text at all raise ``DecodeError``.
@@ -29,8 +29,8 @@ from functools import lru_cache
 import lxml.html
 from lxml import etree
 
+from pipeline.decoding import decode_text, normalise_charset
 from pipeline.errors import DecodeError, ParseError, UnsafeXMLError
-from pipeline.stages.decode import decode_text, normalise_charset
 
 log = logging.getLogger(__name__)
 

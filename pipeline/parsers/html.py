@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import ftfy
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
+from pipeline.decoding import decode_text, normalise_charset
 from pipeline.errors import EmptyDispatchError, ParseError
 from pipeline.parsers._agencies import agency_of
 from pipeline.parsers._xml import root_name
@@ -55,7 +56,6 @@ from pipeline.records import (
     Translation,
     When,
 )
-from pipeline.stages.decode import decode_text, normalise_charset
 
 log = logging.getLogger(__name__)
 

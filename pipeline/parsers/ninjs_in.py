@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from pipeline.decoding import decode_text
 from pipeline.errors import EmptyDispatchError, ParseError
 from pipeline.parsers._agencies import agency_of
 from pipeline.parsers._entities import entity, merge, number
@@ -50,7 +51,6 @@ from pipeline.records import (
     Subject,
     When,
 )
-from pipeline.stages.decode import decode_text
 
 log = logging.getLogger(__name__)
 

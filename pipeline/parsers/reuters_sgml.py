@@ -32,6 +32,7 @@ from functools import cache
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from pipeline.decoding import decode_text
 from pipeline.errors import EmptyDispatchError, ParseError
 from pipeline.parsers._teletype import (
     anpa_urgency,
@@ -46,7 +47,6 @@ from pipeline.parsers._teletype import (
 )
 from pipeline.parsers.base import Parser, declared_charset, registry
 from pipeline.records import Block, Dateline, Headers, ParsedItem, Subject, When
-from pipeline.stages.decode import decode_text
 
 log = logging.getLogger(__name__)
 

@@ -23,12 +23,12 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from pipeline.decoding import decode_text
 from pipeline.errors import ParseError
 from pipeline.parsers._agencies import agency_of
 from pipeline.parsers.base import Parser, declared_charset, registry
 from pipeline.parsers.html import site_data
 from pipeline.records import Headers, ParsedItem, header_value
-from pipeline.stages.decode import decode_text
 
 NAME = "scraped-record"
 DATA = Path(__file__).resolve().parent / "data"

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import ClassVar
 
+from pipeline.decoding import decode_text, looks_binary
 from pipeline.errors import EmptyDispatchError
 from pipeline.parsers.base import Parser, declared_charset, registry
 from pipeline.profiles import (
@@ -43,7 +44,6 @@ from pipeline.profiles import (
     match_dateline,
 )
 from pipeline.records import Association, Block, Dateline, Headers, ParsedItem, Removed, When, header_value
-from pipeline.stages.decode import decode_text, looks_binary
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,13 @@
 """The stages composed: what each agent runs, and what ``wirefeed process`` runs in-process.
 
-    first_half   RawDispatch      -> [CleanedDispatch | dead-letter Outcome]   (agent parse-clean)
-    learn        CleanedDispatch  -> CleanedDispatch | dead-letter Outcome     (agent learn-boilerplate,
+    first_half   RawDispatch      -> [CleanedDispatch | DeadLetter]   (agent parse-clean)
+    learn        CleanedDispatch  -> CleanedDispatch | DeadLetter     (agent learn-boilerplate,
                                      stateful: one learned-boilerplate state per source)
-    second_half  CleanedDispatch  -> article Outcome | dead-letter Outcome     (agent enrich-emit)
-    process      RawDispatch      -> [Outcome]                                 (all three, no Kafka)
+    second_half  CleanedDispatch  -> Article | DeadLetter             (agent enrich-emit)
+    process      RawDispatch      -> [Article | DeadLetter]           (all three, no Kafka)
+
+The results are typed and name no topic; the agents (and ``wirefeed process``) map them
+to topics with ``TopicNames.outcome``.
 
 Nothing here raises: a ``PipelineError`` becomes a dead letter with its stage and
 reason, and any other exception becomes one too (``UnexpectedError``), so the worker
@@ -29,14 +32,24 @@ from pipeline.errors import (
     UnexpectedError,
     UnknownFormatError,
 )
-from pipeline.records import CleanedDispatch, Enrichment, Outcome, ParsedItem, RawDispatch, from_jsonable, to_jsonable
+from pipeline.records import (
+    Article,
+    CleanedDispatch,
+    DeadLetter,
+    Enrichment,
+    ParsedItem,
+    RawDispatch,
+    RawRef,
+    Result,
+    from_jsonable,
+    to_jsonable,
+)
 from pipeline.settings import Settings
 from pipeline.stages import boilerplate, normalise, outcome
-from pipeline.topics import TopicNames
 
 log = logging.getLogger(__name__)
 
-Validator = Callable[[Outcome], None]
+Validator = Callable[[Result], None]
 
 
 @dataclass(frozen=True)
@@ -54,8 +67,8 @@ class Stages:
 
 def parse_dispatch(raw: RawDispatch) -> Sequence[ParsedItem]:
     """Detect the format and parse: the parse stage."""
+    from pipeline.decoding import looks_binary
     from pipeline.parsers import load_all
-    from pipeline.stages.decode import looks_binary
 
     if not raw.value.strip():
         raise EmptyDispatchError("the dispatch is empty (0 bytes of text)", stage="decode")
@@ -96,7 +109,7 @@ def has_content(item: ParsedItem) -> bool:
     return item.type != "text" and bool(item.summary or item.renditions or item.associations)
 
 
-def _agency_header(item: ParsedItem, raw: RawDispatch) -> str | None:
+def _agency_header(item: ParsedItem, raw: RawRef) -> str | None:
     return item.agency or raw.header("wf_agency")
 
 
@@ -108,8 +121,12 @@ def _failure(exc: BaseException, stage: str, fmt: str | None) -> PipelineError:
     return UnexpectedError(exc, stage=stage, format=fmt)
 
 
-def first_half(raw: RawDispatch, stages: Stages, names: TopicNames) -> list[CleanedDispatch | Outcome]:
-    """Parse and clean one raw record: one CleanedDispatch per item, or one dead letter."""
+def first_half(raw: RawDispatch, stages: Stages, inline_max: int | None = None) -> list[CleanedDispatch | DeadLetter]:
+    """Parse and clean one raw record: one CleanedDispatch per item, or one dead letter.
+
+    The CleanedDispatch records refer to the raw record (``RawRef``), carrying its bytes
+    only up to ``inline_max`` (None: always).
+    """
     stage, fmt = "parse", None
     try:
         items = list(stages.parse(raw))
@@ -121,26 +138,22 @@ def first_half(raw: RawDispatch, stages: Stages, names: TopicNames) -> list[Clea
     except Exception as exc:  # the stage boundary: nothing escapes, everything is dead-lettered
         error = _failure(exc, stage, fmt)
         log.info("dead letter %s: %s", raw.where(), error)
-        return [outcome.dead_letter(raw, error, topic=names.deadletter)]
-    results: list[CleanedDispatch | Outcome] = []
+        return [outcome.dead_letter(raw, error)]
+    results: list[CleanedDispatch | DeadLetter] = []
     parts = len(cleaned)
+    ref = raw.ref(inline_max)
     for part, item in enumerate(cleaned, start=1):
         if not has_content(item):
             error = EmptyDispatchError(
                 "no headline, body, caption or media after cleaning", stage="clean", format=item.format
             )
-            results.append(outcome.dead_letter(raw, error, topic=names.deadletter, part=part, parts=parts))
+            results.append(outcome.dead_letter(raw, error, part=part, parts=parts))
             continue
         results.append(
             CleanedDispatch(
                 story_id=normalise.story_uri(item),
                 item=item,
-                dispatch_id=raw.dispatch_id,
-                raw_value=raw.value,
-                raw_headers=raw.headers,
-                raw_key=raw.key,
-                provenance=raw.provenance,
-                input=raw.input,
+                raw=ref,
                 part=part,
                 parts=parts,
                 source=boilerplate.source_key(item, raw.headers),
@@ -152,9 +165,8 @@ def first_half(raw: RawDispatch, stages: Stages, names: TopicNames) -> list[Clea
 def learn(
     cleaned: CleanedDispatch,
     state: boilerplate.State,
-    names: TopicNames,
     cfg: boilerplate.LearnerConfig = boilerplate.DEFAULT,
-) -> CleanedDispatch | Outcome:
+) -> CleanedDispatch | DeadLetter:
     """Remove what the source's earlier dispatches taught us is boilerplate, then learn from this one.
 
     ``state`` is the source's learned state, updated in place. The story id stays the one
@@ -165,13 +177,13 @@ def learn(
         boilerplate.observe(item, cleaned.story_id, state, cfg)
     except Exception as exc:  # the stage boundary: nothing escapes, everything is dead-lettered
         error = _failure(exc, "boilerplate", cleaned.item.format)
-        return outcome.dead_letter(cleaned.raw(), error, topic=names.deadletter, part=cleaned.part, parts=cleaned.parts)
+        return outcome.dead_letter(cleaned.raw, error, part=cleaned.part, parts=cleaned.parts)
     return replace(cleaned, item=item) if item is not cleaned.item else cleaned
 
 
-def article(cleaned: CleanedDispatch, enrichment: Enrichment, names: TopicNames, processed_at: datetime) -> Outcome:
+def article(cleaned: CleanedDispatch, enrichment: Enrichment, processed_at: datetime) -> Article:
     """The ``wire.articles`` record: ninjs value, CloudEvents + wirefeed headers."""
-    item, raw = cleaned.item, cleaned.raw()
+    item, raw = cleaned.item, cleaned.raw
     uri = cleaned.story_id
     fallback = None
     if not (enrichment.language or item.language):
@@ -224,17 +236,23 @@ def article(cleaned: CleanedDispatch, enrichment: Enrichment, names: TopicNames,
             "wf_date_mentions": [{"text": d.text, "date": d.date, "precision": d.precision} for d in enrichment.dates],
         }
     )
-    return Outcome(topic=names.articles, key=uri.encode("utf-8"), value=orjson.dumps(doc), headers=headers)
+    return Article(
+        key=uri.encode("utf-8"),
+        value=orjson.dumps(doc),
+        headers=headers,
+        raw=raw,
+        part=cleaned.part,
+        parts=cleaned.parts,
+    )
 
 
 def second_half(
     cleaned: CleanedDispatch,
     stages: Stages,
-    names: TopicNames,
     validator: Validator | None = None,
     processed_at: datetime | None = None,
     enrichment: Enrichment | None = None,
-) -> Outcome:
+) -> Article | DeadLetter:
     """Enrich (unless ``enrichment`` is given) and normalise one cleaned item into its article,
     or a dead letter."""
     stage = "enrich"
@@ -242,41 +260,39 @@ def second_half(
         if enrichment is None:
             enrichment = stages.enrich(cleaned.item)
         stage = "normalise"
-        result = article(cleaned, enrichment, names, processed_at or datetime.now(tz=UTC))
+        result = article(cleaned, enrichment, processed_at or datetime.now(tz=UTC))
         if validator is not None:
             validator(result)
         return result
     except Exception as exc:  # the stage boundary: nothing escapes, everything is dead-lettered
         error = _failure(exc, stage, cleaned.item.format)
-        raw = cleaned.raw()
-        log.warning("dead letter %s part %d: %s", raw.where(), cleaned.part, error)
-        return outcome.dead_letter(raw, error, topic=names.deadletter, part=cleaned.part, parts=cleaned.parts)
+        log.warning("dead letter %s part %d: %s", cleaned.raw.where(), cleaned.part, error)
+        return outcome.dead_letter(cleaned.raw, error, part=cleaned.part, parts=cleaned.parts)
 
 
 def process(
     raw: RawDispatch,
     stages: Stages,
-    names: TopicNames,
     validator: Validator | None = None,
     states: dict[str, boilerplate.State] | None = None,
-) -> list[Outcome]:
-    """Every stage in-process: exactly the outcomes the pipeline would publish for ``raw``.
+) -> list[Article | DeadLetter]:
+    """Every stage in-process: exactly the results the pipeline would publish for ``raw``.
 
     ``states`` holds the learned-boilerplate state per source across calls (a fresh one
     per call when None, so a single dispatch is processed as the first of its source).
     """
     states = {} if states is None else states
-    outcomes: list[Outcome] = []
-    for result in first_half(raw, stages, names):
-        if isinstance(result, Outcome):
-            outcomes.append(result)
+    results: list[Article | DeadLetter] = []
+    for result in first_half(raw, stages):
+        if isinstance(result, DeadLetter):
+            results.append(result)
             continue
-        learned = learn(result, states.setdefault(result.source, boilerplate.new_state()), names)
-        if isinstance(learned, Outcome):
-            outcomes.append(learned)
+        learned = learn(result, states.setdefault(result.source, boilerplate.new_state()))
+        if isinstance(learned, DeadLetter):
+            results.append(learned)
         else:
-            outcomes.append(second_half(learned, stages, names, validator))
-    return outcomes
+            results.append(second_half(learned, stages, validator))
+    return results
 
 
 # ----------------------------------------------------------------- the internal topic

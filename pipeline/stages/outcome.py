@@ -1,13 +1,16 @@
-"""Outcome records: the article event and the dead letter, with their headers.
+"""Stage results for publication: the article event and the dead letter, with their headers.
 
 Every raw record ends in outcome records that point back to it (``wf_raw_topic``,
 ``wf_raw_partition``, ``wf_raw_offset``, ``wf_part``): that is what ``wirefeed audit``
 reconciles. Header and value shapes are the contract in ``schemas/wire.articles/`` and
 ``schemas/wire.deadletter/``.
 
-Identifiers are deterministic: ``ce_id`` is derived from the raw bytes, the item's
-position in them and the event type, so reprocessing the same raw record yields the
-same ids and downstream consumers can drop duplicates (at-least-once delivery).
+Identifiers are deterministic: ``ce_id`` is derived from the raw bytes' sha256, the
+item's position in them and the event type, so reprocessing the same raw record yields
+the same ids and downstream consumers can drop duplicates (at-least-once delivery).
+
+Nothing here names a topic: the results are typed (``Article``, ``DeadLetter``) and the
+agents map them to topics.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import orjson
 
 from pipeline import __version__
 from pipeline.errors import PipelineError, UnexpectedError
-from pipeline.records import Headers, Outcome, Provenance, RawDispatch
+from pipeline.records import DeadLetter, Headers, Provenance, RawDispatch, RawRef
 
 SPEC_VERSION = "1.0"
 ARTICLE_TYPE = "net.wirefeed.article.v1"
@@ -31,10 +34,9 @@ NINJS_DATASCHEMA = "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json"
 PIPELINE = f"wirefeed/{__version__}"
 
 
-def event_id(kind: str, raw: RawDispatch, part: int) -> str:
-    digest = hashlib.sha256(f"{kind}\x00{part}\x00".encode())
-    digest.update(raw.value)
-    return digest.hexdigest()[:32]
+def event_id(kind: str, raw: RawRef | RawDispatch, part: int) -> str:
+    """The CloudEvents id: the same raw bytes, item and event type always give the same id."""
+    return hashlib.sha256(f"{kind}\x00{part}\x00{raw.sha256}".encode()).hexdigest()[:32]
 
 
 def _header_bytes(value: Any) -> bytes:
@@ -52,7 +54,7 @@ def build_headers(values: Mapping[str, Any]) -> Headers:
     return tuple((name, _header_bytes(value)) for name, value in values.items() if value not in (None, "", {}, []))
 
 
-def provenance_headers(raw: RawDispatch, part: int, parts: int) -> dict[str, Any]:
+def provenance_headers(raw: RawRef, part: int, parts: int) -> dict[str, Any]:
     prov: Provenance | None = raw.provenance
     return {
         "wf_dispatch_id": raw.dispatch_id,
@@ -65,7 +67,7 @@ def provenance_headers(raw: RawDispatch, part: int, parts: int) -> dict[str, Any
     }
 
 
-def _now_or_raw_time(raw: RawDispatch) -> str:
+def _now_or_raw_time(raw: RawRef) -> str:
     prov = raw.provenance
     if prov and prov.timestamp_ms:
         moment = datetime.fromtimestamp(prov.timestamp_ms / 1000, tz=UTC)
@@ -84,64 +86,93 @@ def _headers_json(headers: Headers) -> list[dict[str, str]]:
     return out
 
 
-def dead_letter(
-    raw: RawDispatch,
-    error: PipelineError,
-    *,
-    topic: str,
-    part: int = 1,
-    parts: int = 1,
-) -> Outcome:
+def dead_letter(raw: RawRef | RawDispatch, error: PipelineError, *, part: int = 1, parts: int = 1) -> DeadLetter:
     """The dead-letter record for ``raw``: the original bytes and headers, and why it failed."""
+    ref = raw if isinstance(raw, RawRef) else raw.ref()
     error_class = error.error_class if isinstance(error, UnexpectedError) else type(error).__name__
-    prov = raw.provenance
+    prov = ref.provenance
+    original: dict[str, Any] = {
+        "key": base64.b64encode(ref.key).decode("ascii") if ref.key is not None else None,
+        "headers": _headers_json(ref.headers),
+        "size": ref.size,
+        "sha256": ref.sha256,
+    }
+    if ref.value is not None:
+        original["value"] = base64.b64encode(ref.value).decode("ascii")
     envelope = {
-        "dispatch_id": raw.dispatch_id,
+        "dispatch_id": ref.dispatch_id,
         "error": {"stage": error.stage, "class": error_class, "reason": error.reason, "format": error.format},
         "source": {
             "topic": prov.topic if prov else None,
             "partition": prov.partition if prov else None,
             "offset": prov.offset if prov else None,
             "timestamp_ms": prov.timestamp_ms if prov else None,
-            "input": raw.input,
+            "input": ref.input,
             "part": part,
             "parts": parts,
         },
-        "original": {
-            "key": base64.b64encode(raw.key).decode("ascii") if raw.key is not None else None,
-            "headers": _headers_json(raw.headers),
-            "value": base64.b64encode(raw.value).decode("ascii"),
-            "size": len(raw.value),
-            "sha256": hashlib.sha256(raw.value).hexdigest(),
-        },
+        "original": original,
         "pipeline": PIPELINE,
     }
     headers = build_headers(
         {
             "content-type": "application/json",
             "ce_specversion": SPEC_VERSION,
-            "ce_id": event_id("deadletter", raw, part),
+            "ce_id": event_id("deadletter", ref, part),
             "ce_source": "/wirefeed/deadletter",
             "ce_type": DEADLETTER_TYPE,
-            "ce_time": _now_or_raw_time(raw),
-            "ce_subject": raw.dispatch_id,
-            **provenance_headers(raw, part, parts),
+            "ce_time": _now_or_raw_time(ref),
+            "ce_subject": ref.dispatch_id,
+            **provenance_headers(ref, part, parts),
             "wf_stage": error.stage,
             "wf_error_class": error_class,
             "wf_format": error.format,
-            "wf_agency": raw.header("wf_agency"),
+            "wf_agency": ref.header("wf_agency"),
         }
     )
-    return Outcome(topic=topic, key=raw.dispatch_id.encode("ascii"), value=orjson.dumps(envelope), headers=headers)
+    return DeadLetter(
+        key=ref.dispatch_id.encode("ascii"),
+        value=orjson.dumps(envelope),
+        headers=headers,
+        raw=ref,
+        part=part,
+        parts=parts,
+        stage=error.stage,
+        error_class=error_class,
+    )
 
 
 def original_from_dead_letter(value: bytes) -> RawDispatch:
-    """The raw record a dead letter holds, ready to be produced to ``wire.raw`` again."""
+    """The raw record a dead letter holds, ready to be produced to ``wire.raw`` again.
+
+    Raises ``ValueError`` when the dead letter does not hold the bytes (a large dispatch:
+    see ``original_ref_from_dead_letter`` and fetch them from ``wire.raw``).
+    """
+    ref = original_ref_from_dead_letter(value)
+    if ref.value is None:
+        raise ValueError(f"the dead letter of {ref.where()} does not hold the original bytes")
+    return RawDispatch(value=ref.value, headers=ref.headers, key=ref.key)
+
+
+def original_ref_from_dead_letter(value: bytes) -> RawRef:
+    """What a dead letter says of its original: coordinates, sha256, headers, and the bytes if held."""
     envelope = orjson.loads(value)
-    original = envelope["original"]
+    original, source = envelope["original"], envelope["source"]
     headers: list[tuple[str, bytes]] = []
     for h in original["headers"]:
         data = base64.b64decode(h["value"]) if h["encoding"] == "base64" else h["value"].encode("utf-8")
         headers.append((h["name"], data))
     key = base64.b64decode(original["key"]) if original.get("key") else None
-    return RawDispatch(value=base64.b64decode(original["value"]), headers=tuple(headers), key=key)
+    provenance = None
+    if source.get("topic") is not None and source.get("partition") is not None and source.get("offset") is not None:
+        provenance = Provenance(source["topic"], source["partition"], source["offset"], source.get("timestamp_ms"))
+    raw_value = original.get("value")
+    return RawRef(
+        sha256=original["sha256"],
+        size=original["size"],
+        headers=tuple(headers),
+        key=key,
+        provenance=provenance,
+        input=source.get("input"),
+        value=base64.b64decode(raw_value) if raw_value is not None else None,
+    )

@@ -65,7 +65,7 @@ async def test_garbage_and_articles_end_in_exactly_one_outcome_each(running_pipe
     assert doc["headlines"][0]["value"] == sample["headline"]
     assert article.key.decode() == doc["uri"]
     # the same raw bytes processed in-process give the same deterministic ids
-    offline = flow.process(RawDispatch(sample_bytes, headers), flow.default_stages(), pipeline.names)
+    offline = flow.process(RawDispatch(sample_bytes, headers), flow.default_stages())
     assert offline[0].header("ce_id") == _headers(article)["ce_id"]
     assert orjson.loads(offline[0].value)["uri"] == doc["uri"]
 

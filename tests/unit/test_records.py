@@ -51,15 +51,24 @@ def test_cleaned_dispatch_round_trips_through_json() -> None:
     cleaned = CleanedDispatch(
         story_id="urn:wirefeed:aa:abc",
         item=_item(),
-        dispatch_id="0" * 24,
-        raw_value=b"\x00\xffraw bytes",
-        raw_headers=(("content-type", b"text/plain"), ("x", b"\xff")),
-        raw_key=None,
-        provenance=Provenance("wire.raw", 1, 42, 1_700_000_000_000),
+        raw=RawDispatch(
+            b"\x00\xffraw bytes",
+            (("content-type", b"text/plain"), ("x", b"\xff")),
+            provenance=Provenance("wire.raw", 1, 42, 1_700_000_000_000),
+        ).ref(),
         part=2,
         parts=3,
     )
     assert from_jsonable(CleanedDispatch, to_jsonable(cleaned)) == cleaned
+
+
+def test_a_raw_reference_carries_the_bytes_only_when_small() -> None:
+    """Above the inline limit a reference keeps coordinates, size and sha256, not the bytes."""
+    raw = RawDispatch(b"x" * 100, provenance=Provenance("wire.raw", 0, 7))
+    assert raw.ref(inline_max=100).value == raw.value
+    big = raw.ref(inline_max=99)
+    assert big.value is None
+    assert (big.size, big.sha256, big.provenance, big.dispatch_id) == (100, raw.sha256, raw.provenance, raw.dispatch_id)
 
 
 def test_from_jsonable_rejects_wrong_types() -> None:

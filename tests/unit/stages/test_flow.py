@@ -9,8 +9,8 @@ import orjson
 import pytest
 
 from pipeline.errors import ParseError
-from pipeline.records import Block, CleanedDispatch, Enrichment, Outcome, ParsedItem, Provenance, RawDispatch
-from pipeline.schemas import validate_outcome
+from pipeline.records import Block, CleanedDispatch, Enrichment, ParsedItem, Provenance, RawDispatch, Result
+from pipeline.schemas import validate_result
 from pipeline.stages import flow
 from pipeline.stages.outcome import original_from_dead_letter
 from pipeline.topics import TopicNames
@@ -40,16 +40,16 @@ def _raw(value: bytes) -> RawDispatch:
     return RawDispatch(value, (("wf_source", b"unit"),), provenance=Provenance("wire.raw", 3, 17, 1_700_000_000_000))
 
 
-def _check(outcomes: list[Outcome]) -> None:
-    for outcome in outcomes:
-        validate_outcome(outcome, NAMES.logical(outcome.topic))
+def _check(results: list[Result]) -> None:
+    for result in results:
+        validate_result(result)
 
 
 def test_one_article_per_item_with_parts_and_provenance() -> None:
     """A raw record with two items gives two articles, each naming its raw coordinates and part."""
-    outcomes = flow.process(_raw(b"first|second"), STAGES, NAMES)
+    outcomes = flow.process(_raw(b"first|second"), STAGES)
     _check(outcomes)
-    assert [o.topic for o in outcomes] == ["wire.articles", "wire.articles"]
+    assert [NAMES.outcome(o).topic for o in outcomes] == ["wire.articles", "wire.articles"]
     assert [o.header("wf_part") for o in outcomes] == ["1/2", "2/2"]
     assert {(o.header("wf_raw_partition"), o.header("wf_raw_offset")) for o in outcomes} == {("3", "17")}
     assert outcomes[0].header("ce_id") != outcomes[1].header("ce_id")
@@ -57,8 +57,8 @@ def test_one_article_per_item_with_parts_and_provenance() -> None:
 
 def test_ids_are_deterministic() -> None:
     """Reprocessing the same raw record yields the same uri and ce_id."""
-    a = flow.process(_raw(b"same"), STAGES, NAMES)[0]
-    b = flow.process(_raw(b"same"), STAGES, NAMES)[0]
+    a = flow.process(_raw(b"same"), STAGES)[0]
+    b = flow.process(_raw(b"same"), STAGES)[0]
     assert (a.key, a.header("ce_id")) == (b.key, b.header("ce_id"))
     assert orjson.loads(a.value)["uri"] == a.key.decode()
 
@@ -75,9 +75,9 @@ def test_ids_are_deterministic() -> None:
 def test_failures_become_dead_letters_with_the_original(value: bytes, stage: str, error_class: str) -> None:
     """Expected and unexpected errors alike: one dead letter, original bytes and headers inside."""
     raw = _raw(value)
-    outcomes = flow.process(raw, STAGES, NAMES)
+    outcomes = flow.process(raw, STAGES)
     _check(outcomes)
-    assert len(outcomes) == 1 and outcomes[0].topic == "wire.deadletter"
+    assert len(outcomes) == 1 and NAMES.outcome(outcomes[0]).topic == "wire.deadletter"
     envelope = orjson.loads(outcomes[0].value)
     assert (envelope["error"]["stage"], envelope["error"]["class"]) == (stage, error_class)
     assert envelope["source"]["partition"] == 3 and envelope["source"]["offset"] == 17
@@ -88,7 +88,7 @@ def test_failures_become_dead_letters_with_the_original(value: bytes, stage: str
 
 def test_cleaned_record_round_trips_and_garbage_is_a_contract_error() -> None:
     """The internal topic's record decodes to what was encoded; anything else is refused clearly."""
-    cleaned = flow.first_half(_raw(b"one"), STAGES, NAMES)[0]
+    cleaned = flow.first_half(_raw(b"one"), STAGES)[0]
     assert isinstance(cleaned, CleanedDispatch)
     key, value = flow.encode_cleaned(cleaned)
     assert key == cleaned.story_id.encode()
@@ -100,6 +100,6 @@ def test_cleaned_record_round_trips_and_garbage_is_a_contract_error() -> None:
 def test_item_without_text_after_cleaning_is_dead_lettered() -> None:
     """Cleaning that leaves nothing is reported, not published as an empty article."""
     stages = flow.Stages(parse=_parse, clean=lambda item: ParsedItem(format=item.format), enrich=_enrich)
-    outcomes = flow.process(_raw(b"x"), stages, NAMES)
-    assert outcomes[0].topic == "wire.deadletter"
+    outcomes = flow.process(_raw(b"x"), stages)
+    assert NAMES.outcome(outcomes[0]).topic == "wire.deadletter"
     assert orjson.loads(outcomes[0].value)["error"]["class"] == "EmptyDispatchError"

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
+from pipeline.decoding import decode_text, looks_binary, normalise_charset
 from pipeline.errors import DecodeError
-from pipeline.stages.decode import decode_text, looks_binary, normalise_charset
 
 TEXT = "Zürich: le président a déclaré « oui » — 5 €"
 

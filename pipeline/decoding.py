@@ -1,4 +1,7 @@
-"""Decode stage: bytes to text, or a clear reason why the bytes are not text.
+"""Bytes to text, or a clear reason why the bytes are not text.
+
+Shared by the parsers (each decodes its own format) and the stages (which tell binary
+garbage from text), so it lives below both.
 
 Agencies send UTF-8, Latin-1/cp1252 (IPTC 7901, ANPA, old NITF), UTF-16 with a BOM, and
 mislabelled mixtures. The order here: byte-order mark, the declared charset (header or
