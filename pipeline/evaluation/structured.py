@@ -60,12 +60,11 @@ from typing import Any
 from pipeline.enrich import language as language_detection
 from pipeline.enrich.text import item_text
 from pipeline.evaluation.quality import default_corpus_root, fold, same_headline
-from pipeline.records import CleanedDispatch, Enrichment, Outcome, ParsedItem, When
+from pipeline.records import CleanedDispatch, DeadLetter, Enrichment, ParsedItem, When
 from pipeline.sources import iter_dispatches
 from pipeline.stages import normalise
 from pipeline.stages.clean import clean
 from pipeline.stages.flow import Stages, first_half, parse_dispatch
-from pipeline.topics import TopicNames
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +246,6 @@ def _no_enrichment(item: ParsedItem) -> Enrichment:
 
 
 _STAGES = Stages(parse=parse_dispatch, clean=clean, enrich=_no_enrichment)
-_NAMES = TopicNames.with_prefix("")
 
 
 def score_file(path: Path, gold: GoldFile) -> FileScore:
@@ -256,10 +254,10 @@ def score_file(path: Path, gold: GoldFile) -> FileScore:
     items: list[ParsedItem] = []
     for source in iter_dispatches([str(path)]):
         score.dispatches += 1
-        for result in first_half(source.raw(), _STAGES, _NAMES):
+        for result in first_half(source.raw(), _STAGES):
             if isinstance(result, CleanedDispatch):
                 items.append(result.item)
-            elif isinstance(result, Outcome):
+            elif isinstance(result, DeadLetter):
                 score.dead_letters.append(_reason(result))
     score.articles = len(items)
     plain = [i for i in items if i.type != "composite"]
@@ -286,7 +284,7 @@ def score_file(path: Path, gold: GoldFile) -> FileScore:
     return score
 
 
-def _reason(outcome: Outcome) -> str:
+def _reason(outcome: DeadLetter) -> str:
     try:
         error = json.loads(outcome.value)["error"]
         return f"{error.get('class')}: {error.get('reason')}"[:160]
