@@ -33,6 +33,22 @@ from typing import ClassVar
 
 from pipeline.decoding import decode_text, looks_binary
 from pipeline.errors import EmptyDispatchError
+from pipeline.parsers._page import (
+    BAD,
+    GOOD,
+    NEAR,
+    PHOTO_WORDS,
+    SHORT,
+    Page,
+    chrome_reason,
+    classify,
+    ends_sentence,
+    repeats,
+    strip_title_suffix,
+    text_key,
+    title_like,
+    words_of,
+)
 from pipeline.parsers.base import Parser, declared_charset, registry
 from pipeline.profiles import (
     AgencyProfile,
@@ -40,6 +56,7 @@ from pipeline.profiles import (
     all_profiles,
     detect_agency,
     get_profile,
+    looks_like_name,
     match_byline,
     match_dateline,
 )
@@ -58,8 +75,10 @@ _MARKUP_HINT = re.compile(
     rb"<(?:\?xml|!DOCTYPE|html|head|body|REUTERS|nitf|newsMessage|newsItem|NewsML|rss|feed)\b", re.I
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
-#: a dispatch must hold at least this many words to be taken for text
+#: a dispatch must hold at least this many words to be taken for text ...
 MIN_WORDS = 3
+#: ... or this many letters (letter-spaced scrapes have no word of two letters)
+MIN_LETTERS = 40
 
 # ------------------------------------------------------------------ segmentation
 
@@ -73,11 +92,25 @@ _BULLET = re.compile(r"^[-–—•]\s+")
 # what follows the title in a caption that repeats it: "Name Surname - AA", "Name/AA"
 _CREDIT_TAIL = re.compile(r"^\s+(?P<credit>[^\W\d_][\w.'’ -]{1,60}?\s*[-–/]\s*(?P<agency>[A-Z][A-Za-z.]{1,12}))\s*$")
 _SUBHEAD_DASHES = re.compile(r"^-\s*(?P<text>[^-\n].{0,80}?)\s*-$")
+# markup starts with a tag: "<p>", "<!DOCTYPE", "<?xml", "</div>" (a lone "<" line is text)
+_MARKUP_START = re.compile(rb"<[A-Za-z!?/]")
+# a crawler's stamp before the first line: "date 2020-04", "date 2025-08-28"
+_STAMP = re.compile(
+    r"^\s*(?:date|dated|crawled|fetched)\s*:?\s*\d{4}-\d{2}(?:-\d{2})?(?:[T ]\d{2}:\d{2}(?::\d{2})?Z?)?\s+", re.I
+)
+# a desk's sign-off in parentheses after the last sentence: ". (WDY)", ". (GUS /ika)", ". (ANSA)."
+_SIGN_OFF_TAIL = re.compile(r"(?<=[.!?…\"”»])\s*(?P<code>\(\s*[^\W\d_][^()\n]{0,14}\)\.?)$")
+#: header markers of units moved to a field (the title, a standfirst, a tag), not removed
+_MOVED = frozenset({"headline", "standfirst", "tag"})
 #: how many units after the headline may still belong to the header zone
 HEADER_WINDOW = 12
 #: captions and titles are short
 MAX_CAPTION = 150
 MAX_HEADLINE = 250
+#: a title has at least this many words (shorter header lines are labels and breadcrumbs)
+TITLE_MIN_WORDS = 4
+#: a line this much longer than the wrap width was not wrapped
+WRAP_SLACK = 1.15
 
 
 def _clean_line(line: str) -> str:
@@ -89,28 +122,45 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip(_CLOSERS)[-1:] in _TERMINAL if text else False
 
 
+def _wrap_width(lines: list[str]) -> int:
+    """The width text was wrapped at: most lines reach it, a few (unwrapped ones) pass it."""
+    lengths = sorted(len(line) for line in lines)
+    return lengths[min(len(lengths) - 1, int(0.8 * len(lengths)))]
+
+
 def _is_wrapped(lines: list[str]) -> bool:
-    """True for fixed-width text: several lines, most of them close to the same width."""
+    """True for fixed-width text: several lines, most of them close to the same width.
+
+    A line far longer than the others (a lead printed unwrapped above its wrapped copy)
+    does not set the width.
+    """
     if len(lines) < 3:
         return False
-    width = max(len(line) for line in lines)
+    width = _wrap_width(lines)
     if not 40 <= width <= 100:
         return False
-    body = lines[:-1]
+    body = [line for line in lines[:-1] if len(line) <= WRAP_SLACK * width]
     full = sum(1 for line in body if len(line) >= 0.7 * width)
-    return full >= 0.6 * len(body)
+    return len(body) >= 2 and full >= 0.6 * len(body)
 
 
 def _unwrap(lines: list[str]) -> list[str]:
     """Re-flow hard-wrapped lines into paragraphs.
 
     A paragraph ends after a line that ends a sentence well short of the wrap width, or
-    after a short line (a subheading); words hyphenated across a break are rejoined.
+    after a short line (a subheading); words hyphenated across a break are rejoined. A
+    line longer than the wrap width was never wrapped: it is a paragraph of its own.
     """
-    width = max(len(line) for line in lines)
+    width = _wrap_width(lines)
     paragraphs: list[str] = []
     current = ""
     for line in lines:
+        if len(line) > WRAP_SLACK * width:
+            if current:
+                paragraphs.append(current)
+                current = ""
+            paragraphs.append(line)
+            continue
         if not current:
             current = line
         elif current[-1:] == "-" and current[-2:-1].isalpha() and line[:1].islower():
@@ -214,7 +264,7 @@ class _Header:
     dateline: Dateline | None = None
     reporter: str | None = None  # named in the dateline ("City/ Reporter/ الأناضول")
     captions: list[tuple[str, str | None]] = field(default_factory=list)  # (caption, credit)
-    removed: list[Removed] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)  # tags printed as "- tag" lines
     language_hint: str | None = None
 
 
@@ -234,68 +284,270 @@ def _headline_with_credit(unit: str, headline: str | None, profile: AgencyProfil
     return None
 
 
-def _read_header(units: list[str], profile: AgencyProfile) -> tuple[_Header, list[str]]:
-    """Classify the header zone; returns it and the body units."""
-    head = _Header()
-    i = 0
-    is_section, language = _section(profile, units[0]) if len(units) > 1 else (False, None)
-    if is_section:
-        head.section = units[0]
-        head.language_hint = language
-        head.removed.append(Removed(units[0], "section-label"))
-        i = 1
-    # date stamps and widgets above the title ("Tuesday, December 30, 2008", "• 11/13/2024")
-    while i < len(units) - 1 and (reason := _matches(profile, "boilerplate", units[i])):
-        head.removed.append(Removed(units[i], reason))
-        i += 1
-    if i < len(units) - 1 and _title_like(units[i], profile):
-        head.headline = units[i]
-        i += 1
-    if head.headline is None and head.section is None:
-        return head, units[i:]
+def _profile_line(profile: AgencyProfile, text: str) -> str | None:
+    """The reason of a line-mode rule of the profile that the clean stage applies to ``text``, if any."""
+    for kind in ("boilerplate", "trailer", "credit", "contributors", "ed_note", "translation"):
+        for pattern in profile.patterns(kind):
+            if pattern.mode == "line" and pattern.regex.fullmatch(text):
+                return pattern.reason or kind
+    return None
 
-    pending: list[int] = []  # caption candidates; confirmed only by a dateline line after them
-    taken: set[int] = set()  # units the header zone used (removed or moved to a field)
-    end = min(len(units), i + HEADER_WINDOW)
-    while i < end:
+
+def _take_stamp(units: list[str]) -> tuple[list[str], list[Removed]]:
+    """A crawler's date stamp before the page's first line ("date 2020-04 Title ...") is no text."""
+    if not units:
+        return units, []
+    m = _STAMP.match(units[0])
+    if not m:
+        return units, []
+    rest = units[0][m.end() :].strip()
+    return ([rest] if rest else []) + units[1:], [Removed(m.group().strip(), "date-stamp")]
+
+
+@dataclass
+class _Layout:
+    """Header, article and tail of a page's units, decided once per page.
+
+    ``keep`` are the units of the body in order; ``head`` holds what the header gave;
+    everything else is in ``head.removed`` (with the header's) in reading order.
+    """
+
+    units: list[str]
+    profile: AgencyProfile
+    head: _Header = field(default_factory=_Header)
+    keep: list[int] = field(default_factory=list)
+    removed: dict[int, str] = field(default_factory=dict)
+    last: int | None = None  # the article's last prose unit
+
+
+def _candidates(units: list[str], page: Page, fields: list[str | None], end: int) -> list[int]:
+    """Header units that can be the title: title-shaped, not a field or furniture (a repeat may be)."""
+    return [
+        i
+        for i in range(end)
+        if fields[i] is None
+        and (page.lines[i].chrome is None or page.lines[i].chrome == "repeated")
+        and title_like(units[i])
+        and not _BULLET.match(units[i])
+    ]
+
+
+def _printed_again(units: list[str], i: int) -> bool:
+    """The unit is printed elsewhere on the page: again, inside a longer line, or shorter (without a suffix)."""
+    key = text_key(units[i])
+    if len(key) < 8:
+        return False
+    for j, other in enumerate(units):
+        if j == i:
+            continue
+        other_key = text_key(other)
+        if other_key == key or (key in other_key and len(other_key) < 4 * len(key)):
+            return True
+        if len(other_key) >= 0.6 * len(key) and key.startswith(other_key) and title_like(other):
+            return True
+    return False
+
+
+def _choose_headline(units: list[str], candidates: list[int]) -> int | None:
+    """The page's title among the header's title-shaped units.
+
+    Evidence, in order: printed twice (pages repeat their title above the text, or open
+    a caption with it), more than three words (section labels and breadcrumbs are
+    short), then the first. A header of short labels only has no title.
+    """
+    if not candidates:
+        return None
+
+    def score(i: int) -> tuple[bool, bool, int]:
+        return _printed_again(units, i), len(words_of(units[i])) >= TITLE_MIN_WORDS, -i
+
+    best = max(candidates, key=score)
+    return best if score(best)[:2] != (False, False) else None
+
+
+def _title_text(units: list[str], h: int) -> str:
+    """The title as printed without a site name: a shorter printing of it, or the suffix stripped."""
+    title = units[h]
+    key = text_key(title)
+    for j, other in enumerate(units):
+        other_key = text_key(other)
+        if j != h and title_like(other) and 0.6 * len(key) <= len(other_key) < len(key) and key.startswith(other_key):
+            title = other
+            break
+    return strip_title_suffix(title)
+
+
+def _meta_byline(unit: str) -> str | None:
+    """The name part of a "Name, Name | date" line (a byline without the profile's exact form)."""
+    first = re.split(r"\s+[|•·]\s+|\s*\|\s*", unit, maxsplit=1)[0].strip()
+    if first != unit.strip() and not re.search(r"\d", first) and looks_like_name(first):
+        return first
+    return None
+
+
+def _lay_out(units: list[str], profile: AgencyProfile) -> _Layout:
+    """Decide, for every unit, whether it is header, article text or page furniture.
+
+    The generic layout (``pipeline.parsers._page``) finds the article's lead and last
+    prose line; the profile's patterns name what it knows (section labels, bylines,
+    datelines, its own furniture). The header gives the title and the fields; furniture
+    the profile describes is left in the body for the clean stage, which records it with
+    the profile's reasons (tags become keywords there).
+    """
+    lay = _Layout(units, profile)
+    n = len(units)
+    repeated = repeats(units)
+    # what the profile knows about each unit: its reason, or a field tag
+    known = [_profile_line(profile, u) for u in units]
+    chrome: list[str | None] = [
+        known[i]
+        or ("repeated" if repeated[i] is not None else None)
+        or ("byline" if _dated_byline(units[i], profile) else None)
+        for i in range(n)
+    ]
+    page = classify(units, chrome)
+    lead = page.lead()
+    if lead is None:
+        # no prose at all (a digest, a list of titles): the first sentence, else the first longer line
+        lead = next((i for i, k in enumerate(page.kinds) if k == NEAR), None)
+        if lead is None:
+            lead = next((i for i in range(n) if page.kinds[i] != BAD and page.lines[i].words >= 4), n)
+        last = max((i for i in range(lead, n) if page.kinds[i] != BAD), default=lead)
+    else:
+        last = page.last() or lead
+        # sentences printed right above the lead belong to the text ("Police came. / He said ...")
+        while lead > 0 and page.kinds[lead - 1] in (GOOD, NEAR) and page.lines[lead - 1].sentence:
+            lead -= 1
+    _read_header(lay, page, lead)
+    lay.last = last if last < n and page.kinds[last] in (GOOD, NEAR) else None
+    for i in range(lead, min(last + 1, n)):
+        if i in lay.removed:
+            continue
+        reason = page.lines[i].chrome
+        if known[i]:
+            lay.keep.append(i)  # the profile's furniture: the clean stage takes it out
+        elif reason and reason != "byline":
+            lay.removed[i] = "repeated-paragraph" if reason == "repeated" else reason
+        elif page.kinds[i] == SHORT and page.neighbour(i, -1) == BAD and page.neighbour(i, +1) == BAD:
+            lay.removed[i] = "page-chrome"
+        else:
+            lay.keep.append(i)
+    _read_tail(lay, page, last + 1, known)
+    return lay
+
+
+def _read_tail(lay: _Layout, page: Page, start: int, known: list[str | None]) -> None:
+    """After the last prose line: short sentences that close the text stay, the rest is furniture.
+
+    Lines the profile knows stay for the clean stage, and so does everything after a
+    tags or related-links label the profile knows (clean makes keywords of the tags).
+    """
+    units = lay.units
+    listed = False
+    gap = False  # furniture the profile does not know ends the text: no sentence after it is kept
+    for j in range(start, len(units)):
+        if listed or known[j]:
+            lay.keep.append(j)
+            listed = listed or known[j] in ("tags", "read-also")
+            continue
+        if not gap and page.kinds[j] == NEAR and page.lines[j].chrome is None:
+            lay.keep.append(j)
+            continue
+        gap = True
+        reason = page.lines[j].chrome
+        if reason == "repeated":
+            reason = "repeated-paragraph"
+        lay.removed[j] = reason or ("other-title" if title_like(units[j]) else "page-chrome")
+
+
+def _read_header(lay: _Layout, page: Page, lead: int) -> None:
+    """The units before the lead: title, section, standfirst, byline, captions, dateline, furniture."""
+    units, profile, head = lay.units, lay.profile, lay.head
+    fields: list[str | None] = [None] * lead
+    for i in range(lead):
         unit = units[i]
-        following = units[i + 1] if i + 1 < len(units) else ""
-        if head.headline and _same_text(unit, head.headline):
-            head.removed.append(Removed(unit, "repeated-headline"))
-        elif _BULLET.match(unit) and head.headline and head.byline is None and not pending:
-            head.summary.append(_BULLET.sub("", unit))
-        elif head.byline is None and (by := match_byline(unit, profile)) and by.date_text:
-            # only a byline with a date is safe to take here; "By X" lines are left to clean
-            head.byline, head.when, head.updated = by.name, by.when, by.updated
-            head.removed.append(Removed(unit, "byline"))
+        if _section(profile, unit)[0] and not _BULLET.match(unit):
+            fields[i] = "section"
+        elif _dated_byline(unit, profile):
+            fields[i] = "byline"
+        elif _whole_dateline(unit, profile):
+            fields[i] = "dateline"
+    h = _choose_headline(units, _candidates(units, page, fields, lead))
+    if h is not None:
+        head.headline = _title_text(units, h)
+    title_key = text_key(head.headline) if head.headline else ""
+    # the dateline is the last dateline-shaped unit before the lead; place lines above it are captions
+    dateline_at = max((i for i in range(lead) if fields[i] == "dateline" and (h is None or i > h)), default=None)
+    pending: list[int] = []
+    for i in range(lead):
+        unit = units[i]
+        key = text_key(unit)
+        line = page.lines[i]
+        if i == h:
+            lay.removed[i] = "headline"
+        elif fields[i] == "section" and (h is None or i < h or head.section is None):
+            if head.section is None:
+                head.section = unit
+                head.language_hint = _section(profile, unit)[1]
+            lay.removed[i] = "section-label"
+        elif title_key and key == title_key:
+            lay.removed[i] = "repeated-headline"
+        elif fields[i] == "byline" and head.byline is None:
+            by = match_byline(unit, profile)
+            if by is not None:
+                head.byline, head.when, head.updated = by.name, by.when, by.updated
+            lay.removed[i] = "byline"
+        elif i == dateline_at:
+            dl = _whole_dateline(unit, profile)
+            if dl is not None:
+                head.dateline = Dateline(dl.raw, dl.place, dl.agency, dl.date_text, dl.region)
+                head.reporter = dl.reporter
+            lay.removed[i] = "dateline"
+            for j in pending:
+                head.captions.append((units[j], None))
+                lay.removed[j] = "caption"
+            pending.clear()
         elif credit := _headline_with_credit(unit, head.headline, profile):
             head.captions.append((head.headline or "", credit))
-            head.removed.append(Removed(unit, "caption"))
-        elif (dl := _whole_dateline(unit, profile)) and not _whole_dateline(following, profile):
-            # a place line followed by the real dateline ("Saint-Louis", "AA / Saint-Louis")
-            # is a caption; the last dateline-shaped line before the body is the dateline
-            head.captions.extend((units[j], None) for j in pending)
-            head.removed.extend(Removed(units[j], "caption") for j in pending)
-            head.dateline = Dateline(dl.raw, dl.place, dl.agency, dl.date_text, dl.region)
-            head.reporter = dl.reporter
-            head.removed.append(Removed(unit, "dateline"))
-            return head, [u for j, u in enumerate(units[i + 1 :], start=i + 1) if j not in taken]
-        elif reason := _matches(profile, "boilerplate", unit):
-            head.removed.append(Removed(unit, reason))
-        elif _caption_like(unit):
-            pending.append(i)
-            i += 1
-            continue
-        elif head.byline is None and head.headline and not pending and _dated_byline(following, profile):
-            # a standfirst printed as a sentence, without a "- " bullet, just above the byline
+            lay.removed[i] = "caption"
+        elif title_key and len(key) > len(title_key) and key.startswith(title_key):
+            # a photo caption that opens with the title (AA: "<title> <caption> (<credit>)")
+            head.captions.append((unit[len(head.headline or "") :].strip(), None))
+            lay.removed[i] = "caption"
+        elif _BULLET.match(unit):
+            text = _BULLET.sub("", unit)
+            if len(words_of(text)) >= 4:
+                head.summary.append(text)
+                lay.removed[i] = "standfirst"
+            else:
+                head.keywords.append(text)
+                lay.removed[i] = "tag"
+        elif line.chrome == "date-line" and head.byline is None and (name := _meta_byline(unit)):
+            head.byline = name
+            lay.removed[i] = "byline"
+        elif line.chrome:
+            lay.removed[i] = "repeated-headline" if line.chrome == "repeated" else line.chrome
+        elif page.kinds[i] in (GOOD, NEAR) and _is_photo_credit(units[i + 1] if i + 1 < len(units) else ""):
+            head.captions.append((unit, None))
+            lay.removed[i] = "caption"
+        elif page.kinds[i] in (GOOD, NEAR) or (h is not None and i == h + 1 and len(words_of(unit)) >= 6):
+            # prose above the lead, or the line under the title: the standfirst
             head.summary.append(unit)
+            lay.removed[i] = "standfirst"
+        elif h is not None and i > h and dateline_at is not None and i < dateline_at and _caption_like(unit):
+            pending.append(i)  # confirmed as a caption by the dateline line after it
+        elif h is None or i < h:
+            lay.removed[i] = "section-label" if len(words_of(unit)) <= 3 else "page-chrome"
         else:
-            break
-        taken.add(i)
-        i += 1
-    # no dateline line closed the header: the caption candidates were body after all
-    first = pending[0] if pending else i
-    return head, [unit for j, unit in enumerate(units[first:], start=first) if j not in taken]
+            lay.removed[i] = "other-title" if title_like(unit) else "page-chrome"
+    for j in pending:
+        lay.removed.setdefault(j, "page-chrome")
+
+
+def _is_photo_credit(text: str) -> bool:
+    """A credit line of a picture: "(Name/AFP via Getty Images)", "(AA Photo)", "Photo: Name"."""
+    reason = chrome_reason(text)
+    return reason in ("credit", "label") and bool(PHOTO_WORDS.search(text))
 
 
 def _dated_byline(unit: str, profile: AgencyProfile) -> bool:
@@ -309,7 +561,7 @@ def _body_blocks(units: Sequence[str]) -> tuple[Block, ...]:
         sub = _SUBHEAD_DASHES.match(unit)
         if sub:
             blocks.append(Block(sub.group("text"), "h"))
-        elif 0 < n < len(units) - 1 and _caption_like(unit) and len(unit) <= 100 and _ends_sentence(units[n + 1]):
+        elif 0 < n < len(units) - 1 and _caption_like(unit) and len(unit) <= 100 and ends_sentence(units[n + 1]):
             blocks.append(Block(unit, "h"))
         else:
             blocks.append(Block(unit, "p"))
@@ -328,27 +580,40 @@ class WebTextParser(Parser):
         sample = raw[:_SNIFF_BYTES]
         if not sample or sample.startswith(_BINARY_MAGIC):
             return False
-        if any(mark in sample[:512] for mark in _FRAMING) or looks_binary(sample):
+        if any(mark in sample[:512] for mark in _FRAMING):
+            return False
+        # Cyrillic or Arabic UTF-8 is full of bytes a single-byte code page would not
+        # hold: valid UTF-8 is text, whatever looks_binary says of it
+        if b"\x00" in sample or (not _utf8(sample) and looks_binary(sample)):
             return False
         stripped = sample.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if stripped[:1] in (b"<", b"{", b"[") or _MARKUP_HINT.search(sample[:1024]):
+        if stripped[:1] in (b"{", b"[") or _MARKUP_START.match(stripped) or _MARKUP_HINT.search(sample[:1024]):
             return False
-        # A UTF-16 text has NUL bytes and is refused by looks_binary above; a cut in the
-        # middle of a UTF-8 sequence at the sample's end is harmless with "ignore".
+        # A UTF-16 text has NUL bytes and is refused above; a cut in the middle of a
+        # UTF-8 sequence at the sample's end is harmless with "ignore".
         text = sample.decode("utf-8", errors="ignore")
-        return sum(1 for _ in islice(_WORD.finditer(text), MIN_WORDS)) >= MIN_WORDS
+        if sum(1 for _ in islice(_WORD.finditer(text), MIN_WORDS)) >= MIN_WORDS:
+            return True
+        # letter-spaced text ("R o m a , 9 o t t .") has letters but no word of two
+        return sum(1 for ch in text[:1024] if ch.isalpha()) >= MIN_LETTERS
 
     def parse(self, raw: bytes, headers: Headers) -> Sequence[ParsedItem]:
         decoded = decode_text(raw, declared_charset(headers))
         text = unicodedata.normalize("NFC", decoded.text)
         agency = detect_agency(text, headers)
         profile = get_profile(agency)
-        units = segment(text)
+        units, stamp = _take_stamp(segment(text))
         if not units:
             raise EmptyDispatchError("the text holds nothing but whitespace", format=self.name)
 
-        head, body_units = _read_header(units, profile)
-        body = _body_blocks(body_units)
+        lay = _lay_out(units, profile)
+        head = lay.head
+        removed = [*stamp, *(Removed(units[i], r) for i, r in sorted(lay.removed.items()) if r not in _MOVED)]
+        if lay.last is not None and (signed := _SIGN_OFF_TAIL.search(units[lay.last])):
+            # a desk's sign-off after the text's last sentence: "... of the ministry. (ABC)"
+            removed.append(Removed(signed.group("code"), "sign-off"))
+            units[lay.last] = units[lay.last][: signed.start()].rstrip()
+        body = list(_body_blocks([units[i] for i in lay.keep]))
         if not head.headline and not body:
             raise EmptyDispatchError("no headline and no body text in the dispatch", format=self.name)
 
@@ -368,15 +633,25 @@ class WebTextParser(Parser):
             language=language.strip().lower() if language and language.strip() else None,
             headline=head.headline,
             summary="\n".join(head.summary) or None,
-            body=body,
+            body=tuple(body),
             byline=head.byline or head.reporter,
             dateline=head.dateline,
             content_created=head.when,
             version_created=head.updated,
             section=head.section,
+            keywords=tuple(dict.fromkeys(head.keywords)),
             associations=associations,
-            removed=tuple(head.removed),
+            removed=tuple(removed),
             extra=tuple(extra),
         )
         log.debug("webtext: agency=%s headline=%r blocks=%d", agency, head.headline, len(body))
         return [item]
+
+
+def _utf8(sample: bytes) -> bool:
+    """Valid UTF-8, allowing a sequence cut at the sample's end."""
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data"
+    return True

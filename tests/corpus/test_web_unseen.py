@@ -31,12 +31,12 @@ DATELINES = 60
 #: what the pipeline reaches today where it does not meet the issue's bar yet (shares; at
 #: most for leaked and no_article): raise these as the extraction improves, never lower them
 FLOORS: dict[str, float] = {
-    "headline": 0.37,
-    "kept": 0.90,
-    "leaked": 0.75,
-    "dateline": 0.23,
-    "language": 0.70,
-    "no_article": 10,
+    "headline": 0.73,
+    "kept": 0.95,
+    "leaked": 0.19,
+    "dateline": 0.38,
+    "language": 0.75,
+    "no_article": 1,
 }
 
 

@@ -16,6 +16,7 @@ from pipeline.errors import DecodeError, EmptyDispatchError
 from pipeline.parsers.base import load_all
 from pipeline.parsers.webtext import WebTextParser, segment
 from pipeline.records import Association, Dateline, Removed, When
+from pipeline.stages.clean import clean
 
 PARSER = WebTextParser()
 
@@ -289,16 +290,14 @@ def test_caption_repeating_the_title_and_place_caption_before_the_dateline() -> 
     assert item.body[0].text.startswith("El corredor verde")
 
 
-def test_short_lines_without_a_dateline_stay_in_the_body() -> None:
-    """Caption candidates are only captions when a dateline line follows them."""
+def test_short_lines_between_title_and_lead_are_header_not_body() -> None:
+    """A short line under the title is header furniture (recorded), a caption only when a dateline follows."""
     text = "Dünya\n\nKış festivali kapılarını açtı\n\nKar heykelleri\n\nFestival bugün başladı, pazar bitecek.\n"
     item = parse_one(text, (("wf_agency", b"aa"),))
     assert item.headline == "Kış festivali kapılarını açtı"
     assert item.associations == ()
-    assert [b.text for b in item.body] == [
-        "Kar heykelleri",
-        "Festival bugün başladı, pazar bitecek.",
-    ]
+    assert [b.text for b in item.body] == ["Festival bugün başladı, pazar bitecek."]
+    assert Removed("Kar heykelleri", "other-title") in item.removed
 
 
 def test_single_paragraph_has_no_headline() -> None:
@@ -410,3 +409,98 @@ def test_removed_records_are_in_reading_order() -> None:
         Removed("María Soto | 20.11.2026", "byline"),
         Removed("Una feria del libro en Valparaíso bate su récord de visitantes", "repeated-headline"),
     )
+
+
+# ------------------------------------------------------------------ the generic page layout
+
+# A site no profile describes: crawler stamp, menu, title with the site's name, the title
+# again, a date line, labelled fields, the text with a subheading and a desk sign-off, then
+# a comment widget, most-read titles and a copyright line.
+SITE_PAGE = """date 2024-11-03 Home Sports World
+
+Harbour town opens a new ferry line to the islands | Example Daily
+
+Harbour town opens a new ferry line to the islands
+
+14:05 03. 11. 2024. Example Wire
+
+Source: Example Wire
+Editor: Jane Roe
+
+The town council opened a new ferry line on Monday, linking the harbour with three small islands.
+
+The boats will run every two hours during the summer season, the council said in a statement.
+
+New timetable
+
+Tickets can be bought at the harbour office or on board, and children under six travel for free. (JR)
+
+Leave a Comment
+
+Most read
+Mayor opens the new bridge
+Mayor opens the new bridge
+Schools close early for the summer
+Copyright © 2024 Example Daily. All rights reserved.
+"""
+
+
+def test_generic_layout_of_an_unknown_site() -> None:
+    """Title without the site's name; every text line kept; every furniture line recorded with a reason."""
+    item = parse_one(SITE_PAGE)
+    assert item.headline == "Harbour town opens a new ferry line to the islands"
+    assert [(b.kind, b.text[:24]) for b in item.body] == [
+        ("p", "The town council opened "),
+        ("p", "The boats will run every"),
+        ("h", "New timetable"),
+        ("p", "Tickets can be bought at"),
+        ("p", "Copyright © 2024 Example"),  # the profile's furniture: the clean stage takes it out
+    ]
+    assert [b.text[:24] for b in clean(item).body][-1] == "Tickets can be bought at"
+    assert item.body[-2].text.endswith("travel for free.")
+    reasons = {r.text: r.reason for r in item.removed}
+    assert reasons["date 2024-11-03"] == "date-stamp"
+    assert reasons["14:05 03. 11. 2024. Example Wire"] == "date-line"
+    assert reasons["Source: Example Wire"] == reasons["Editor: Jane Roe"] == "label"
+    assert reasons["(JR)"] == "sign-off"
+    assert reasons["Leave a Comment"] == "widget"
+    assert reasons["Schools close early for the summer"] == "other-title"
+    assert "Harbour town opens a new ferry line to the islands" in reasons  # the second printing
+    printed = [u for u in segment(SITE_PAGE)]
+    accounted = {b.text for b in item.body} | set(reasons) | {item.headline}
+    assert all(any(part in u or u in part for part in accounted) for u in printed)
+
+
+def test_article_lines_are_never_dropped_for_their_shape() -> None:
+    """A short closing sentence, a list inside the text and a paragraph cut by the scraper all stay."""
+    page = (
+        "Council approves the harbour budget for next year\n\n"
+        "The council approved the harbour budget on Tuesday after a debate that lasted most of the day.\n\n"
+        "The budget covers three projects:\n\n"
+        "New quay\n\n"
+        "Ferry terminal\n\n"
+        "The money for the ferry terminal will come from the regional fund, the mayor told reporters.\n\n"
+        "It passed by nine votes to two.\n\n"
+        "Work on the quay is expected to start in the spring and to last until the end of the following"
+    )
+    item = parse_one(page)
+    assert item.headline == "Council approves the harbour budget for next year"
+    assert [b.text for b in item.body][1:4] == ["The budget covers three projects:", "New quay", "Ferry terminal"]
+    assert item.body[-2].text == "It passed by nine votes to two."
+    assert item.body[-1].text.startswith("Work on the quay")
+    assert item.removed == ()
+
+
+def test_cyrillic_and_arabic_utf8_text_is_text() -> None:
+    """UTF-8 text in scripts whose bytes look binary to a single-byte code page is read."""
+    for text in ("Совет утвердил бюджет порта на следующий год.", "وافق المجلس على ميزانية الميناء للعام المقبل."):
+        raw = text.encode("utf-8")
+        assert PARSER.can_parse(raw, ())
+        assert parse_one(raw).body[0].text == text
+
+
+def test_a_lone_angle_bracket_line_is_not_markup() -> None:
+    """A stray "<" from a scraped arrow does not make the text markup."""
+    raw = b"<\n\nThe council approved the harbour budget on Tuesday."
+    assert PARSER.can_parse(raw, ())
+    assert not PARSER.can_parse(b"<p>The council approved the budget.</p>", ())

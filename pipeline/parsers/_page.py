@@ -1,0 +1,462 @@
+"""Which lines of a scraped web page are the article, and which are the page around it.
+
+A page scraped to text is the article in reading order inside the site's furniture:
+menus, section labels, dates, bylines, share and follow widgets, captions and credits
+above the text; tags, related and most-read titles, comment forms, cookie notices and
+copyright lines below it. No list of sites can describe every page, so this module reads
+the page the way the jusText/boilerpipe family does, with evidence that holds for any
+site and language:
+
+- **prose**: a line of article text is long, ends as a sentence ends and is dense in
+  the function words of its language (jusText's stop lists, one per ~100 languages; the
+  page's own list is the one most of its words belong to, and a line's density is
+  judged against the page's own prose, since agglutinative languages have fewer);
+- **furniture shapes** (``chrome_reason``): date and time lines, "Label: value" fields,
+  bare links and handles, separators, credits in parentheses, widget and notice phrases
+  (``data/page_chrome.toml``), font-size controls, filing stamps, and lines that repeat
+  an earlier line of the page;
+- **position and context**: the article runs from its lead (the first prose line that
+  starts a run of text) to its last prose line; a short line between prose lines is
+  text (a subheading, a speaker's name), a short line between furniture is furniture.
+
+Lines are classified GOOD (prose), NEAR (a sentence, or long text that is not quite
+prose), SHORT (a title, a label, a name) or BAD (a furniture shape). What a caller
+drops must have evidence: inside the article, only BAD lines and SHORT lines with BAD
+lines on both sides; outside it, anything that is not prose joined to the article.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+
+GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
+
+#: a prose line has at least this many words ...
+PROSE_WORDS = 10
+#: ... and this share of the page's typical function-word density (0..1)
+PROSE_STOP_SHARE = 0.5
+#: a line without a sentence end counts as prose only from this length (a cut paragraph)
+PROSE_UNENDED_CHARS = 200
+#: the function-word density below which nothing is prose, whatever the page's level
+MIN_STOP = 0.08
+#: a NEAR line (a short sentence) has at least this many words
+SENTENCE_WORDS = 4
+#: titles are at most this long
+MAX_TITLE_CHARS = 250
+MAX_TITLE_WORDS = 35
+#: widget phrases and labels mark a line as furniture only when it is this short (words)
+WIDGET_WORDS = 14
+#: a "Label: value" line's value is at most this many words
+LABEL_VALUE_WORDS = 5
+#: at most this many short lines (a subheading) between the last prose line and a closing sentence
+TAIL_SHORT_RUN = 2
+#: tokens sampled to find the page's language list
+LANGUAGE_SAMPLE = 3000
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_SENTENCE_END = re.compile(r"[.!?…。！？؟۔।][\"'”’»)\]]*(?:\s*\([^()]{1,20}\)\.?)?$")
+_LETTER = re.compile(r"[^\W\d_]")
+_ALNUM = re.compile(r"[^\W_]")
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+# ------------------------------------------------------------------ data
+
+
+@cache
+def _stoplists() -> dict[str, frozenset[str]]:
+    """jusText's stop lists: language name -> its most frequent words (case-folded)."""
+    import justext  # loads lxml's HTML cleaner; imported on first use
+
+    return {name: frozenset(w.casefold() for w in justext.get_stoplist(name)) for name in justext.get_stoplists()}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Furniture words (``data/page_chrome.toml``) and calendar words (``data/calendar_words.txt``)."""
+
+    field_labels: frozenset[str]
+    date_labels: frozenset[str]
+    relative_time: frozenset[str]
+    widget: re.Pattern[str]
+    title_suffix_words: frozenset[str]
+    calendar: frozenset[str]
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    data = tomllib.loads((DATA / "page_chrome.toml").read_text(encoding="utf-8"))
+    calendar = (DATA / "calendar_words.txt").read_text(encoding="utf-8").split()
+    phrases = sorted({p.casefold() for p in data["widget_phrases"]}, key=len, reverse=True)
+    widget = re.compile(r"(?<![^\W_])(?:" + "|".join(re.escape(p) for p in phrases) + r")(?![^\W_])")
+    return Vocabulary(
+        field_labels=frozenset(w.casefold() for w in data["field_labels"]),
+        date_labels=frozenset(w.casefold() for w in data["date_labels"]),
+        relative_time=frozenset(w.casefold() for w in data["relative_time"]),
+        widget=widget,
+        title_suffix_words=frozenset(w.casefold() for w in data["title_suffix_words"]),
+        calendar=frozenset(w.casefold() for w in calendar),
+    )
+
+
+def calendar_words() -> list[str]:
+    """Month and weekday names (wide and abbreviated) of every language CLDR knows, case-folded.
+
+    The source of ``data/calendar_words.txt`` (built from babel's CLDR data; a test checks
+    the file is current): reading every locale takes a second, the file a millisecond.
+    """
+    from babel import Locale, UnknownLocaleError
+    from babel.localedata import locale_identifiers
+
+    words: set[str] = set()
+    for ident in locale_identifiers():
+        if "_" in ident:
+            continue  # a language's regional variants name the same months
+        try:
+            locale = Locale.parse(ident)
+        except (UnknownLocaleError, ValueError):
+            continue
+        for table in (locale.months, locale.days):
+            for context in ("format", "stand-alone"):
+                for width in ("wide", "abbreviated"):
+                    for name in table[context][width].values():
+                        for word in _WORD.findall(unicodedata.normalize("NFC", name).casefold()):
+                            words.add(word)
+    return sorted(words)
+
+
+# ------------------------------------------------------------------ lines
+
+
+def words_of(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+def page_stoplist(texts: Sequence[str]) -> frozenset[str]:
+    """The stop list most of the page's words belong to (empty when the page has no words).
+
+    Lists built from web text share their commonest words across languages (several hold
+    English words); the best one is a good measure of function-word density either way.
+    """
+    sample: list[str] = []
+    for text in texts:
+        sample.extend(words_of(text))
+        if len(sample) >= LANGUAGE_SAMPLE:
+            break
+    if not sample:
+        return frozenset()
+    best, best_count = frozenset[str](), 0
+    for stoplist in _stoplists().values():
+        count = sum(1 for w in sample if w in stoplist)
+        if count > best_count:
+            best, best_count = stoplist, count
+    return best
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line (unit) of a page with what the classification needs."""
+
+    text: str
+    words: int
+    stop: float  # share of the words in the page's stop list
+    sentence: bool  # ends as a sentence ends
+    chrome: str | None  # a furniture shape (the reason), or None
+
+
+def ends_sentence(text: str) -> bool:
+    return bool(_SENTENCE_END.search(text.rstrip()))
+
+
+def text_key(text: str) -> str:
+    """Letters and digits only, case-folded: what two printings of one line share."""
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFC", text).casefold())
+
+
+# ------------------------------------------------------------------ furniture shapes
+
+_SEPARATOR = re.compile(r"^[\W_]{3,}$")
+_URL = re.compile(r"^(?:https?://\S+|www\.\S+|[\w.-]+\.(?:[a-z]{2,6})(?:/\S*)?|[\w.+-]+@[\w-]+\.[\w.]+|@\w{2,})$", re.I)
+_HAS_URL = re.compile(r"https?://\S+|\bwww\.\S+|pic\.twitter\.com/\S+", re.I)
+_HANDLE_LINE = re.compile(r"^[^\W\d_][\w .-]{0,20}:\s*@\w+$")
+_FONT_SIZE = re.compile(r"(?:^|\s)A\s*-\s+A\s+A\s*\+(?:\s|$)")
+_CREDIT = re.compile(r"^\(\s*[^()]{1,70}\s*\)$")
+_SIGN_OFF = re.compile(r"^\(\s*[^\W\d_][\w.-]{1,15}\s*\)\s*(?:[a-z]{1,4}(?:\s*/\s*|\s+))*[a-z]{1,4}$")
+# a filing stamp of old wires: "291541 MET sep 98", "181450 GMT Mar 97"
+_FILING = re.compile(r"^\d{6}\s+[A-Z]{2,4}\s+[A-Za-z]{3}\s+\d{2,4}$")
+# a story number signed under the text: "MNA/6722544"
+_STORY_NUMBER = re.compile(r"^[A-Z][A-Za-z]{1,9}\s*/\s*\d{4,}$")
+_LABEL = re.compile(r"^(?P<label>[^\W\d_][^:\n]{0,30}?)\s*:\s*(?P<value>.*)$")
+_DATE_TOKEN = re.compile(
+    r"\b\d{1,2}[:.]\d{2}(?::\d{2})?\b"  # a time
+    r"|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b"  # 2025-12-03
+    r"|\b\d{1,2}\s?[-/.]\s?\d{1,2}\s?[-/.]\s?\d{2,4}\b"  # 09.10.2015, 23. 07. 2020
+)
+# words of a picture credit ("Name/AFP via Getty Images", "AA Photo", "Foto: Name")
+PHOTO_WORDS = re.compile(
+    r"photo|foto|fotoğraf|image|picture|getty|reuters|afp|\bap\b|epa|anadolu|\bvia\b|credit|صورة|تصوير|фото",
+    re.I,
+)
+# a caption closed by its credit: "A woman walks under a sign ... (Name/AFP via Getty Images)"
+_CREDITED = re.compile(r"\((?P<credit>[^()]{2,80}(?:/|\s-\s)[^()]{2,80})\)\s*$")
+_META_SPLIT = re.compile(r"\s+[|•·—–-]\s+|\s*\|\s*|\s*[•·]\s*")
+
+
+def _is_calendar_line(text: str, stop: frozenset[str], vocab: Vocabulary) -> bool:
+    """A date, a time or both, with at most two other words (a source, a label).
+
+    The date must make most of the line: "Police arrived at 10:30." is a sentence.
+    """
+    words = words_of(text)
+    dated = bool(_DATE_TOKEN.search(text))
+    calendar = [w for w in words if w in vocab.calendar]
+    if not dated and not (calendar and re.search(r"\d", text)):
+        return False
+    dateish = [w for w in words if w in vocab.calendar or w in vocab.date_labels or w in vocab.relative_time]
+    other = [w for w in words if w not in dateish and w not in stop and len(w) > 1]
+    if len(other) > 2:
+        return False
+    # function words of the page's language ("the", "on") are no evidence of a date
+    evidence = sum(len(w) for w in dateish if w in vocab.calendar or w not in stop)
+    total = len(_ALNUM.findall(text))
+    digits = sum(ch.isdigit() for ch in text)
+    return total > 0 and (digits + evidence) / total >= 0.5
+
+
+def _is_meta_line(text: str, stop: frozenset[str], vocab: Vocabulary) -> bool:
+    """Fields joined by separators, one of them a date: "Name | 09.10.2015", "AGENCY - 2 hours ago - 15:00 | A, B"."""
+    parts = [p for p in _META_SPLIT.split(text) if p.strip()]
+    if len(parts) < 2 or not any(_is_calendar_line(p, stop, vocab) for p in parts):
+        return False
+    return all(_is_calendar_line(p, stop, vocab) or len(words_of(p)) <= 4 for p in parts)
+
+
+def chrome_reason(text: str, stop: frozenset[str] = frozenset()) -> str | None:
+    """Why ``text`` (one line) is page furniture by its shape alone, or None.
+
+    Reasons: separator, link, date-line, label, widget, credit, sign-off, filing-stamp.
+    ``stop`` is the page's stop list (its words do not count as content on a date line).
+    """
+    vocab = vocabulary()
+    line = text.strip()
+    if not line:
+        return "separator"
+    if not _ALNUM.search(line):
+        return "separator" if _SEPARATOR.match(line) or len(line) <= 2 else None
+    if _URL.match(line) or _HANDLE_LINE.match(line):
+        return "link"
+    words = words_of(line)
+    n = len(words)
+    if _FILING.match(line):
+        return "filing-stamp"
+    if _STORY_NUMBER.match(line):
+        return "sign-off"
+    if _SIGN_OFF.match(line):
+        return "sign-off"
+    if n <= 12 and (_is_calendar_line(line, stop, vocab) or _is_meta_line(line, stop, vocab)):
+        return "date-line"
+    if _FONT_SIZE.search(line):
+        return "widget"
+    folded = line.casefold()
+    if n <= WIDGET_WORDS and vocab.widget.search(folded):
+        return "widget"
+    if n <= WIDGET_WORDS and _HAS_URL.search(line):
+        return "link"
+    m = _LABEL.match(line)
+    if m:
+        label = " ".join(words_of(m.group("label")))
+        value = m.group("value").strip()
+        if label in vocab.field_labels and len(words_of(value)) <= LABEL_VALUE_WORDS and not ends_sentence(value):
+            return "label"
+    elif " ".join(words) in vocab.field_labels and n <= 3:
+        return "label"
+    if _CREDIT.match(line) and n <= 8:
+        return "credit"
+    credited = _CREDITED.search(line)
+    if credited and PHOTO_WORDS.search(credited.group("credit")) and len(words_of(credited.group("credit"))) <= 10:
+        return "caption"
+    return None
+
+
+# ------------------------------------------------------------------ the page
+
+
+@dataclass
+class Page:
+    """The lines of a page, their classes, and where the article runs."""
+
+    lines: list[Line]
+    kinds: list[str]
+    level: float  # typical function-word density of the page's prose
+
+    @property
+    def good(self) -> list[int]:
+        return [i for i, k in enumerate(self.kinds) if k == GOOD]
+
+    def lead(self) -> int | None:
+        """The article's first paragraph: the first prose line that more text follows.
+
+        A standfirst or a caption is prose too, but furniture (a byline, a date, a credit)
+        follows it; the lead starts the run of text, in which short lines (a subheading, a
+        list) may come before the next paragraph. One-paragraph pages: their prose line.
+        """
+        good = self.good
+        for i in good:
+            j = i + 1
+            while j < len(self.kinds) and self.kinds[j] == SHORT:
+                j += 1
+            if j < len(self.kinds) and self.kinds[j] in (GOOD, NEAR):
+                return i
+        return good[0] if good else None
+
+    def last(self) -> int | None:
+        """The article's last line: the last prose line, or a sentence a few short lines after it."""
+        good = self.good
+        if not good:
+            return None
+        last = good[-1]
+        j = last + 1
+        while j < len(self.kinds):
+            k = j
+            while k < len(self.kinds) and self.kinds[k] == SHORT and k - j < TAIL_SHORT_RUN:
+                k += 1
+            if k < len(self.kinds) and self.kinds[k] in (GOOD, NEAR) and self.lines[k].sentence:
+                last = j = k
+                j += 1
+            else:
+                break
+        return last
+
+    def neighbour(self, i: int, step: int) -> str:
+        """The class of the nearest line from ``i`` in direction ``step`` that is not SHORT (page edges: BAD)."""
+        j = i + step
+        while 0 <= j < len(self.kinds):
+            if self.kinds[j] != SHORT:
+                return self.kinds[j]
+            j += step
+        return BAD
+
+
+def _level(lines: Sequence[tuple[int, float]]) -> float:
+    """The page's typical function-word density: the median over its longer lines."""
+    values = sorted(stop for words, stop in lines if words >= PROSE_WORDS)
+    if not values:
+        values = sorted(stop for _, stop in lines)
+    return values[len(values) // 2] if values else 0.0
+
+
+def classify(texts: Sequence[str], chrome: Sequence[str | None] | None = None) -> Page:
+    """Classify the lines of a page; ``chrome`` gives furniture reasons a caller already knows."""
+    stoplist = page_stoplist(texts)
+    measured: list[tuple[str, int, float]] = []
+    for text in texts:
+        found = words_of(text)
+        share = sum(1 for w in found if w in stoplist) / len(found) if found else 0.0
+        measured.append((text, len(found), share))
+    level = _level([(n, s) for _, n, s in measured])
+    threshold = max(MIN_STOP, PROSE_STOP_SHARE * level)
+    lines: list[Line] = []
+    kinds: list[str] = []
+    for n, (text, words, stop) in enumerate(measured):
+        reason = (chrome[n] if chrome else None) or chrome_reason(text, stoplist)
+        sentence = ends_sentence(text)
+        line = Line(text, words, stop, sentence, reason)
+        lines.append(line)
+        if reason:
+            kinds.append(BAD)
+        elif words >= PROSE_WORDS and stop >= threshold and (sentence or len(text) >= PROSE_UNENDED_CHARS):
+            kinds.append(GOOD)
+        elif stop >= threshold and ((sentence and words >= SENTENCE_WORDS) or words >= PROSE_WORDS):
+            kinds.append(NEAR)
+        else:
+            kinds.append(SHORT)
+    return Page(lines, kinds, level)
+
+
+def title_like(text: str) -> bool:
+    """A line that can be a title: a few words, short, not a sentence or a field."""
+    stripped = text.strip()
+    words = words_of(stripped)
+    if not 2 <= len(words) <= MAX_TITLE_WORDS or len(stripped) > MAX_TITLE_CHARS:
+        return False
+    last = stripped.rstrip("\"'”’»)]")[-1:]
+    if last in ".;,:" and not stripped.endswith("..."):
+        return False
+    first = _LETTER.search(stripped)
+    return first is not None and not (first.group().islower() and first.group() != first.group().upper())
+
+
+def repeats(texts: Sequence[str], min_chars: int = 12) -> list[int | None]:
+    """For each line, the index of an earlier line it repeats (same letters and digits), else None.
+
+    A line also repeats an earlier one that starts with it or that it starts with, when
+    the shorter is at least four fifths of the longer (a lead printed again with a marker).
+    """
+    out: list[int | None] = []
+    seen: dict[str, int] = {}
+    keys: list[str] = []
+    for n, text in enumerate(texts):
+        key = text_key(text)
+        found = seen.get(key) if len(key) >= min_chars else None
+        if found is None and len(key) >= 60:
+            for m, other in enumerate(keys):
+                short, long_ = sorted((key, other), key=len)
+                if len(short) >= 0.8 * len(long_) and long_.startswith(short):
+                    found = m
+                    break
+        out.append(found)
+        keys.append(key)
+        seen.setdefault(key, n)
+    return out
+
+
+def strip_title_suffix(title: str) -> str:
+    """The title without a site name after it: "Title | Site", "Title - example.com", "Title - Son Dakika"."""
+    vocab = vocabulary()
+    text = title.strip()
+    if " | " in text:
+        head = text.split(" | ", 1)[0].strip()
+        if len(words_of(head)) >= 2:
+            text = head
+    for sep in (" - ", " – ", " — ", " :: ", " · "):
+        if sep not in text:
+            continue
+        head, _, tail = text.rpartition(sep)
+        tail_words = words_of(tail)
+        if len(words_of(head)) < 3 or not 1 <= len(tail_words) <= 3:
+            continue
+        domain = bool(re.search(r"\w\.[a-z]{2,6}\b", tail, re.I))
+        site = " ".join(tail_words) in vocab.title_suffix_words or any(
+            w in vocab.title_suffix_words for w in tail_words
+        )
+        if domain or site:
+            text = head.strip()
+    return text
+
+
+__all__ = [
+    "BAD",
+    "GOOD",
+    "NEAR",
+    "SHORT",
+    "Line",
+    "Page",
+    "calendar_words",
+    "chrome_reason",
+    "classify",
+    "ends_sentence",
+    "page_stoplist",
+    "repeats",
+    "strip_title_suffix",
+    "text_key",
+    "title_like",
+    "vocabulary",
+    "words_of",
+]

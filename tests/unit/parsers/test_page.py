@@ -1,0 +1,167 @@
+"""The generic page layout: furniture shapes, prose classes, the article's span, titles.
+
+Every line below is invented (invented people, events and sites), in the shapes site
+templates print them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.parsers import _page
+from pipeline.parsers._page import (
+    BAD,
+    GOOD,
+    NEAR,
+    SHORT,
+    chrome_reason,
+    classify,
+    page_stoplist,
+    repeats,
+    strip_title_suffix,
+    title_like,
+)
+
+EN_STOP = page_stoplist(["The minister said that the council would meet on the matter and that it was not over."])
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("14:05 03. 11. 2024. Example/Wire", "date-line"),
+        ("March 3, 2025 - 9:15 AM", "date-line"),
+        ("Martes, 4 de marzo 2025, 10:20", "date-line"),
+        ("17 Şubat 2024 Cumartesi", "date-line"),
+        ("EXAMPLE NEWS - 3 hours ago - 11:00 | All, Sports, World", "date-line"),
+        ("Publié le 2024-05-02 à 08:10 | example.org", "date-line"),
+        ("Jane Roe, John Doe | 02.05.2024 - Mise À Jour : 03.05.2024", "date-line"),
+        ("Source: Example Wire", "label"),
+        ("Editor : Jane Roe", "label"),
+        ("Kaynak: (ÖRNEK)", "label"),
+        ("Güncelleme:", "label"),
+        ("By", "label"),
+        ("Follow us:", "widget"),
+        ("twitter sharing button Twitter", "widget"),
+        ("Leave a Comment", "widget"),
+        ("This site uses cookies to improve your experience.", "widget"),
+        ("Sports A- A A+", "widget"),
+        ("Twitter: @example_news", "link"),
+        ("example-news.com", "link"),
+        ("https://example.org/story/123", "link"),
+        ("(Example Daily/Wire)", "credit"),
+        ("(Photo: Jane Roe)", "credit"),
+        ("(wire) ab cd", "sign-off"),
+        ("(end) xy", "sign-off"),
+        ("ABC/1234567", "sign-off"),
+        ("121530 GMT may 97", "filing-stamp"),
+        ("----------", "separator"),
+        ("A girl waves a flag in the square on Monday. (Jane Roe/Wire via Example Images)", "caption"),
+    ],
+)
+def test_furniture_shapes(line: str, reason: str) -> None:
+    """Lines of site templates are recognised by their shape, in any language."""
+    assert chrome_reason(line, EN_STOP) == reason
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Police arrived at the scene at 10:30.",
+        "The meeting ends on May 5.",
+        "The council's spokesman, Jane Roe:",
+        "Goals: Smith 12, Jones 45 (pen), Brown 80",
+        "She said the new line would open in 2026 and carry 5,000 passengers a day.",
+        "Source of the dispute is the 1998 treaty, which both sides signed.",
+        "(This story has been corrected to show the bridge opened on Monday.)",
+    ],
+)
+def test_article_lines_have_no_furniture_shape(line: str) -> None:
+    """Sentences with dates and times, speakers' names, results lines are not furniture."""
+    assert chrome_reason(line, EN_STOP) is None
+
+
+PAGE = [
+    "Home Sports World",  # 0 short
+    "Harbour town opens a new ferry line to the islands",  # 1 title
+    "14:05 03. 11. 2024. Example/Wire",  # 2 date line
+    "The town council opened a new ferry line on Monday, linking the harbour with three islands.",  # 3 lead
+    "The boats will run every two hours during the summer season, the council said in a statement.",  # 4
+    "New timetable",  # 5 subheading
+    "Tickets can be bought at the harbour office or on board, and children under six travel for free.",  # 6
+    "It is a good day.",  # 7 short sentence
+    "Share:",  # 8
+    "Most read",  # 9
+    "Mayor opens the new bridge",  # 10
+]
+
+
+def test_classes_and_span_of_a_page() -> None:
+    """Prose is GOOD, a short sentence NEAR, a subheading SHORT, furniture BAD; the lead and the last prose line."""
+    page = classify(PAGE)
+    assert [page.kinds[i] for i in (2, 3, 4, 5, 6, 7, 8)] == [BAD, GOOD, GOOD, SHORT, GOOD, NEAR, BAD]
+    assert page.kinds[1] in (SHORT, NEAR) and page.kinds[10] == SHORT  # a long title reads as text
+    assert (page.lead(), page.last()) == (3, 7)  # a closing sentence ends the text
+    # the subheading sits between prose; the tail's short lines between furniture and the page's end
+    assert page.neighbour(5, -1) == GOOD and page.neighbour(5, +1) == GOOD
+    assert page.neighbour(9, -1) == BAD and page.neighbour(9, +1) == BAD
+
+
+def test_standfirst_is_not_the_lead() -> None:
+    """Prose followed by furniture (a standfirst above a byline) does not start the article."""
+    lines = [
+        "Harbour town opens a new ferry line to the islands",
+        "The new line links the harbour with three islands and runs every two hours in summer.",
+        "Jane Roe | 03.11.2024",
+        "The town council opened a new ferry line on Monday, linking the harbour with three islands.",
+        "The boats will run every two hours during the summer season, the council said.",
+    ]
+    assert classify(lines).lead() == 3
+
+
+def test_function_word_density_is_judged_against_the_page() -> None:
+    """Turkish prose has fewer function words than English: the page's own level decides."""
+    lines = [
+        "Belediye meclisi pazartesi günü limanı üç adaya bağlayan yeni bir feribot hattını açtı.",
+        "Tekneler yaz sezonu boyunca her iki saatte bir sefer yapacak, belediye yazılı açıklamada bildirdi.",
+        "Son dakika haberleri",
+    ]
+    page = classify(lines)
+    assert page.kinds == [GOOD, GOOD, SHORT]
+
+
+def test_repeats_find_copies_and_longer_printings() -> None:
+    """A line printed again, or a lead printed again with a marker glued to it, repeats the first."""
+    lead = "The town council opened a new ferry line on Monday, linking the harbour with three islands."
+    lines = ["Title of the story here", lead, "Title of the story here", lead + "#X#", "short", "short"]
+    assert repeats(lines) == [None, None, 0, 1, None, None]
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Harbour town opens a ferry line | Example Daily", "Harbour town opens a ferry line"),
+        ("Harbour town opens a ferry line - example.com", "Harbour town opens a ferry line"),
+        ("Limanda yeni feribot hattı açıldı - Son Dakika", "Limanda yeni feribot hattı açıldı"),
+        ("Limanda yeni feribot hattı açıldı - Örnek Haber", "Limanda yeni feribot hattı açıldı"),
+        ("Trade talks resume - Ministers meet in Geneva", "Trade talks resume - Ministers meet in Geneva"),
+        ("Mayor and council - a long feud", "Mayor and council - a long feud"),
+    ],
+)
+def test_site_name_after_a_title_goes(title: str, expected: str) -> None:
+    """A site name after " | " or a dash goes; a title's own second part stays."""
+    assert strip_title_suffix(title) == expected
+
+
+def test_title_shape() -> None:
+    """A title is a few words without a final full stop, not starting lower-case."""
+    assert title_like("Harbour town opens a new ferry line")
+    assert title_like("Why did the ferry stop?")
+    assert not title_like("The boats will run every two hours.")
+    assert not title_like("Sports")
+    assert not title_like("continued from page one of the story")
+
+
+def test_calendar_words_file_is_current() -> None:
+    """data/calendar_words.txt is what babel's CLDR data gives (regenerate with _page.calendar_words())."""
+    path = _page.DATA / "calendar_words.txt"
+    assert path.read_text(encoding="utf-8").split() == _page.calendar_words()
