@@ -1,7 +1,7 @@
 """The agents: wiring only. Read a batch, run the pure stages, publish, then ack.
 
     wire.raw ─parse-clean─▶ wire.parsed ─learn-boilerplate─▶ wire.cleaned ─enrich-emit─▶ wire.articles
-                 │          (key: source)    (table by source)  (key: story id)   │
+                 │          (key: shard)   (table: line keys)   (key: story id)   │
                  └───────────────────────────▶ wire.deadletter ◀──────────────────┘
 
 A batch's raw offsets are acked (and so committed) only after every outcome of the
@@ -36,6 +36,7 @@ from pipeline.settings import Settings
 from pipeline.stages import boilerplate, flow
 from pipeline.stages.flow import Stages
 from pipeline.stages.outcome import dead_letter
+from pipeline.tables import boilerplate_table
 from pipeline.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
     parse_pool = ThreadPoolExecutor(1, thread_name_prefix="wirefeed-parse")
     enrich_pool = ThreadPoolExecutor(1, thread_name_prefix="wirefeed-enrich")
     resolved: list[Stages] = []
+    learner = boilerplate.Learner(boilerplate.LearnerConfig.from_settings(settings))
 
     def get_stages() -> Stages:
         if not resolved:
@@ -146,7 +148,7 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
         checked: list[Result] = []
         for raw in raws:
             try:
-                for result in flow.first_half(raw, get_stages()):
+                for result in flow.first_half(raw, get_stages(), learning=learner.cfg):
                     if isinstance(result, CleanedDispatch):
                         key, value = flow.encode_cleaned(result, by="source")
                         out.append(Outcome(names.parsed, key, value))
@@ -178,36 +180,27 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
                 out.append(names.outcome(flow.second_half(cleaned, get_stages(), validator, now, next(enrichments))))
         return out
 
-    def run_learn(records: list[RawDispatch]) -> tuple[list[Outcome], dict[bytes, Any]]:
-        """Learned boilerplate, in arrival order; returns the outcomes and the touched states."""
+    def run_learn(records: list[RawDispatch]) -> list[Outcome]:
+        """Learned boilerplate, in arrival order; the learner collects the state changes."""
         out: list[Outcome] = []
-        touched: dict[bytes, Any] = {}
         for record in records:
             cleaned = _decode_or_dead_letter(record)
             if isinstance(cleaned, DeadLetter):
                 out.append(names.outcome(cleaned))
                 continue
-            key = cleaned.source.encode("utf-8")
-            state = touched.get(key) or boilerplate_table.get(key) or boilerplate.new_state()
-            touched[key] = state
-            result = flow.learn(cleaned, state)
+            partition = record.provenance.partition if record.provenance else None
+            result = flow.learn(cleaned, learner, partition)
             if isinstance(result, CleanedDispatch):
                 story_key, value = flow.encode_cleaned(result, by="story")
                 out.append(Outcome(names.cleaned, story_key, value))
             else:
                 out.append(names.outcome(result))
-        return out, touched
+        return out
 
-    # One learned state per source, with a changelog so it survives restarts. wire.parsed is
-    # keyed by source and the table uses the same partitioner on the same key bytes, so a
-    # source's state lives on the partition its dispatches arrive on.
-    boilerplate_table = app.Table(
-        "boilerplate",
-        default=None,
-        key_type=bytes,  # raw key bytes, as on wire.parsed; values (plain dicts) travel as JSON
-        partitions=settings.partitions,
-        use_partitioner=True,
-    )
+    # The learned state, one small key per line of a source shard, with a compacted
+    # changelog; each key's changelog partition is its shard's, the partition the shard's
+    # wire.parsed records arrive on (pipeline/tables.py).
+    boilerplate_table(app, settings, learner)
 
     @app.timer(max(settings.continuity_idle / 2, 0.5))
     async def sweep() -> None:
@@ -238,10 +231,9 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
         async for events in _batches(stream, settings, continuity):
             records = [raw_from_event(e) for e in events]
             # cheap (hashing lines): runs on the loop, which owns the table
-            outcomes, touched = run_learn(records)
+            outcomes = run_learn(records)
             await publisher.publish_or_die(outcomes)
-            for key, state in touched.items():
-                boilerplate_table[key] = state  # checkpoint to the changelog, once per batch
+            learner.flush()  # the keys this batch changed, each once, to the table (and its changelog)
 
     @app.agent(topics.cleaned, name="enrich-emit")
     async def enrich_emit(stream: faust.StreamT) -> None:

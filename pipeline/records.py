@@ -356,7 +356,7 @@ class CleanedDispatch:
     raw: RawRef
     part: int = 1  # which item of the raw record (1-based)
     parts: int = 1  # how many items the raw record carried
-    source: str = ""  # feed or agency:format, the key of the learned-boilerplate state
+    source: str = ""  # learned-boilerplate shard of the item's source ("" = none: not learned from)
 
     @property
     def dispatch_id(self) -> str:

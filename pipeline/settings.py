@@ -37,6 +37,25 @@ class Settings:
     batch_within: float = 0.05
     #: seconds an agent must be idle before records fetched but never processed are read again
     continuity_idle: float = 5.0
+    #: learned boilerplate (pipeline/stages/boilerplate.py): a line goes once this many earlier
+    #: distinct stories of its source (shard) carried it, and this share of the stories since
+    boilerplate_min_stories: int = 4
+    boilerplate_min_share: float = 0.5
+    #: lines shorter than this (characters) are never learned; learned lines longer than
+    #: this many words are removed only at the start or end of a body
+    boilerplate_min_chars: int = 12
+    boilerplate_max_interior_words: int = 12
+    #: learning shards per source (by story), spread over partitions: no source is one hot
+    #: partition, but each shard learns on its own (about shards x min_stories stories)
+    boilerplate_shards: int = 4
+    #: bounds: lines per source, sources per worker, stories remembered per source (to count
+    #: re-sends and versions once)
+    boilerplate_max_lines: int = 1000
+    boilerplate_max_sources: int = 500
+    boilerplate_recent_stories: int = 500
+    #: expiry: a line unseen in this many stories of its source; a source silent this many seconds
+    boilerplate_line_idle_stories: int = 2000
+    boilerplate_source_idle: float = 30 * 86400.0
     #: Faust's data directory (tables, worker state)
     data_dir: Path = Path(".wirefeed")
     #: port of the worker's web/metrics endpoint; 0 = disabled

@@ -2,9 +2,9 @@
 
     wire.raw         key: none or the feed's own id     value: the dispatch bytes, exactly as received
                      headers: content-type, wf_agency, wf_received_at, wf_source (schemas/wire.raw/)
-    wire.parsed      key: source (feed or agency:format) value: CleanedDispatch as JSON (internal; a RawRef
+    wire.parsed      key: learning shard of the source   value: CleanedDispatch as JSON (internal; a RawRef
                      to the raw record: coordinates, sha256, headers, bytes only when small)
-                     co-partitions a source's dispatches for the learned-boilerplate table
+                     co-partitions a shard's dispatches with its learned-boilerplate state
     wire.cleaned     key: story id (= article uri)      value: CleanedDispatch as JSON (internal)
                      co-partitions every version of a story for the stateful stages
     wire.articles    key: article uri                   value: IPTC ninjs 3.1 JSON

@@ -2,7 +2,7 @@
 
     first_half   RawDispatch      -> [CleanedDispatch | DeadLetter]   (agent parse-clean)
     learn        CleanedDispatch  -> CleanedDispatch | DeadLetter     (agent learn-boilerplate,
-                                     stateful: one learned-boilerplate state per source)
+                                     stateful: learned-boilerplate state per source shard)
     second_half  CleanedDispatch  -> Article | DeadLetter             (agent enrich-emit)
     process      RawDispatch      -> [Article | DeadLetter]           (all three, no Kafka)
 
@@ -121,11 +121,18 @@ def _failure(exc: BaseException, stage: str, fmt: str | None) -> PipelineError:
     return UnexpectedError(exc, stage=stage, format=fmt)
 
 
-def first_half(raw: RawDispatch, stages: Stages, inline_max: int | None = None) -> list[CleanedDispatch | DeadLetter]:
+def first_half(
+    raw: RawDispatch,
+    stages: Stages,
+    inline_max: int | None = None,
+    learning: boilerplate.LearnerConfig = boilerplate.DEFAULT,
+) -> list[CleanedDispatch | DeadLetter]:
     """Parse and clean one raw record: one CleanedDispatch per item, or one dead letter.
 
     The CleanedDispatch records refer to the raw record (``RawRef``), carrying its bytes
-    only up to ``inline_max`` (None: always).
+    only up to ``inline_max`` (None: always). Each item's ``source`` is its
+    learned-boilerplate shard (``learning`` says how many shards a source has and over how
+    many partitions they are spread).
     """
     stage, fmt = "parse", None
     try:
@@ -149,14 +156,15 @@ def first_half(raw: RawDispatch, stages: Stages, inline_max: int | None = None) 
             )
             results.append(outcome.dead_letter(raw, error, part=part, parts=parts))
             continue
+        story_id = normalise.story_uri(item)
         results.append(
             CleanedDispatch(
-                story_id=normalise.story_uri(item),
+                story_id=story_id,
                 item=item,
                 raw=ref,
                 part=part,
                 parts=parts,
-                source=boilerplate.source_key(item, raw.headers),
+                source=boilerplate.shard_for(boilerplate.source_of(item, raw.headers), story_id, learning),
             )
         )
     return results
@@ -164,17 +172,26 @@ def first_half(raw: RawDispatch, stages: Stages, inline_max: int | None = None) 
 
 def learn(
     cleaned: CleanedDispatch,
-    state: boilerplate.State,
-    cfg: boilerplate.LearnerConfig = boilerplate.DEFAULT,
+    learner: boilerplate.Learner,
+    partition: int | None = None,
+    now_ms: int | None = None,
 ) -> CleanedDispatch | DeadLetter:
-    """Remove what the source's earlier dispatches taught us is boilerplate, then learn from this one.
+    """Remove what the source's earlier stories taught us is boilerplate, then learn from this one.
 
-    ``state`` is the source's learned state, updated in place. The story id stays the one
-    computed before this stage, so ids never depend on what has been learned.
+    ``learner`` holds the state of the item's shard (``cleaned.source``) and is updated; the
+    caller writes the changes with ``learner.flush()``. ``partition`` is the one the
+    ``wire.parsed`` record was read from (its shard's state lives there). The raw
+    record's time (else now) ages the state. The story id stays the one computed before
+    this stage, so ids never depend on what has been learned.
     """
+    shard = cleaned.source
+    if not shard:
+        return cleaned
+    if now_ms is None:
+        stamp = cleaned.raw.provenance.timestamp_ms if cleaned.raw.provenance else None
+        now_ms = stamp if stamp is not None else int(datetime.now(tz=UTC).timestamp() * 1000)
     try:
-        item = boilerplate.strip_learned(cleaned.item, state, cfg)
-        boilerplate.observe(item, cleaned.story_id, state, cfg)
+        item = learner.learn(cleaned.item, cleaned.story_id, shard, now_ms, partition or 0)
     except Exception as exc:  # the stage boundary: nothing escapes, everything is dead-lettered
         error = _failure(exc, "boilerplate", cleaned.item.format)
         return outcome.dead_letter(cleaned.raw, error, part=cleaned.part, parts=cleaned.parts)
@@ -274,20 +291,21 @@ def process(
     raw: RawDispatch,
     stages: Stages,
     validator: Validator | None = None,
-    states: dict[str, boilerplate.State] | None = None,
+    learner: boilerplate.Learner | None = None,
 ) -> list[Article | DeadLetter]:
     """Every stage in-process: exactly the results the pipeline would publish for ``raw``.
 
-    ``states`` holds the learned-boilerplate state per source across calls (a fresh one
-    per call when None, so a single dispatch is processed as the first of its source).
+    ``learner`` holds the learned-boilerplate state across calls (a fresh one per call when
+    None, so a single dispatch is processed as the first of its source).
     """
-    states = {} if states is None else states
+    learner = boilerplate.Learner() if learner is None else learner
     results: list[Article | DeadLetter] = []
-    for result in first_half(raw, stages):
+    for result in first_half(raw, stages, learning=learner.cfg):
         if isinstance(result, DeadLetter):
             results.append(result)
             continue
-        learned = learn(result, states.setdefault(result.source, boilerplate.new_state()))
+        learned = learn(result, learner)
+        learner.flush()
         if isinstance(learned, DeadLetter):
             results.append(learned)
         else:
@@ -311,8 +329,9 @@ def enrich_many(items: Sequence[ParsedItem], stages: Stages) -> list[Enrichment 
 
 
 def encode_cleaned(cleaned: CleanedDispatch, *, by: str = "story") -> tuple[bytes, bytes]:
-    """(key, value) of an internal record: keyed by story id (wire.cleaned) or by source (wire.parsed)."""
-    key = cleaned.source if by == "source" else cleaned.story_id
+    """(key, value) of an internal record: keyed by story id (wire.cleaned) or by learning shard
+    (wire.parsed; by story id when the item has no source to learn from)."""
+    key = cleaned.source if by == "source" and cleaned.source else cleaned.story_id
     return key.encode("utf-8"), orjson.dumps(to_jsonable(cleaned))
 
 
