@@ -56,8 +56,12 @@ MAX_TITLE_WORDS = 35
 WIDGET_WORDS = 14
 #: a "Label: value" line's value is at most this many words
 LABEL_VALUE_WORDS = 5
+#: furniture that follows a standfirst or a caption, not the lead: it closes the header
+HEADER_REASONS = frozenset({"date-line", "label", "byline", "repeated", "caption", "credit", "dateline"})
 #: at most this many short lines (a subheading) between the last prose line and a closing sentence
 TAIL_SHORT_RUN = 2
+#: a line holding the same run of this many words twice is a ticker
+TICKER_RUN = 8
 #: tokens sampled to find the page's language list
 LANGUAGE_SAMPLE = 3000
 
@@ -88,6 +92,8 @@ class Vocabulary:
     widget: re.Pattern[str]
     title_suffix_words: frozenset[str]
     calendar: frozenset[str]
+    read_on: re.Pattern[str]  # "… Continue reading <title>" at the end of a text
+    read_more: re.Pattern[str]  # a line opening with a read-more label
 
 
 @cache
@@ -95,8 +101,15 @@ def vocabulary() -> Vocabulary:
     data = tomllib.loads((DATA / "page_chrome.toml").read_text(encoding="utf-8"))
     calendar = (DATA / "calendar_words.txt").read_text(encoding="utf-8").split()
     phrases = sorted({p.casefold() for p in data["widget_phrases"]}, key=len, reverse=True)
-    widget = re.compile(r"(?<![^\W_])(?:" + "|".join(re.escape(p) for p in phrases) + r")(?![^\W_])")
+    widget = re.compile(r"(?<![^\W_])(?:" + "|".join(re.escape(p) for p in phrases) + r")(?:s|es)?(?![^\W_])")
+    reads = sorted({p.casefold() for p in data["read_more"]}, key=len, reverse=True)
+    read_more = re.compile(r"^\W*(?:" + "|".join(re.escape(p) for p in reads) + r")(?![^\W_])")
+    continues = sorted({p.casefold() for p in data["continue_reading"]}, key=len, reverse=True)
+    labels = "|".join(re.escape(p) for p in continues)
+    read_on = re.compile(r"(?:\s*(?:…|\.\.\.))?\s*(?<![^\W_])(?:" + labels + r")(?![^\W_])[^.!?\n]{0,160}$", re.I)
     return Vocabulary(
+        read_on=read_on,
+        read_more=read_more,
         field_labels=frozenset(w.casefold() for w in data["field_labels"]),
         date_labels=frozenset(w.casefold() for w in data["date_labels"]),
         relative_time=frozenset(w.casefold() for w in data["relative_time"]),
@@ -191,6 +204,8 @@ _CREDIT = re.compile(r"^\(\s*[^()]{1,70}\s*\)$")
 _SIGN_OFF = re.compile(r"^\(\s*[^\W\d_][\w.-]{1,15}\s*\)\s*(?:[a-z]{1,4}(?:\s*/\s*|\s+))*[a-z]{1,4}$")
 # a filing stamp of old wires: "291541 MET sep 98", "181450 GMT Mar 97"
 _FILING = re.compile(r"^\d{6}\s+[A-Z]{2,4}\s+[A-Za-z]{3}\s+\d{2,4}$")
+# the signature of an embedded post: "— Jane Roe (@janeroe) 4 May 2019"
+_POST_SIGNATURE = re.compile(r"^[—–-]\s*[^()\n]{1,80}\(@\w{1,30}\)[^()\n]{0,40}\d[^()\n]{0,10}$")
 # a story number signed under the text: "MNA/6722544"
 _STORY_NUMBER = re.compile(r"^[A-Z][A-Za-z]{1,9}\s*/\s*\d{4,}$")
 _LABEL = re.compile(r"^(?P<label>[^\W\d_][^:\n]{0,30}?)\s*:\s*(?P<value>.*)$")
@@ -238,6 +253,17 @@ def _is_meta_line(text: str, stop: frozenset[str], vocab: Vocabulary) -> bool:
     return all(_is_calendar_line(p, stop, vocab) or len(words_of(p)) <= 4 for p in parts)
 
 
+def _repeats_inside(words: list[str]) -> bool:
+    """The same run of words twice in one line: a ticker or a menu scraped with its copy."""
+    seen: set[tuple[str, ...]] = set()
+    for k in range(len(words) - TICKER_RUN + 1):
+        gram = tuple(words[k : k + TICKER_RUN])
+        if gram in seen:
+            return True
+        seen.add(gram)
+    return False
+
+
 def chrome_reason(text: str, stop: frozenset[str] = frozenset()) -> str | None:
     """Why ``text`` (one line) is page furniture by its shape alone, or None.
 
@@ -256,6 +282,8 @@ def chrome_reason(text: str, stop: frozenset[str] = frozenset()) -> str | None:
     n = len(words)
     if _FILING.match(line):
         return "filing-stamp"
+    if _POST_SIGNATURE.match(line):
+        return "embedded-post"
     if _STORY_NUMBER.match(line):
         return "sign-off"
     if _SIGN_OFF.match(line):
@@ -264,11 +292,21 @@ def chrome_reason(text: str, stop: frozenset[str] = frozenset()) -> str | None:
         return "date-line"
     if _FONT_SIZE.search(line):
         return "widget"
+    if n >= 2 * TICKER_RUN and sum(map(len, words)) >= 3 * n and not ends_sentence(line) and _repeats_inside(words):
+        return "ticker"
     folded = line.casefold()
     if n <= WIDGET_WORDS and vocab.widget.search(folded):
         return "widget"
     if n <= WIDGET_WORDS and _HAS_URL.search(line):
         return "link"
+    if n <= 3 * WIDGET_WORDS and _HAS_URL.search(line) and vocab.widget.search(folded):
+        return "widget"  # an embedded post that could not be shown: its address and the notice
+    read = vocab.read_more.match(folded)
+    if read and n <= 3 * WIDGET_WORDS and ":" in line[: read.end() + 40]:
+        # "Read also: <title>", "Baca juga : <title>": a title after the label, not a sentence
+        pointed = line[line.index(":", read.end() - 1 if read.end() else 0) + 1 :].strip()
+        if title_like(pointed) or (pointed.endswith("?") and len(words_of(pointed)) <= MAX_TITLE_WORDS):
+            return "related-link"
     m = _LABEL.match(line)
     if m:
         label = " ".join(words_of(m.group("label")))
@@ -303,16 +341,21 @@ class Page:
     def lead(self) -> int | None:
         """The article's first paragraph: the first prose line that more text follows.
 
-        A standfirst or a caption is prose too, but furniture (a byline, a date, a credit)
-        follows it; the lead starts the run of text, in which short lines (a subheading, a
-        list) may come before the next paragraph. One-paragraph pages: their prose line.
+        A standfirst or a caption is prose too, but header furniture (a byline, a date, a
+        credit, the title again) follows it; the lead starts the run of text, in which short
+        lines (a subheading, a list) and furniture of the text (a widget, an embedded post)
+        may come before the next paragraph. One-paragraph pages: their prose line.
         """
         good = self.good
+        kinds = self.kinds
         for i in good:
             j = i + 1
-            while j < len(self.kinds) and self.kinds[j] == SHORT:
+            # short lines, and furniture of the text itself, may stand before the next paragraph
+            while j < len(kinds) and (
+                kinds[j] == SHORT or (kinds[j] == BAD and self.lines[j].chrome not in HEADER_REASONS)
+            ):
                 j += 1
-            if j < len(self.kinds) and self.kinds[j] in (GOOD, NEAR):
+            if j < len(kinds) and kinds[j] in (GOOD, NEAR):
                 return i
         return good[0] if good else None
 
@@ -417,14 +460,23 @@ def repeats(texts: Sequence[str], min_chars: int = 12) -> list[int | None]:
     return out
 
 
+def split_credit(text: str) -> tuple[str, str] | None:
+    """(text, credit) of a line closed by a picture credit "(Name/Agency via Images)", else None."""
+    found = _CREDITED.search(text)
+    if not found or not PHOTO_WORDS.search(found.group("credit")):
+        return None
+    return text[: found.start()].rstrip(), found.group().strip()
+
+
 def strip_title_suffix(title: str) -> str:
     """The title without a site name after it: "Title | Site", "Title - example.com", "Title - Son Dakika"."""
     vocab = vocabulary()
     text = title.strip()
     if " | " in text:
-        head = text.split(" | ", 1)[0].strip()
-        if len(words_of(head)) >= 2:
-            text = head
+        head, _, tail = text.partition(" | ")
+        # a date after the bar is the title's own ("News Digest | 28 August 2025")
+        if len(words_of(head)) >= 2 and not _is_calendar_line(tail, frozenset(), vocab):
+            text = head.strip()
     for sep in (" - ", " – ", " — ", " :: ", " · "):
         if sep not in text:
             continue
@@ -454,6 +506,7 @@ __all__ = [
     "ends_sentence",
     "page_stoplist",
     "repeats",
+    "split_credit",
     "strip_title_suffix",
     "text_key",
     "title_like",

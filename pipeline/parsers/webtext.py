@@ -38,15 +38,19 @@ from pipeline.parsers._page import (
     GOOD,
     NEAR,
     PHOTO_WORDS,
+    PROSE_WORDS,
+    SENTENCE_WORDS,
     SHORT,
     Page,
     chrome_reason,
     classify,
     ends_sentence,
     repeats,
+    split_credit,
     strip_title_suffix,
     text_key,
     title_like,
+    vocabulary,
     words_of,
 )
 from pipeline.parsers.base import Parser, declared_charset, registry
@@ -91,6 +95,8 @@ _CLOSERS = "\"'”’»)]"
 _BULLET = re.compile(r"^[-–—•]\s+")
 # what follows the title in a caption that repeats it: "Name Surname - AA", "Name/AA"
 _CREDIT_TAIL = re.compile(r"^\s+(?P<credit>[^\W\d_][\w.'’ -]{1,60}?\s*[-–/]\s*(?P<agency>[A-Z][A-Za-z.]{1,12}))\s*$")
+# an item of a list: "• item", "* item", "1. item", "[01] item"
+_LIST_MARK = re.compile(r"^(?:[•▪►·*]\s|\d{1,2}[.)]\s|\[\d{1,3}\]\s)")
 _SUBHEAD_DASHES = re.compile(r"^-\s*(?P<text>[^-\n].{0,80}?)\s*-$")
 # markup starts with a tag: "<p>", "<!DOCTYPE", "<?xml", "</div>" (a lone "<" line is text)
 _MARKUP_START = re.compile(rb"<[A-Za-z!?/]")
@@ -99,7 +105,14 @@ _STAMP = re.compile(
     r"^\s*(?:date|dated|crawled|fetched)\s*:?\s*\d{4}-\d{2}(?:-\d{2})?(?:[T ]\d{2}:\d{2}(?::\d{2})?Z?)?\s+", re.I
 )
 # a desk's sign-off in parentheses after the last sentence: ". (WDY)", ". (GUS /ika)", ". (ANSA)."
-_SIGN_OFF_TAIL = re.compile(r"(?<=[.!?…\"”»])\s*(?P<code>\(\s*[^\W\d_][^()\n]{0,14}\)\.?)$")
+_SIGN_OFF_TAIL = re.compile(
+    r"(?<=[.!?…\"”»])\s*(?P<code>\(\s*[^\W\d_][^()\n]{0,14}\)\.?(?:\s*[a-z]{1,4}(?:\s*/\s*[a-z]{1,4})*)?)$"
+)
+# a scraper's mark where it cut the text: "... and [...]"
+#: what may follow the text: a link to the rest of the story (the vocabulary's), a cut mark, a sign-off
+_CUT_MARK = re.compile(r"\s*[\[(](?:\.{3}|…)[\])]$")
+#: header units that went to a field (kept out of the body even when nothing else is read)
+_FIELDS = frozenset({"headline", "repeated-headline", "byline", "dateline", "section-label"})
 #: header markers of units moved to a field (the title, a standfirst, a tag), not removed
 _MOVED = frozenset({"headline", "standfirst", "tag"})
 #: how many units after the headline may still belong to the header zone
@@ -108,7 +121,7 @@ HEADER_WINDOW = 12
 MAX_CAPTION = 150
 MAX_HEADLINE = 250
 #: a title has at least this many words (shorter header lines are labels and breadcrumbs)
-TITLE_MIN_WORDS = 4
+TITLE_MIN_WORDS = 3
 #: a line this much longer than the wrap width was not wrapped
 WRAP_SLACK = 1.15
 
@@ -139,6 +152,8 @@ def _is_wrapped(lines: list[str]) -> bool:
     width = _wrap_width(lines)
     if not 40 <= width <= 100:
         return False
+    if sum(1 for line in lines if _LIST_MARK.match(line)) >= len(lines) / 2:
+        return False  # a list, one item per line
     body = [line for line in lines[:-1] if len(line) <= WRAP_SLACK * width]
     full = sum(1 for line in body if len(line) >= 0.7 * width)
     return len(body) >= 2 and full >= 0.6 * len(body)
@@ -161,6 +176,9 @@ def _unwrap(lines: list[str]) -> list[str]:
                 current = ""
             paragraphs.append(line)
             continue
+        if _LIST_MARK.match(line) and current:
+            paragraphs.append(current)  # a list item starts a paragraph of its own
+            current = ""
         if not current:
             current = line
         elif current[-1:] == "-" and current[-2:-1].isalpha() and line[:1].islower():
@@ -318,6 +336,7 @@ class _Layout:
     keep: list[int] = field(default_factory=list)
     removed: dict[int, str] = field(default_factory=dict)
     last: int | None = None  # the article's last prose unit
+    inline: list[Removed] = field(default_factory=list)  # pieces taken from inside kept units
 
 
 def _candidates(units: list[str], page: Page, fields: list[str | None], end: int) -> list[int]:
@@ -326,10 +345,18 @@ def _candidates(units: list[str], page: Page, fields: list[str | None], end: int
         i
         for i in range(end)
         if fields[i] is None
-        and (page.lines[i].chrome is None or page.lines[i].chrome == "repeated")
+        and (page.lines[i].chrome in (None, "repeated") or (i < 2 and _dated_title(units[i], page.lines[i].chrome)))
         and title_like(units[i])
         and not _BULLET.match(units[i])
     ]
+
+
+def _dated_title(unit: str, reason: str | None) -> bool:
+    """A title carrying its date at the top of a page: "Daily News Digest | 28 August 2025"."""
+    if reason != "date-line" or " | " not in unit:
+        return False
+    head = unit.split(" | ", 1)[0]
+    return title_like(head) and len(words_of(head)) >= TITLE_MIN_WORDS
 
 
 def _printed_again(units: list[str], i: int) -> bool:
@@ -403,16 +430,23 @@ def _lay_out(units: list[str], profile: AgencyProfile) -> _Layout:
         known[i]
         or ("repeated" if repeated[i] is not None else None)
         or ("byline" if _dated_byline(units[i], profile) else None)
+        or ("caption" if _opens_with_title(units, i) else None)
         for i in range(n)
     ]
     page = classify(units, chrome)
     lead = page.lead()
+    if lead is None and any(k == NEAR and line.sentence for k, line in zip(page.kinds, page.lines, strict=True)):
+        # no paragraph of prose, but sentences (a short dispatch): they are the text
+        page = Page(
+            page.lines,
+            [GOOD if k == NEAR and line.sentence else k for k, line in zip(page.kinds, page.lines, strict=True)],
+            page.level,
+        )
+        lead = page.lead()
     if lead is None:
-        # no prose at all (a digest, a list of titles): the first sentence, else the first longer line
-        lead = next((i for i, k in enumerate(page.kinds) if k == NEAR), None)
-        if lead is None:
-            lead = next((i for i in range(n) if page.kinds[i] != BAD and page.lines[i].words >= 4), n)
-        last = max((i for i in range(lead, n) if page.kinds[i] != BAD), default=lead)
+        # no prose at all (a digest, a list of titles): the run of lines between furniture
+        # that holds the most words of longer lines
+        lead, last = _densest_run(page)
     else:
         last = page.last() or lead
         # sentences printed right above the lead belong to the text ("Police came. / He said ...")
@@ -426,6 +460,8 @@ def _lay_out(units: list[str], profile: AgencyProfile) -> _Layout:
         reason = page.lines[i].chrome
         if known[i]:
             lay.keep.append(i)  # the profile's furniture: the clean stage takes it out
+        elif reason == "caption" and _keep_captioned(lay, page, i):
+            continue
         elif reason and reason != "byline":
             lay.removed[i] = "repeated-paragraph" if reason == "repeated" else reason
         elif page.kinds[i] == SHORT and page.neighbour(i, -1) == BAD and page.neighbour(i, +1) == BAD:
@@ -433,28 +469,87 @@ def _lay_out(units: list[str], profile: AgencyProfile) -> _Layout:
         else:
             lay.keep.append(i)
     _read_tail(lay, page, last + 1, known)
+    if not lay.keep:
+        # nothing read as text: the page is one the layout cannot read; never give no article
+        # for a page with words, keep what is not the title or a field
+        lay.keep = [i for i in range(n) if lay.removed.get(i) not in _FIELDS and page.lines[i].words >= SENTENCE_WORDS]
+        for i in lay.keep:
+            lay.removed.pop(i, None)
     return lay
+
+
+def _densest_run(page: Page) -> tuple[int, int]:
+    """(first, last) of the run of non-furniture lines with the most words in lines of four or more."""
+    best, best_words = (len(page.kinds), len(page.kinds) - 1), 0
+    start, words = 0, 0
+    for i in range(len(page.kinds) + 1):
+        if i == len(page.kinds) or page.kinds[i] == BAD:
+            if words > best_words:
+                best, best_words = (start, i - 1), words
+            start, words = i + 1, 0
+        elif page.lines[i].words >= TITLE_MIN_WORDS + 1:
+            words += page.lines[i].words
+    return best
+
+
+def _opens_with_title(units: list[str], i: int) -> bool:
+    """A caption that opens with an earlier title line: "<title> <caption text> (<credit>".
+
+    The rest starts a new sentence with a capital, and the unit does not end as a
+    sentence does: a lead that begins with the title's words goes on in lower case or
+    ends with a full stop.
+    """
+    unit = units[i]
+    if ends_sentence(unit):
+        return False
+    for j in range(i):
+        title = units[j]
+        if len(title) + 10 < len(unit) and unit.startswith(title) and title_like(title):
+            rest = unit[len(title) :].lstrip(" -–—:|")
+            if rest[:1].isupper() and len(words_of(title)) >= TITLE_MIN_WORDS:
+                return True
+    return False
+
+
+def _keep_captioned(lay: _Layout, page: Page, i: int) -> bool:
+    """A prose line closed by a picture credit, inside the text: the text stays, the credit goes."""
+    line = page.lines[i]
+    split = split_credit(lay.units[i])
+    if split is None or line.words < PROSE_WORDS:
+        return False
+    text, credit = split
+    lay.units[i] = text
+    lay.inline.append(Removed(credit, "photo-credit"))
+    lay.keep.append(i)
+    return True
 
 
 def _read_tail(lay: _Layout, page: Page, start: int, known: list[str | None]) -> None:
     """After the last prose line: short sentences that close the text stay, the rest is furniture.
 
-    Lines the profile knows stay for the clean stage, and so does everything after a
-    tags or related-links label the profile knows (clean makes keywords of the tags).
+    Lines the profile knows stay for the clean stage, and so do the items after a tags
+    or related-links label the profile knows (clean makes keywords of the tags); lines of
+    a furniture shape among them go here. A picture printed right after the text keeps
+    its caption when the caption is prose (a photo page), without the credit.
     """
     units = lay.units
     listed = False
     gap = False  # furniture the profile does not know ends the text: no sentence after it is kept
     for j in range(start, len(units)):
-        if listed or known[j]:
+        if known[j]:
             lay.keep.append(j)
             listed = listed or known[j] in ("tags", "read-also")
             continue
-        if not gap and page.kinds[j] == NEAR and page.lines[j].chrome is None:
+        reason = page.lines[j].chrome
+        if listed and reason is None:
+            lay.keep.append(j)  # an item of the profile's list: clean reads it (a tag, a related title)
+            continue
+        if not gap and page.kinds[j] == NEAR and reason is None:
             lay.keep.append(j)
             continue
+        if not gap and reason == "caption" and _keep_captioned(lay, page, j):
+            continue
         gap = True
-        reason = page.lines[j].chrome
         if reason == "repeated":
             reason = "repeated-paragraph"
         lay.removed[j] = reason or ("other-title" if title_like(units[j]) else "page-chrome")
@@ -609,10 +704,9 @@ class WebTextParser(Parser):
         lay = _lay_out(units, profile)
         head = lay.head
         removed = [*stamp, *(Removed(units[i], r) for i, r in sorted(lay.removed.items()) if r not in _MOVED)]
-        if lay.last is not None and (signed := _SIGN_OFF_TAIL.search(units[lay.last])):
-            # a desk's sign-off after the text's last sentence: "... of the ministry. (ABC)"
-            removed.append(Removed(signed.group("code"), "sign-off"))
-            units[lay.last] = units[lay.last][: signed.start()].rstrip()
+        removed += lay.inline
+        if lay.last is not None:
+            units[lay.last] = _end_of_text(units[lay.last], removed)
         body = list(_body_blocks([units[i] for i in lay.keep]))
         if not head.headline and not body:
             raise EmptyDispatchError("no headline and no body text in the dispatch", format=self.name)
@@ -646,6 +740,21 @@ class WebTextParser(Parser):
         )
         log.debug("webtext: agency=%s headline=%r blocks=%d", agency, head.headline, len(body))
         return [item]
+
+
+def _end_of_text(text: str, removed: list[Removed]) -> str:
+    """The text's last paragraph without what a site or desk glued to its end.
+
+    "... said. (ABC)", "... BiH. (end) ab/cd" (sign-offs), "... and [...]" (a scraper's
+    mark of a cut), "... … Continue reading <title>" (a link to the rest).
+    """
+    endings = ((vocabulary().read_on, "read-more"), (_CUT_MARK, "truncation-mark"), (_SIGN_OFF_TAIL, "sign-off"))
+    for pattern, reason in endings:
+        found = pattern.search(text)
+        if found and found.start() > 0:
+            removed.append(Removed(found.group().strip(), reason))
+            text = text[: found.start()].rstrip()
+    return text
 
 
 def _utf8(sample: bytes) -> bool:

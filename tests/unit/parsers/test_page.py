@@ -165,3 +165,58 @@ def test_calendar_words_file_is_current() -> None:
     """data/calendar_words.txt is what babel's CLDR data gives (regenerate with _page.calendar_words())."""
     path = _page.DATA / "calendar_words.txt"
     assert path.read_text(encoding="utf-8").split() == _page.calendar_words()
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("— Jane Roe (@janeroe) 4 Mayıs 2024", "embedded-post"),
+        ("Read also: Mayor opens the new bridge", "related-link"),
+        ("Baca juga : Wali kota meresmikan jembatan baru", "related-link"),
+        ("X12 Full Story", "widget"),
+        (
+            "https://example.org/p/1 This post can't be displayed because cookies are off. Manage your settings",
+            "widget",
+        ),
+        ("Tag Archives: Harbour", "label"),
+        (
+            "Browse our archive Read the old charter of the harbour board of the town (1923) "
+            "Read the old charter of the harbour board of the town (1923)",
+            "ticker",
+        ),
+    ],
+)
+def test_more_furniture_shapes(line: str, reason: str) -> None:
+    """Embedded posts' signatures, read-also lines, story links, tickers, listing labels."""
+    assert chrome_reason(line, EN_STOP) == reason
+
+
+def test_read_verbs_need_a_title_after_the_colon() -> None:
+    """ "Read the report: it says ..." is a sentence, not a link to another story."""
+    assert chrome_reason("Read the report carefully: it says the council will meet.", EN_STOP) is None
+
+
+def test_prose_repeating_a_phrase_is_not_a_ticker() -> None:
+    """A speech that repeats itself ends as a sentence: it is text."""
+    line = (
+        "We will build the bridge for our children and our towns, and we will build the bridge for our children "
+        "and our towns even if it takes ten years."
+    )
+    assert chrome_reason(line, EN_STOP) is None
+
+
+def test_furniture_of_the_text_does_not_move_the_lead() -> None:
+    """A widget between two paragraphs (an embedded post) does not make the first a standfirst."""
+    lines = [
+        "The town council opened a new ferry line on Monday, linking the harbour with three islands.",
+        "Follow us on Twitter",
+        "The boats will run every two hours during the summer season, the council said in a statement.",
+    ]
+    assert classify(lines).lead() == 0
+
+
+def test_split_credit() -> None:
+    """A prose line closed by a picture credit: the text and the credit apart."""
+    text = "Children play on the new quay on Monday. (Jane Roe - Example Photo)"
+    assert _page.split_credit(text) == ("Children play on the new quay on Monday.", "(Jane Roe - Example Photo)")
+    assert _page.split_credit("He met the minister (of finance).") is None

@@ -504,3 +504,52 @@ def test_a_lone_angle_bracket_line_is_not_markup() -> None:
     raw = b"<\n\nThe council approved the harbour budget on Tuesday."
     assert PARSER.can_parse(raw, ())
     assert not PARSER.can_parse(b"<p>The council approved the budget.</p>", ())
+
+
+def test_digest_title_keeps_its_date_and_items_are_text() -> None:
+    """A digest's title carries its date; its list of items is the text, its menu is not."""
+    page = (
+        "Harbour Daily Digest | 3 November 2024\n\n"
+        "Home\nNews\nSports\nWeather\nContact\n\n"
+        "• [01] COUNCIL APPROVES THE HARBOUR BUDGET FOR NEXT YEAR\n"
+        "• [02] NEW FERRY LINE TO THE ISLANDS OPENS ON MONDAY\n"
+        "• [03] SCHOOLS CLOSE EARLY FOR THE SUMMER HOLIDAYS\n"
+    )
+    item = parse_one(page)
+    assert item.headline == "Harbour Daily Digest | 3 November 2024"
+    assert [b.text[:8] for b in item.body] == ["• [01] C", "• [02] N", "• [03] S"]
+    assert {r.text for r in item.removed} >= {"Home", "Weather", "Contact"}
+
+
+def test_photo_page_keeps_its_caption_text_without_the_credit() -> None:
+    """A photo page's text is its caption: the credit at its end goes, the text stays."""
+    page = (
+        "Families wait for flour at a distribution point in the north of the city on Monday.\n\n"
+        "Volunteers handed out bags of flour to several hundred families, the organisers said.\n\n"
+        "Many families had waited since the early morning at the distribution point near the port. "
+        "(Jane Roe - Example Photo)\n"
+    )
+    item = parse_one(page)
+    assert item.body[-1].text.endswith("near the port.")
+    assert Removed("(Jane Roe - Example Photo)", "photo-credit") in item.removed
+
+
+def test_related_items_after_a_profile_label_go_to_clean_and_notices_go_here() -> None:
+    """Titles after a "read also" label stay for clean's list; a paywall notice among them goes here."""
+    page = (
+        "The council approved the harbour budget on Tuesday after a debate that lasted most of the day.\n\n"
+        "The money for the ferry terminal will come from the regional fund, the mayor told reporters.\n\n"
+        "Read also\n\n"
+        "Mayor opens the new bridge\n\n"
+        "This feature is for subscribers only.\n"
+    )
+    parsed = parse_one(page)
+    assert [b.text for b in parsed.body][-2:] == ["Read also", "Mayor opens the new bridge"]
+    assert Removed("This feature is for subscribers only.", "widget") in parsed.removed
+    assert [b.text[:12] for b in clean(parsed).body] == ["The council ", "The money fo"]
+
+
+def test_a_page_the_layout_cannot_read_still_gives_its_text() -> None:
+    """When nothing reads as text, the longer lines are kept: a page with words always has an article."""
+    item = parse_one("Harbour — ferry — islands — timetable — tickets — summer — boats — council — quay\n")
+    assert item.body
