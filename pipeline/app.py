@@ -11,6 +11,7 @@ from __future__ import annotations
 import faust
 
 from pipeline.agents import wire
+from pipeline.delivery.consumer import LedgerApp
 from pipeline.settings import Settings
 from pipeline.stages.flow import Stages
 from pipeline.topics import declare_topics
@@ -22,7 +23,7 @@ def create_app(settings: Settings, stages: Stages | None = None) -> faust.App:
         raise ValueError("create_app needs a broker URL (start the embedded broker first)")
     datadir = settings.data_dir / settings.app_id
     datadir.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+    app = LedgerApp(
         settings.app_id,
         broker=settings.broker,
         store="memory://",
@@ -35,7 +36,15 @@ def create_app(settings: Settings, stages: Stages | None = None) -> faust.App:
         broker_session_timeout=settings.session_timeout,
         broker_heartbeat_interval=settings.heartbeat_interval,
         broker_rebalance_timeout=settings.rebalance_timeout,
+        # a partition without a committed offset is read from its first record
         consumer_auto_offset_reset="earliest",
+        # commits follow the ledger (pipeline.delivery); commit often, it is cheap
+        broker_commit_interval=1.0,
+        # send failures surface within this time, so that our retry budget governs
+        producer_request_timeout=30.0,
+        # a bounded queue per agent: Faust pauses fetching a partition when it is full
+        stream_buffer_maxsize=256,
+        broker_max_poll_records=500,
         # acks from every in-sync replica before an outcome counts as published
         producer_acks=-1,
         # the embedded broker has no transactions; ids are deterministic instead

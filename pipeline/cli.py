@@ -67,15 +67,19 @@ def cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    import faust
-
     from pipeline.app import create_app
+    from pipeline.delivery import lifecycle
 
     settings = _with_broker(settings)
+    lifecycle.configure(settings.shutdown_grace)
     app = create_app(settings)
-    worker = faust.Worker(app, loglevel=args.loglevel or settings.log_level, quiet=True)
-    worker.execute_from_commandline()
-    return 0
+    worker = lifecycle.Worker(app, loglevel=args.loglevel or settings.log_level, quiet=True)
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exc:
+        code = lifecycle.exit_code()
+        return code if code is not None else int(exc.code or 0)
+    return lifecycle.exit_code() or 0
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:

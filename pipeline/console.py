@@ -28,7 +28,7 @@ def value_json(value: bytes | None) -> Any:
 
 def article_line(headers: dict[str, str], value: Any) -> str:
     """One human line per outcome: agency, language, headline (or why it failed)."""
-    if headers.get("ce_type", "").endswith("deadletter.v1"):
+    if ".deadletter." in headers.get("ce_type", ""):
         error = value.get("error", {}) if isinstance(value, dict) else {}
         src = headers.get("wf_source", "")
         return f"  DEAD  {error.get('stage', '?')}/{error.get('class', '?')}: {error.get('reason', '')[:100]}  [{src}]"

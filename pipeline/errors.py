@@ -12,6 +12,10 @@ name, so that no dispatch is ever lost.
      │    └── UnsafeXMLError      entity expansion, external DTD/entity, too deep, too big
      ├── EmptyDispatchError       parsed, but carries no text at all
      ├── ContractError            an output record failed its schema (a bug guard)
+     ├── OversizeError            a dispatch or an outcome over the size limit (WIREFEED_MAX_MESSAGE_BYTES)
+     ├── RefusedError             the broker refused to store an outcome (it is replaced by a small dead letter)
+     ├── TimeLimitError           a stage ran longer than the per-record limit (WIREFEED_STAGE_TIME_LIMIT)
+     ├── QuarantinedError         the record crashed the stage process again and again
      └── UnexpectedError          any other exception, wrapped at the stage boundary
 """
 
@@ -67,6 +71,27 @@ class ContractError(PipelineError):
     """An outcome record does not match its published schema."""
 
     default_stage = "normalise"
+
+
+class OversizeError(PipelineError):
+    """A dispatch, or one of its outcomes, is larger than the one size limit."""
+
+    default_stage = "size"
+
+
+class RefusedError(PipelineError):
+    """The broker refused to store a record (too large for it, invalid); the dispatch is
+    dead-lettered without the refused record."""
+
+    default_stage = "publish"
+
+
+class TimeLimitError(PipelineError):
+    """A stage spent longer than the per-record time limit on the dispatch; it was abandoned."""
+
+
+class QuarantinedError(PipelineError):
+    """The dispatch crashed the stage process repeatedly; it is set aside."""
 
 
 class UnexpectedError(PipelineError):

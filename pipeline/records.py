@@ -401,12 +401,16 @@ Result = Article | DeadLetter
 
 @dataclass(frozen=True)
 class Outcome:
-    """A record ready to publish on a named topic."""
+    """A record ready to publish on a named topic, and the raw record it stems from."""
 
     topic: str
     key: bytes | None
     value: bytes
     headers: Headers = ()
+    #: the raw record (and item) this is an outcome of: a dead letter can replace it
+    source: RawRef | None = None
+    part: int = 1
+    parts: int = 1
 
     def header(self, name: str) -> str | None:
         return header_value(self.headers, name)

@@ -35,8 +35,11 @@ FILES = {
     (RAW, "headers"): "wire.raw/headers.v1.json",
     (ARTICLES, "value"): "wire.articles/value.v1.json",
     (ARTICLES, "headers"): "wire.articles/headers.v1.json",
-    (DEADLETTER, "value"): "wire.deadletter/value.v1.json",
-    (DEADLETTER, "headers"): "wire.deadletter/headers.v1.json",
+    (DEADLETTER, "value"): "wire.deadletter/value.v2.json",
+    (DEADLETTER, "headers"): "wire.deadletter/headers.v2.json",
+    # earlier versions, kept to check compatibility (a v1 value is a valid v2 value)
+    (DEADLETTER, "value.v1"): "wire.deadletter/value.v1.json",
+    (DEADLETTER, "headers.v1"): "wire.deadletter/headers.v1.json",
     ("wire.cleaned", "value"): "wire.cleaned/value.v1.json",
     ("ninjs", "3.1"): "ninjs/ninjs-schema_3.1.json",
 }

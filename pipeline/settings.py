@@ -35,8 +35,13 @@ class Settings:
     #: agent batches: at most this many dispatches, waiting at most this many seconds
     batch_max: int = 64
     batch_within: float = 0.05
-    #: seconds an agent must be idle before records fetched but never processed are read again
-    continuity_idle: float = 5.0
+    #: seconds to keep retrying while the broker does not take our outcomes; then the worker
+    #: stops (exit 75) so its partitions move to a worker that can reach the broker
+    publish_budget: float = 300.0
+    #: times a failing batch is tried (with backoff) before the worker stops (exit 70)
+    batch_attempts: int = 5
+    #: seconds a stopping worker may take before it exits regardless (nothing is lost)
+    shutdown_grace: float = 20.0
     #: learned boilerplate (pipeline/stages/boilerplate.py): a line goes once this many earlier
     #: distinct stories of its source (shard) carried it, and this share of the stories since
     boilerplate_min_stories: int = 4

@@ -63,7 +63,7 @@ class TopicNames:
     def outcome(self, result: Result) -> Outcome:
         """The record to publish for a stage result: articles and dead letters have their topics."""
         topic = self.articles if isinstance(result, Article) else self.deadletter
-        return Outcome(topic, result.key, result.value, result.headers)
+        return Outcome(topic, result.key, result.value, result.headers, result.raw, result.part, result.parts)
 
     def logical(self, name: str) -> str:
         """The unprefixed name of a concrete topic ("t1.wire.articles" -> "wire.articles")."""

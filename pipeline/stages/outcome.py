@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +30,7 @@ from pipeline.records import DeadLetter, Headers, Provenance, RawDispatch, RawRe
 
 SPEC_VERSION = "1.0"
 ARTICLE_TYPE = "net.wirefeed.article.v1"
-DEADLETTER_TYPE = "net.wirefeed.deadletter.v1"
+DEADLETTER_TYPE = "net.wirefeed.deadletter.v2"
 NINJS_DATASCHEMA = "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json"
 PIPELINE = f"wirefeed/{__version__}"
 
@@ -86,9 +87,25 @@ def _headers_json(headers: Headers) -> list[dict[str, str]]:
     return out
 
 
-def dead_letter(raw: RawRef | RawDispatch, error: PipelineError, *, part: int = 1, parts: int = 1) -> DeadLetter:
-    """The dead-letter record for ``raw``: the original bytes and headers, and why it failed."""
+def dead_letter(
+    raw: RawRef | RawDispatch,
+    error: PipelineError,
+    *,
+    part: int = 1,
+    parts: int = 1,
+    omitted: str | None = None,
+) -> DeadLetter:
+    """The dead-letter record for ``raw``: the original bytes and headers, and why it failed.
+
+    The bytes are left out when ``raw`` does not carry them (a reference past the first
+    stage to a large dispatch) or when ``omitted`` gives a reason; the envelope then says
+    why, and its coordinates find the original in ``wire.raw``.
+    """
     ref = raw if isinstance(raw, RawRef) else raw.ref()
+    if omitted is not None:
+        ref = replace(ref, value=None)
+    elif ref.value is None:
+        omitted = f"the dispatch ({ref.size:,} bytes) is carried past the first stage by reference only"
     error_class = error.error_class if isinstance(error, UnexpectedError) else type(error).__name__
     prov = ref.provenance
     original: dict[str, Any] = {
@@ -99,6 +116,8 @@ def dead_letter(raw: RawRef | RawDispatch, error: PipelineError, *, part: int = 
     }
     if ref.value is not None:
         original["value"] = base64.b64encode(ref.value).decode("ascii")
+    else:
+        original["omitted"] = {"reason": omitted}
     envelope = {
         "dispatch_id": ref.dispatch_id,
         "error": {"stage": error.stage, "class": error_class, "reason": error.reason, "format": error.format},

@@ -325,9 +325,7 @@ async def test_table_writes_do_not_need_the_changelog_metadata_beforehand(broker
         key = line_key("feed:tables#0", "A footer line of the tables feed.", partition=1)
         table[key] = [2, 1, 2]
         await asyncio.wait_for(app.producer.flush(), 30)
-        found = [
-            r async for r in read(broker.bootstrap, [table.changelog_topic.get_topic_name()], idle_timeout=1.0)
-        ]
+        found = [r async for r in read(broker.bootstrap, [table.changelog_topic.get_topic_name()], idle_timeout=1.0)]
         assert [(r.key, orjson.loads(r.value), r.partition) for r in found] == [(key, [2, 1, 2], 1)]
     finally:
         await app.producer.stop()

@@ -44,6 +44,14 @@ def test_every_schema_has_examples_both_ways() -> None:
         assert kinds == {"should_pass", "should_fail"}, (topic, part)
 
 
+def test_every_v1_dead_letter_value_is_a_valid_v2_value() -> None:
+    """Dead-letter v2 only adds what v1 lacked (bytes left out with a reason): v1 values stay valid."""
+    v1_examples = [p for p in EXAMPLES if p.name.startswith("value.v1-") and p.parent.name == "should_pass"]
+    assert v1_examples
+    for path in v1_examples:
+        assert errors("wire.deadletter", "value", json.loads(path.read_text())) == [], path.name
+
+
 def test_cleaned_schema_file_matches_the_records() -> None:
     """schemas/wire.cleaned is regenerated whenever pipeline/records.py changes (python -m pipeline.schemas)."""
     committed = orjson.loads((SCHEMA_DIR / FILES[("wire.cleaned", "value")]).read_bytes())

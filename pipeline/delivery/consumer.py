@@ -1,0 +1,178 @@
+"""The Faust consumer, with its commits and re-reads driven by our ``Ledger``.
+
+Pinned to faust-streaming 0.15.3 and aiokafka 0.14 (``pipeline/delivery/__init__.py``
+says why each hook exists; ``tests/unit/delivery/test_consumer.py`` checks the versions
+and the hooked methods). What Faust does on its own, and where it loses records:
+
+* ``Consumer._drain_messages`` hands each fetched record to the conductor (which puts
+  it on the agent's queue) and then sets ``_read_offset``. Records are dropped without a
+  seek back when ``getmany`` breaks off (flow control stopped, generation changed), when
+  a partition is not in the active set (paused for recovery), when ``wait_first``
+  cancels the hand-over because flow control was suspended meanwhile, and when a record
+  is older than ``_read_offset`` ("DROPPED MESSAGE ROFF", e.g. records re-read after a
+  seek while an earlier fetch was still being handed out).
+* Records already on an agent's queue are cleared at every rebalance
+  (``flow_control.clear()``, and again when flow resumes: ``clear_on_resume``).
+* After a rebalance ``perform_seek`` goes back to the committed offsets -- but aiokafka's
+  ``seek_to_committed`` skips partitions whose committed offset is 0 or None, so a fresh
+  deployment (nothing committed yet) never re-reads what the rebalance dropped.
+* ``_new_offset`` commits the run of acked offsets after the last commit, and the agent's
+  ``take_events`` acks a batch in a ``finally``, outcome or not; a one-record hole passes
+  its ``min(acked) - committed > 1`` guard, and a gap it saw (``_add_gap``) is committed
+  over as if the broker had no record there.
+
+So here the commit is whatever the ledger says is done, and the records Faust dropped
+are read again by seeking at a safe point: at the start of ``_getmany``, when every
+record of the previous fetch has been handed out (nothing can overtake the seek).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, cast
+
+import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+
+from pipeline.delivery.ledger import Ledger
+
+log = logging.getLogger(__name__)
+
+
+class LedgerConsumer(faust_aiokafka.Consumer):
+    """Faust's aiokafka consumer; commits and re-reads follow ``self.ledger``."""
+
+    ledger: Ledger
+    #: topic -> "is its agent quiescent?" (no batch in flight, nothing queued)
+    quiescent: dict[str, Callable[[], bool]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.ledger = Ledger()
+        self.quiescent = {}
+        self._seek_epoch = 0
+        super().__init__(*args, **kwargs)
+
+    # ---------------------------------------------------------------- fetching and seeking
+
+    async def _getmany(self, active_partitions: set[TP] | None, timeout: float) -> Any:
+        # The safe point: the previous fetch has been handed out in full.
+        await self._wf_seek_where_needed()
+        epoch = self._seek_epoch
+        records = await super()._getmany(active_partitions, timeout)
+        trusted = epoch == self._seek_epoch
+        ledger = self.ledger
+        for tp, batch in records.items():
+            if batch and ledger.tracks(tp):
+                ledger.fetched(tp, [record.offset for record in batch], trusted=trusted)
+        return records
+
+    async def _wf_seek_where_needed(self) -> None:
+        app = cast(Any, self.app)
+        if app.rebalancing or not self.flow_active:
+            return
+        ledger = self.ledger
+        assignment = self.assignment()
+        for tp in assignment:
+            check = self.quiescent.get(tp.topic)
+            if check is not None and ledger.tracks(tp) and check():
+                ledger.tail_check(tp)
+        due = {tp: offset for tp, offset in ledger.due_seeks().items() if tp in assignment}
+        if not due:
+            return
+        # seek_wait runs in the consumer thread and sets _read_offset, so the re-read
+        # records pass Faust's "older than the read offset" filter
+        await self.seek_wait(cast(Mapping[TP, int], due))
+        for tp, offset in due.items():
+            ledger.applied(tp, offset)
+        log.info("sought %s", ", ".join(f"{tp.topic}[{tp.partition}]@{o}" for tp, o in due.items()))
+
+    async def seek_wait(self, partitions: Mapping[TP, int]) -> None:
+        self._seek_epoch += 1
+        await super().seek_wait(partitions)
+        for tp, offset in partitions.items():
+            self.ledger.sought(tp, offset)
+
+    async def seek(self, partition: TP, offset: int) -> None:
+        self._seek_epoch += 1
+        await super().seek(partition, offset)
+        self.ledger.sought(partition, offset)
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        self._seek_epoch += 1
+        committed = await super().seek_to_committed()
+        for tp, offset in committed.items():
+            # aiokafka seeks only to a committed offset > 0; otherwise the position is
+            # wherever the client was (or its reset): not known to us
+            known = offset if offset is not None and offset > 0 else None
+            self.ledger.sought(tp, known)
+            if self.ledger.tracks(tp):
+                self.ledger.assigned(tp, offset)
+        return committed
+
+    # --------------------------------------------------------------------- rebalancing
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        self._seek_epoch += 1
+        self.ledger.forget(revoked)
+        await super().on_partitions_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TP], generation_id: int = 0) -> None:
+        self._seek_epoch += 1
+        self.ledger.position_unknown(assigned)
+        await super().on_partitions_assigned(assigned, generation_id)
+
+    # ------------------------------------------------------------------------ committing
+
+    def _new_offset(self, tp: TP) -> int | None:
+        if not self.ledger.tracks(tp):
+            return cast(int | None, super()._new_offset(tp))
+        point = self.ledger.commit_point(tp)
+        # Faust's own ack list is not used for our topics: keep it from growing
+        acked = self._acked.get(tp)
+        if acked and point is not None:
+            acked[:] = [o for o in acked if o >= point]
+            self._acked_index[tp].intersection_update(acked)
+        return point
+
+    def _filter_tps_with_pending_acks(self, topics: Any = None) -> Iterator[TP]:
+        seen: set[TP] = set()
+        for tp in cast(list[TP], list(self.ledger.parts)) + list(self._acked):
+            if tp in seen:
+                continue
+            seen.add(tp)
+            if topics is None or tp in topics or tp.topic in topics:
+                yield tp
+
+    async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
+        # Faust would commit over the gap as if it held no record; the ledger decides.
+        if not self.ledger.tracks(tp):
+            await super()._add_gap(tp, offset_from, offset_to)
+
+
+class LedgerTransport(faust_aiokafka.Transport):
+    """The aiokafka transport with ``LedgerConsumer``."""
+
+    Consumer = LedgerConsumer
+
+
+class LedgerApp(faust.App):
+    """A Faust app whose consumer is a ``LedgerConsumer``."""
+
+    def _new_transport(self) -> Any:
+        return LedgerTransport(self.conf.broker_consumer, self)
+
+
+def ledger_consumer(app: Any) -> LedgerConsumer:
+    consumer = app.consumer
+    if not isinstance(consumer, LedgerConsumer):
+        raise TypeError(f"the app's consumer is a {type(consumer).__name__}, not a LedgerConsumer")
+    return consumer
+
+
+def tracked(app: Any, topics: Iterable[str]) -> Ledger:
+    """Make the app's ledger responsible for ``topics``; returns it."""
+    ledger = ledger_consumer(app).ledger
+    ledger.topics.update(topics)
+    return ledger

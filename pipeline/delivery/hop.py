@@ -1,0 +1,233 @@
+"""One hop of the pipeline: read a batch from the agent's topic, run the stage, publish, done.
+
+    queue ──take──▶ batch ──stage──▶ outcomes ──publish (acks=all)──▶ complete: ledger.done
+      (Faust puts     (records in       (pure; in a worker                 moves, events acked
+       fetched         offset order      thread or process)
+       records here)   per partition)
+
+The invariant: a record counts as done (and its offset may be committed) only after
+every outcome of it is acknowledged by the broker. Nothing here acks a record without
+its outcome: a failure anywhere in a batch (the stage runner, a table checkpoint, schema
+validation, publishing) leaves the batch undone; it is tried again with backoff, and
+after ``attempts`` failures (or when the broker stays away beyond the publish budget)
+the worker stops, so that its partitions move and the batch is read again elsewhere.
+
+``Reader`` replaces Faust's ``take_events``: it reads the agent's channel queue itself,
+so "quiescent" (no batch in flight, nothing queued) is exact, and it asks the ledger
+about every record (take / duplicate / hole), which keeps per-partition offset order
+(and so per-story order) even when Faust drops records and we seek back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, cast
+
+import faust
+
+from pipeline.delivery import lifecycle
+from pipeline.delivery.consumer import LedgerConsumer
+from pipeline.delivery.ledger import Ledger, Verdict
+from pipeline.delivery.publish import BrokerUnavailable, Publisher, PublishFailed
+from pipeline.records import Headers, Outcome, Provenance, RawDispatch
+
+log = logging.getLogger(__name__)
+
+#: the stage of a hop: raw records of a batch in, every outcome of the batch out
+Stage = Callable[[list[RawDispatch]], Awaitable[list[Outcome]]]
+
+
+def _headers(raw_headers: Any) -> Headers:
+    if not raw_headers:
+        return ()
+    pairs = raw_headers.items() if isinstance(raw_headers, Mapping) else raw_headers
+    return tuple((str(k), bytes(v) if v is not None else b"") for k, v in pairs)
+
+
+def raw_from_event(event: faust.EventT) -> RawDispatch:
+    """The RawDispatch of a Faust event: bytes, headers and where they were read."""
+    m = event.message
+    timestamp_ms = int(m.timestamp * 1000) if m.timestamp else None
+    return RawDispatch(
+        value=m.value or b"",
+        headers=_headers(m.headers),
+        key=m.key,
+        provenance=Provenance(m.topic, m.partition, m.offset, timestamp_ms),
+    )
+
+
+# The channel each agent reads, by (app id, topic): an agent restarted by Faust's
+# supervisor registers a new channel, but the conductor keeps delivering to the old one
+# until the next rebalance (a partition then stalls: the old queue fills, Faust pauses
+# the partition). A new Reader takes the old channel's place in the conductor.
+_channels: dict[tuple[str, str], Any] = {}
+
+
+class Reader:
+    """The batches of one agent, each record admitted by the ledger."""
+
+    def __init__(
+        self,
+        app: faust.App,
+        stream: faust.StreamT,
+        consumer: LedgerConsumer,
+        *,
+        batch_max: int,
+        batch_within: float,
+    ) -> None:
+        self.app = app
+        self.consumer = consumer
+        self.ledger: Ledger = consumer.ledger
+        self.topic = cast(Any, stream.channel).get_topic_name()
+        # what take_events does: iterating the topic registers a channel with the conductor
+        self.channel = cast(Any, stream.channel).__aiter__()
+        self._adopt_channel()
+        self.queue = self.channel.queue
+        self.batch_max = batch_max
+        self.batch_within = batch_within
+        self.busy = False
+        self.ledger.topics.add(self.topic)
+        consumer.quiescent[self.topic] = self.quiescent
+
+    def _adopt_channel(self) -> None:
+        key = (self.app.conf.id, self.topic)
+        old = _channels.get(key)
+        _channels[key] = self.channel
+        if old is None or old is self.channel:
+            return
+        conductor = cast(Any, self.app.topics)
+        conductor._topics.discard(old)
+        for channels in conductor._tp_index.values():
+            if old in channels:
+                channels.discard(old)
+                channels.add(self.channel)
+        log.warning("%s: the agent was restarted; its new channel replaces the old one", self.topic)
+
+    def quiescent(self) -> bool:
+        return not self.busy and self.queue.empty()
+
+    async def take(self) -> list[faust.EventT] | None:
+        """The next batch of records to process (at least one), in arrival order; None when
+        the agent's stream is stopping."""
+        while True:
+            try:
+                events = await self._next_events()
+            except StopAsyncIteration:  # Faust ends the channel when the worker stops
+                return None
+            self.busy = True
+            taken: list[faust.EventT] = []
+            for event in events:
+                tp, offset = event.message.tp, event.message.offset
+                if tp not in self.ledger.parts:
+                    # not seen since the assignment's seek (should not happen): start at
+                    # the group's committed offset, never at 0
+                    self.ledger.assigned(tp, self.consumer._committed_offset.get(tp))
+                if self.ledger.admit(tp, offset) is Verdict.TAKE:
+                    taken.append(event)
+                else:
+                    event.ack()
+            if taken:
+                return taken
+            self.busy = False
+
+    async def _next_events(self) -> list[faust.EventT]:
+        queue = self.queue
+        events = [await queue.get()]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.batch_within
+        while len(events) < self.batch_max:
+            try:
+                events.append(queue.get_nowait())
+                continue
+            except asyncio.QueueEmpty:
+                pass
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                events.append(await asyncio.wait_for(queue.get(), remaining))
+            except (TimeoutError, StopAsyncIteration):
+                break
+        return events
+
+    def complete(self, events: Sequence[faust.EventT]) -> None:
+        """Every outcome of ``events`` is stored: they are done."""
+        highest: dict[Any, int] = {}
+        for event in events:
+            tp, offset = event.message.tp, event.message.offset
+            highest[tp] = max(highest.get(tp, -1), offset)
+        for tp, offset in highest.items():
+            self.ledger.complete(tp, offset)
+        for event in events:
+            event.ack()
+        self.busy = False
+
+    def abandon(self, events: Sequence[faust.EventT]) -> None:
+        """``events`` will not be finished here: take them again when they are read again."""
+        for tp in {event.message.tp for event in events}:
+            self.ledger.rewind(tp)
+        for event in events:
+            event.ack()
+        self.busy = False
+
+
+async def serve(
+    reader: Reader,
+    stage: Stage,
+    publisher: Publisher,
+    *,
+    name: str,
+    attempts: int = 5,
+    after: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """The loop of one agent: batches through ``stage``, published, then done."""
+    while True:
+        events = await reader.take()
+        if events is None:
+            return
+        try:
+            await _handle(events, stage, publisher, name=name, attempts=attempts, after=after)
+        except BaseException:
+            reader.abandon(events)
+            raise
+        reader.complete(events)
+
+
+async def _handle(
+    events: Sequence[faust.EventT],
+    stage: Stage,
+    publisher: Publisher,
+    *,
+    name: str,
+    attempts: int,
+    after: Callable[[], Awaitable[None]] | None,
+) -> None:
+    records = [raw_from_event(e) for e in events]
+    failures = 0
+    while True:
+        try:
+            outcomes = await stage(records)
+            await publisher.publish(outcomes)
+            if after is not None:
+                await after()
+            return
+        except BrokerUnavailable as exc:
+            await _stop(lifecycle.EXIT_BROKER_UNAVAILABLE, f"{name}: {exc}")
+        except PublishFailed as exc:
+            await _stop(lifecycle.EXIT_FATAL, f"{name}: {exc}")
+        except Exception as exc:
+            failures += 1
+            where = f"{records[0].where()} .. {records[-1].where()}" if records else "-"
+            log.error("%s: a batch of %d (%s) failed (%d/%d): %r", name, len(records), where, failures, attempts, exc)
+            log.debug("the failure", exc_info=True)
+            if failures >= attempts:
+                await _stop(lifecycle.EXIT_FATAL, f"{name}: a batch failed {failures} times; last: {exc!r}")
+            await asyncio.sleep(min(0.5 * 2**failures, 10.0))
+
+
+async def _stop(code: int, reason: str) -> None:
+    """Ask the worker to stop and wait here (the batch stays undone) until it does."""
+    lifecycle.request_stop(code, reason)
+    await asyncio.Event().wait()

@@ -1,0 +1,197 @@
+"""The ledger: commits only what is done, learns gaps from the fetch stream, seeks without storms."""
+
+from __future__ import annotations
+
+import itertools
+
+from aiokafka import TopicPartition
+
+from pipeline.delivery.ledger import Ledger, Verdict
+
+TP = TopicPartition("wire.raw", 0)
+OTHER = TopicPartition("wire.raw", 1)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _ledger(committed: int | None = 0) -> tuple[Ledger, Clock]:
+    clock = Clock()
+    ledger = Ledger(["wire.raw"], clock=clock)
+    ledger.assigned(TP, committed)
+    ledger.sought(TP, committed if committed else None)
+    return ledger, clock
+
+
+def _take(ledger: Ledger, *offsets: int) -> list[Verdict]:
+    return [ledger.admit(TP, o) for o in offsets]
+
+
+def test_only_completed_records_are_committed() -> None:
+    """Records taken but not completed hold the commit point, however many follow."""
+    ledger, _ = _ledger(10)
+    ledger.fetched(TP, list(range(10, 20)), trusted=True)
+    assert _take(ledger, *range(10, 15)) == [Verdict.TAKE] * 5
+    assert ledger.commit_point(TP) == 10
+    ledger.complete(TP, 14)
+    assert ledger.commit_point(TP) == 15
+
+
+def test_a_one_record_hole_is_never_committed_and_is_read_again() -> None:
+    """Offset 12 was fetched but never handed over: 13 is not taken, nothing past 12 is committed, a seek to 12."""
+    ledger, _ = _ledger(10)
+    ledger.fetched(TP, list(range(10, 20)), trusted=True)
+    assert _take(ledger, 10, 11) == [Verdict.TAKE, Verdict.TAKE]
+    ledger.complete(TP, 11)
+    assert _take(ledger, 13, 14) == [Verdict.HOLE, Verdict.HOLE]
+    assert ledger.commit_point(TP) == 12
+    assert ledger.due_seeks() == {TP: 12}
+    ledger.applied(TP, 12)
+    ledger.fetched(TP, list(range(12, 20)), trusted=True)
+    assert _take(ledger, 12, 13, 14) == [Verdict.TAKE] * 3
+    ledger.complete(TP, 14)
+    assert ledger.commit_point(TP) == 15
+    assert ledger.stats.holes == 1
+
+
+def test_gaps_in_the_fetch_stream_are_not_holes_and_cause_no_seek() -> None:
+    """Transaction markers: the client returns 10, 11, 13, 14, 16 (none at 12, 15): no seek, commits go past."""
+    ledger, _ = _ledger(10)
+    offsets = [10, 11, 13, 14, 16]
+    ledger.fetched(TP, offsets, trusted=True)
+    assert _take(ledger, *offsets) == [Verdict.TAKE] * 5
+    ledger.complete(TP, 16)
+    assert ledger.commit_point(TP) == 17
+    assert ledger.due_seeks() == {}
+    assert ledger.stats.seeks == 0 and ledger.stats.holes == 0
+
+
+def test_a_marker_on_every_other_offset_of_a_long_stream_never_seeks() -> None:
+    """10,000 records, each followed by a commit marker, in fetches of 100: not one seek."""
+    ledger, _ = _ledger(0)
+    records = list(range(0, 20_000, 2))
+    for start in range(0, len(records), 100):
+        chunk = records[start : start + 100]
+        ledger.fetched(TP, chunk, trusted=True)
+        assert all(ledger.admit(TP, o) is Verdict.TAKE for o in chunk)
+        ledger.complete(TP, chunk[-1])
+        ledger.tail_check(TP)
+    assert ledger.commit_point(TP) == 19_999
+    assert ledger.due_seeks() == {}
+    assert ledger.stats.seeks == 0
+    assert len(ledger.parts[TP].gaps) == 0  # bounded: gaps behind the cursor are forgotten
+
+
+def test_a_gap_at_the_start_after_an_unknown_position_is_proved_by_one_seek() -> None:
+    """No committed offset and the log starts at 500: one seek to 0 shows the first record is 500, then no more."""
+    ledger, _ = _ledger(None)
+    ledger.fetched(TP, [500, 501], trusted=True)  # position unknown: no gap evidence
+    assert _take(ledger, 500, 501) == [Verdict.HOLE, Verdict.HOLE]
+    assert ledger.due_seeks() == {TP: 0}
+    ledger.applied(TP, 0)
+    ledger.fetched(TP, [500, 501, 502], trusted=True)  # after the seek: 0..499 hold nothing
+    assert _take(ledger, 500, 501, 502) == [Verdict.TAKE] * 3
+    ledger.complete(TP, 502)
+    assert ledger.commit_point(TP) == 503
+    assert ledger.stats.seeks == 1
+
+
+def test_an_untrusted_fetch_proves_no_gap_before_its_first_record() -> None:
+    """A seek may have happened while the fetch was in flight: the jump before it is not evidence."""
+    ledger, _ = _ledger(10)
+    ledger.fetched(TP, [10, 11], trusted=True)
+    ledger.fetched(TP, [15, 16], trusted=False)
+    assert _take(ledger, 10, 11) == [Verdict.TAKE] * 2
+    assert _take(ledger, 15) == [Verdict.HOLE]
+
+
+def test_a_lost_tail_is_read_again_only_when_the_agent_is_quiescent_and_once() -> None:
+    """The client returned up to 30, the agent got up to 20: a seek to 21, not repeated while it is outstanding."""
+    ledger, clock = _ledger(0)
+    ledger.fetched(TP, list(range(0, 31)), trusted=True)
+    assert all(v is Verdict.TAKE for v in _take(ledger, *range(0, 21)))
+    ledger.complete(TP, 20)
+    ledger.tail_check(TP)
+    assert ledger.due_seeks() == {TP: 21}
+    ledger.applied(TP, 21)
+    for _ in range(5):  # the re-read has not arrived yet: no new seek
+        clock.now += 1
+        ledger.tail_check(TP)
+        assert ledger.due_seeks() == {}
+    ledger.fetched(TP, list(range(21, 31)), trusted=True)
+    assert all(v is Verdict.TAKE for v in _take(ledger, *range(21, 31)))
+    ledger.complete(TP, 30)
+    ledger.tail_check(TP)
+    assert ledger.due_seeks() == {}
+    assert (ledger.stats.tail_losses, ledger.stats.seeks) == (1, 1)
+
+
+def test_repeated_seeks_to_the_same_offset_back_off() -> None:
+    """Faust drops the same re-read again and again: seeks to it come at growing intervals, not in a storm."""
+    ledger, clock = _ledger(0)
+    ledger.fetched(TP, [0, 1, 2], trusted=True)
+    times = []
+    for _ in range(40):  # 40 safe points, 0.25 s apart = 10 s
+        ledger.fetched(TP, [0, 1, 2], trusted=True)  # the client answers, Faust drops it
+        ledger.tail_check(TP)
+        if TP in ledger.due_seeks():
+            ledger.applied(TP, 0)
+            times.append(clock.now)
+        clock.now += 0.25
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert len(times) <= 6
+    assert gaps == sorted(gaps)
+
+
+def test_duplicates_after_a_seek_back_are_skipped() -> None:
+    """Records before the cursor are done (or in flight): a re-read does not process them twice."""
+    ledger, _ = _ledger(0)
+    ledger.fetched(TP, list(range(0, 10)), trusted=True)
+    _take(ledger, *range(0, 10))
+    ledger.complete(TP, 9)
+    ledger.sought(TP, 3)
+    ledger.fetched(TP, list(range(3, 12)), trusted=True)
+    assert _take(ledger, 3, 4, 9) == [Verdict.DUPLICATE] * 3
+    assert _take(ledger, 10, 11) == [Verdict.TAKE] * 2
+
+
+def test_an_abandoned_batch_is_taken_again() -> None:
+    """A batch that failed (or was cancelled) rewinds the cursor: the same records are taken again after a re-read."""
+    ledger, _ = _ledger(0)
+    ledger.fetched(TP, list(range(0, 5)), trusted=True)
+    _take(ledger, *range(0, 5))
+    ledger.rewind(TP)
+    assert ledger.commit_point(TP) == 0
+    ledger.tail_check(TP)
+    assert ledger.due_seeks() == {TP: 0}
+
+
+def test_committed_offset_of_another_member_moves_done_forward_only() -> None:
+    """done is a fact: a lower committed offset after a rebalance does not undo it, a higher one advances it."""
+    ledger, _ = _ledger(0)
+    ledger.fetched(TP, list(range(0, 10)), trusted=True)
+    _take(ledger, *range(0, 10))
+    ledger.complete(TP, 9)
+    ledger.assigned(TP, 4)
+    assert ledger.commit_point(TP) == 10
+    ledger.assigned(TP, 50)
+    assert ledger.commit_point(TP) == 50
+    assert _take(ledger, 49) == [Verdict.DUPLICATE]
+
+
+def test_partitions_are_independent_and_untracked_topics_are_ignored() -> None:
+    """A hole in one partition does not stop the other; records of other topics are not the ledger's business."""
+    ledger, _ = _ledger(0)
+    ledger.assigned(OTHER, 0)
+    ledger.sought(OTHER, 0)
+    ledger.fetched(OTHER, [0, 1], trusted=True)
+    assert _take(ledger, 5) == [Verdict.HOLE]
+    assert [ledger.admit(OTHER, o) for o in (0, 1)] == [Verdict.TAKE, Verdict.TAKE]
+    changelog = TopicPartition("app-boilerplate-changelog", 0)
+    ledger.fetched(changelog, [0, 7], trusted=True)
+    assert changelog not in ledger.parts
