@@ -34,6 +34,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from babel import Locale
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -45,6 +49,8 @@ PROSE_WORDS = 10
 PROSE_STOP_SHARE = 0.5
 #: a line without a sentence end counts as prose only from this length (a cut paragraph)
 PROSE_UNENDED_CHARS = 200
+#: a prose line has a sentence end at least every this many words
+PROSE_UNPUNCTUATED_WORDS = 60
 #: the function-word density below which nothing is prose, whatever the page's level
 MIN_STOP = 0.08
 #: a NEAR line (a short sentence) has at least this many words
@@ -92,6 +98,8 @@ class Vocabulary:
     widget: re.Pattern[str]
     title_suffix_words: frozenset[str]
     calendar: frozenset[str]
+    language_names: frozenset[str]  # languages' names in themselves (CLDR), one word each
+    comment_words: frozenset[str]  # words of a comments section's label
     read_on: re.Pattern[str]  # "… Continue reading <title>" at the end of a text
     read_more: re.Pattern[str]  # a line opening with a read-more label
 
@@ -100,6 +108,7 @@ class Vocabulary:
 def vocabulary() -> Vocabulary:
     data = tomllib.loads((DATA / "page_chrome.toml").read_text(encoding="utf-8"))
     calendar = (DATA / "calendar_words.txt").read_text(encoding="utf-8").split()
+    language_names = (DATA / "language_names.txt").read_text(encoding="utf-8").split()
     phrases = sorted({p.casefold() for p in data["widget_phrases"]}, key=len, reverse=True)
     widget = re.compile(r"(?<![^\W_])(?:" + "|".join(re.escape(p) for p in phrases) + r")(?:s|es)?(?![^\W_])")
     reads = sorted({p.casefold() for p in data["read_more"]}, key=len, reverse=True)
@@ -116,7 +125,39 @@ def vocabulary() -> Vocabulary:
         widget=widget,
         title_suffix_words=frozenset(w.casefold() for w in data["title_suffix_words"]),
         calendar=frozenset(w.casefold() for w in calendar),
+        language_names=frozenset(language_names),
+        comment_words=frozenset(w.casefold() for w in data["comment_words"]),
     )
+
+
+def _locales() -> list[Locale]:
+    """babel's locales of languages (no regional variants)."""
+    from babel import Locale, UnknownLocaleError
+    from babel.localedata import locale_identifiers
+
+    out: list[Locale] = []
+    for ident in locale_identifiers():
+        if "_" in ident:
+            continue  # a language's regional variants name the same months
+        try:
+            out.append(Locale.parse(ident))
+        except (UnknownLocaleError, ValueError):
+            continue
+    return out
+
+
+def language_names() -> list[str]:
+    """Each language's name in itself (CLDR, via babel), case-folded: the source of ``data/language_names.txt``.
+
+    Only one-word names: a menu of editions prints "English", "Türkçe", "العربية".
+    """
+    names: set[str] = set()
+    for locale in _locales():
+        name = locale.get_display_name(str(locale)) or ""
+        name = unicodedata.normalize("NFC", name.split(" (")[0]).casefold()
+        if name and " " not in name:
+            names.add(name)
+    return sorted(names)
 
 
 def calendar_words() -> list[str]:
@@ -125,17 +166,8 @@ def calendar_words() -> list[str]:
     The source of ``data/calendar_words.txt`` (built from babel's CLDR data; a test checks
     the file is current): reading every locale takes a second, the file a millisecond.
     """
-    from babel import Locale, UnknownLocaleError
-    from babel.localedata import locale_identifiers
-
     words: set[str] = set()
-    for ident in locale_identifiers():
-        if "_" in ident:
-            continue  # a language's regional variants name the same months
-        try:
-            locale = Locale.parse(ident)
-        except (UnknownLocaleError, ValueError):
-            continue
+    for locale in _locales():
         for table in (locale.months, locale.days):
             for context in ("format", "stand-alone"):
                 for width in ("wide", "abbreviated"):
@@ -206,11 +238,29 @@ _SIGN_OFF = re.compile(r"^\(\s*[^\W\d_][\w.-]{1,15}\s*\)\s*(?:[a-z]{1,4}(?:\s*/\
 _FILING = re.compile(r"^\d{6}\s+[A-Z]{2,4}\s+[A-Za-z]{3}\s+\d{2,4}$")
 # the signature of an embedded post: "— Jane Roe (@janeroe) 4 May 2019"
 _POST_SIGNATURE = re.compile(r"^[—–-]\s*[^()\n]{1,80}\(@\w{1,30}\)[^()\n]{0,40}\d[^()\n]{0,10}$")
+# a picture credit on its own line: "Photo by Jane Roe", "Foto: Jane Roe/AA", "Photo credit: X"
+_CREDIT_LINE = re.compile(
+    r"^(?:photo|photos|foto|fotos|fotoğraf|picture|image|video|credit)(?:\s+(?:by|credit|de|von|di|:))?\s*[:/-]?\s+\S",
+    re.I,
+)
+# platforms a page links to: two of them on a line that is no sentence make a widget
+_PLATFORM = re.compile(
+    r"(?<![^\W_])(facebook|twitter|instagram|youtube|telegram|whatsapp|linkedin|tiktok|android|ios|iphone|ipad|"
+    r"google play|app store|rss|vk|vkontakte|pinterest|reddit|flipboard|threads|bluesky)(?![^\W_])"
+)
+# a list item glued to its time: "18:57World - Title"
+_TIMED_ITEM = re.compile(r"^\d{1,2}:\d{2}[^\W\d_]")
+# where a picture's subject stands: "(L)", "(R)", "(2nd L)", "(left)"
+_POSITION = re.compile(r"\((?:\d(?:st|nd|rd|th) )?(?:L|R|C|L-R|left|right|centre|center)\)")
+# a weather widget: "Beijing Cloudy 28℃~16℃"
+_WEATHER = re.compile(r"-?\d{1,2}\s?(?:℃|°\s?[CF]\b|℉)")
+# a breadcrumb trail: "Home > News", "Français>>International", ">> ECONOMY", "News  >"
+_BREADCRUMB = re.compile(r"^(?:[^<>»›\n]{0,40}\s*(?:>>|»|›|>)\s*)+[^<>»›\n]{0,40}$")
 # a story number signed under the text: "MNA/6722544"
 _STORY_NUMBER = re.compile(r"^[A-Z][A-Za-z]{1,9}\s*/\s*\d{4,}$")
 _LABEL = re.compile(r"^(?P<label>[^\W\d_][^:\n]{0,30}?)\s*:\s*(?P<value>.*)$")
 _DATE_TOKEN = re.compile(
-    r"\b\d{1,2}[:.]\d{2}(?::\d{2})?\b"  # a time
+    r"\b\d{1,2}[:.h]\d{2}(?::\d{2})?\b"  # a time (08:31, 08.31, 08h31)
     r"|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b"  # 2025-12-03
     r"|\b\d{1,2}\s?[-/.]\s?\d{1,2}\s?[-/.]\s?\d{2,4}\b"  # 09.10.2015, 23. 07. 2020
 )
@@ -221,6 +271,11 @@ PHOTO_WORDS = re.compile(
 )
 # a caption closed by its credit: "A woman walks under a sign ... (Name/AFP via Getty Images)"
 _CREDITED = re.compile(r"\((?P<credit>[^()]{2,80}(?:/|\s-\s)[^()]{2,80})\)\s*$")
+# words naming a picture (agencies' names aside: "(AFP)" signs text too)
+_PICTURE = re.compile(r"(?<![^\W_])(?:photo|photos|foto|fotoğraf|image|picture|getty|صورة|تصوير|фото)(?![^\W_])", re.I)
+# a credit in parentheses closing a line
+_CREDIT_AT_END = re.compile(r"\([^()]{2,40}\)\s*$")
+_GLUED_CASE = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _META_SPLIT = re.compile(r"\s+[|•·—–-]\s+|\s*\|\s*|\s*[•·]\s*")
 
 
@@ -229,6 +284,7 @@ def _is_calendar_line(text: str, stop: frozenset[str], vocab: Vocabulary) -> boo
 
     The date must make most of the line: "Police arrived at 10:30." is a sentence.
     """
+    text = _GLUED_CASE.sub(" ", text)  # "SundayDecember 13" was two words
     words = words_of(text)
     dated = bool(_DATE_TOKEN.search(text))
     calendar = [w for w in words if w in vocab.calendar]
@@ -251,6 +307,19 @@ def _is_meta_line(text: str, stop: frozenset[str], vocab: Vocabulary) -> bool:
     if len(parts) < 2 or not any(_is_calendar_line(p, stop, vocab) for p in parts):
         return False
     return all(_is_calendar_line(p, stop, vocab) or len(words_of(p)) <= 4 for p in parts)
+
+
+def comments_label(text: str) -> bool:
+    """A line that opens the readers' comments ("1 comment:", "Comments (3)", "Yorumlar", "Leave a Reply")."""
+    words = words_of(text)
+    return 0 < len(words) <= 5 and any(w in vocabulary().comment_words for w in words)
+
+
+def _language_menu(line: str, vocab: Vocabulary) -> bool:
+    """A row of language names ("English العربية Türkçe"): an edition switch."""
+    tokens = [t.casefold() for t in line.split() if _LETTER.search(t)]
+    named = sum(1 for t in tokens if t in vocab.language_names)
+    return named >= 3 and named >= len(tokens) / 2
 
 
 def _repeats_inside(words: list[str]) -> bool:
@@ -282,6 +351,8 @@ def chrome_reason(text: str, stop: frozenset[str] = frozenset()) -> str | None:
     n = len(words)
     if _FILING.match(line):
         return "filing-stamp"
+    if _TIMED_ITEM.match(line):
+        return "ticker"
     if _POST_SIGNATURE.match(line):
         return "embedded-post"
     if _STORY_NUMBER.match(line):
@@ -290,13 +361,19 @@ def chrome_reason(text: str, stop: frozenset[str] = frozenset()) -> str | None:
         return "sign-off"
     if n <= 12 and (_is_calendar_line(line, stop, vocab) or _is_meta_line(line, stop, vocab)):
         return "date-line"
-    if _FONT_SIZE.search(line):
+    if _FONT_SIZE.search(line) or (n <= WIDGET_WORDS and _WEATHER.search(line)):
         return "widget"
+    if n <= 8 and _BREADCRUMB.match(line):
+        return "breadcrumb"
+    if n >= 3 and _language_menu(line, vocab):
+        return "language-menu"
     if n >= 2 * TICKER_RUN and sum(map(len, words)) >= 3 * n and not ends_sentence(line) and _repeats_inside(words):
         return "ticker"
     folded = line.casefold()
     if n <= WIDGET_WORDS and vocab.widget.search(folded):
         return "widget"
+    if n <= 3 * WIDGET_WORDS and len(set(_PLATFORM.findall(folded))) >= 2 and not ends_sentence(line):
+        return "widget"  # "Follow us on Facebook | Twitter | Android | iPhone"
     if n <= WIDGET_WORDS and _HAS_URL.search(line):
         return "link"
     if n <= 3 * WIDGET_WORDS and _HAS_URL.search(line) and vocab.widget.search(folded):
@@ -315,11 +392,13 @@ def chrome_reason(text: str, stop: frozenset[str] = frozenset()) -> str | None:
             return "label"
     elif " ".join(words) in vocab.field_labels and n <= 3:
         return "label"
-    if _CREDIT.match(line) and n <= 8:
+    if (_CREDIT.match(line) or _CREDIT_LINE.match(line)) and n <= 8:
         return "credit"
     credited = _CREDITED.search(line)
     if credited and PHOTO_WORDS.search(credited.group("credit")) and len(words_of(credited.group("credit"))) <= 10:
         return "caption"
+    if _CREDIT_AT_END.search(line) and (_POSITION.search(line) or _PICTURE.search(line)):
+        return "caption"  # "Name (L) tours the site ... in this photo provided by X. (PHOTO NOT FOR SALE) (Agency)"
     return None
 
 
@@ -414,13 +493,26 @@ def classify(texts: Sequence[str], chrome: Sequence[str | None] | None = None) -
         lines.append(line)
         if reason:
             kinds.append(BAD)
-        elif words >= PROSE_WORDS and stop >= threshold and (sentence or len(text) >= PROSE_UNENDED_CHARS):
+        elif (
+            words >= PROSE_WORDS
+            and stop >= threshold
+            and (sentence or len(text) >= PROSE_UNENDED_CHARS)
+            and _punctuated(text, words)
+        ):
             kinds.append(GOOD)
         elif stop >= threshold and ((sentence and words >= SENTENCE_WORDS) or words >= PROSE_WORDS):
             kinds.append(NEAR)
         else:
             kinds.append(SHORT)
     return Page(lines, kinds, level)
+
+
+_TERMINATOR = re.compile(r"[.!?…。！？؟۔।](?=[\"'”’»)\]]*(?:\s|$))")
+
+
+def _punctuated(text: str, words: int) -> bool:
+    """Prose ends its sentences: a long line without a full stop is a run of titles or tags."""
+    return words < PROSE_UNPUNCTUATED_WORDS or len(_TERMINATOR.findall(text)) * PROSE_UNPUNCTUATED_WORDS >= words
 
 
 def title_like(text: str) -> bool:
@@ -432,8 +524,8 @@ def title_like(text: str) -> bool:
     last = stripped.rstrip("\"'”’»)]")[-1:]
     if last in ".;,:" and not stripped.endswith("..."):
         return False
-    first = _LETTER.search(stripped)
-    return first is not None and not (first.group().islower() and first.group() != first.group().upper())
+    first = _ALNUM.search(stripped)
+    return first is not None and not first.group().islower()
 
 
 def repeats(texts: Sequence[str], min_chars: int = 12) -> list[int | None]:
@@ -458,6 +550,11 @@ def repeats(texts: Sequence[str], min_chars: int = 12) -> list[int | None]:
         keys.append(key)
         seen.setdefault(key, n)
     return out
+
+
+def shows_picture(text: str) -> bool:
+    """The line speaks of a picture ("in this photo", "(L)"): a caption, not the article's text."""
+    return bool(_PICTURE.search(text) or _POSITION.search(text))
 
 
 def split_credit(text: str) -> tuple[str, str] | None:
@@ -503,9 +600,11 @@ __all__ = [
     "calendar_words",
     "chrome_reason",
     "classify",
+    "comments_label",
     "ends_sentence",
     "page_stoplist",
     "repeats",
+    "shows_picture",
     "split_credit",
     "strip_title_suffix",
     "text_key",

@@ -44,8 +44,10 @@ from pipeline.parsers._page import (
     Page,
     chrome_reason,
     classify,
+    comments_label,
     ends_sentence,
     repeats,
+    shows_picture,
     split_credit,
     strip_title_suffix,
     text_key,
@@ -97,6 +99,13 @@ _BULLET = re.compile(r"^[-–—•]\s+")
 _CREDIT_TAIL = re.compile(r"^\s+(?P<credit>[^\W\d_][\w.'’ -]{1,60}?\s*[-–/]\s*(?P<agency>[A-Z][A-Za-z.]{1,12}))\s*$")
 # an item of a list: "• item", "* item", "1. item", "[01] item"
 _LIST_MARK = re.compile(r"^(?:[•▪►·*]\s|\d{1,2}[.)]\s|\[\d{1,3}\]\s)")
+# fields separated by bars, the last one a date and time, glued before a paragraph
+_META_PREFIX = re.compile(
+    r"^(?:[^|\n]{1,40}\|\s*)+[^|\n]{0,40}?\d{1,2}[:.h]\d{2}(?::\d{2})?(?:\s*(?:AM|PM|am|pm|[A-Z]{2,4}))?\s+(?=[A-Z\"“«])"
+)
+# the first and second items of a numbered list: "1- Title", "1. Title", "1) Title"
+_FIRST_ITEM = re.compile(r"^\s*1\s?[-.)]\s+\S")
+_SECOND_ITEM = re.compile(r"^\s*2\s?[-.)]\s+\S")
 _SUBHEAD_DASHES = re.compile(r"^-\s*(?P<text>[^-\n].{0,80}?)\s*-$")
 # markup starts with a tag: "<p>", "<!DOCTYPE", "<?xml", "</div>" (a lone "<" line is text)
 _MARKUP_START = re.compile(rb"<[A-Za-z!?/]")
@@ -120,6 +129,9 @@ HEADER_WINDOW = 12
 #: captions and titles are short
 MAX_CAPTION = 150
 MAX_HEADLINE = 250
+#: a line made of other lines is at least this long; a long line is looked for by its start
+COMPOSITE_MIN_CHARS = 60
+COMPOSITE_PROBE = 60
 #: a title has at least this many words (shorter header lines are labels and breadcrumbs)
 TITLE_MIN_WORDS = 3
 #: a line this much longer than the wrap width was not wrapped
@@ -311,6 +323,19 @@ def _profile_line(profile: AgencyProfile, text: str) -> str | None:
     return None
 
 
+def _take_meta_prefix(units: list[str]) -> tuple[list[str], list[Removed]]:
+    """Fields glued before a paragraph's text: "AGENCY | Published: <date> | Updated: <date> Text ..."."""
+    out: list[str] = []
+    removed: list[Removed] = []
+    for unit in units:
+        m = _META_PREFIX.match(unit)
+        if m and len(unit) - m.end() >= 40:
+            removed.append(Removed(m.group().strip(), "date-line"))
+            unit = unit[m.end() :]
+        out.append(unit)
+    return out, removed
+
+
 def _take_stamp(units: list[str]) -> tuple[list[str], list[Removed]]:
     """A crawler's date stamp before the page's first line ("date 2020-04 Title ...") is no text."""
     if not units:
@@ -375,18 +400,30 @@ def _printed_again(units: list[str], i: int) -> bool:
     return False
 
 
-def _choose_headline(units: list[str], candidates: list[int]) -> int | None:
+def _choose_headline(units: list[str], page: Page, candidates: list[int]) -> int | None:
     """The page's title among the header's title-shaped units.
 
-    Evidence, in order: printed twice (pages repeat their title above the text, or open
-    a caption with it), more than three words (section labels and breadcrumbs are
-    short), then the first. A header of short labels only has no title.
+    A line right under a title that is longer and reads as text is its standfirst, not a
+    title. Then, in order: printed twice (pages repeat their title above the text, or
+    glue it into a caption or a summary line), three words or more (section labels and
+    breadcrumbs are shorter), no site name after it (the document's title, when the page
+    prints the article's own), the first. A header of short labels only has no title.
     """
+    taken = set(candidates)
+    candidates = [
+        i
+        for i in candidates
+        if not (
+            i - 1 in taken and page.kinds[i] in (NEAR, GOOD) and len(words_of(units[i])) > len(words_of(units[i - 1]))
+        )
+    ]
     if not candidates:
         return None
 
-    def score(i: int) -> tuple[bool, bool, int]:
-        return _printed_again(units, i), len(words_of(units[i])) >= TITLE_MIN_WORDS, -i
+    def score(i: int) -> tuple[bool, bool, bool, int]:
+        text = units[i]
+        plain = strip_title_suffix(text) == text
+        return _printed_again(units, i), len(words_of(text)) >= TITLE_MIN_WORDS, plain, -i
 
     best = max(candidates, key=score)
     return best if score(best)[:2] != (False, False) else None
@@ -431,6 +468,7 @@ def _lay_out(units: list[str], profile: AgencyProfile) -> _Layout:
         or ("repeated" if repeated[i] is not None else None)
         or ("byline" if _dated_byline(units[i], profile) else None)
         or ("caption" if _opens_with_title(units, i) else None)
+        or ("repeated" if _composite(units, i) else None)
         for i in range(n)
     ]
     page = classify(units, chrome)
@@ -450,8 +488,21 @@ def _lay_out(units: list[str], profile: AgencyProfile) -> _Layout:
     else:
         last = page.last() or lead
         # sentences printed right above the lead belong to the text ("Police came. / He said ...")
-        while lead > 0 and page.kinds[lead - 1] in (GOOD, NEAR) and page.lines[lead - 1].sentence:
+        while (
+            lead > 0
+            and page.kinds[lead - 1] != BAD
+            and page.lines[lead - 1].sentence
+            and page.lines[lead - 1].words >= SENTENCE_WORDS
+        ):
             lead -= 1
+    # a numbered list that runs into the text starts with its first item ("1- ...", later "2- ...")
+    first_item = next((i for i in range(lead) if _FIRST_ITEM.match(units[i])), None)
+    if first_item is not None and any(_SECOND_ITEM.match(units[i]) for i in range(lead, n)):
+        lead = first_item
+    # readers' comments are not the article: the text ends before their label
+    opened = next((i for i in range(lead + 1, n) if comments_label(units[i])), None)
+    if opened is not None and opened <= last:
+        last = max((i for i in range(lead, opened) if page.kinds[i] in (GOOD, NEAR)), default=lead)
     _read_header(lay, page, lead)
     lay.last = last if last < n and page.kinds[last] in (GOOD, NEAR) else None
     for i in range(lead, min(last + 1, n)):
@@ -492,6 +543,27 @@ def _densest_run(page: Page) -> tuple[int, int]:
     return best
 
 
+def _composite(units: list[str], i: int) -> bool:
+    """A line made of other lines of the page (a title, a site name and the lead glued into a summary).
+
+    It holds the whole text of two other lines of four words or more, or of one and the
+    start of another.
+    """
+    unit = units[i]
+    if len(unit) < COMPOSITE_MIN_CHARS:
+        return False
+    inside = 0
+    for j, other in enumerate(units):
+        if j == i or len(other) >= len(unit) or len(words_of(other)) < TITLE_MIN_WORDS + 1:
+            continue
+        probe = other if len(other) <= COMPOSITE_PROBE else other[:COMPOSITE_PROBE]
+        if probe in unit:
+            inside += 1
+            if inside >= 2:
+                return True
+    return False
+
+
 def _opens_with_title(units: list[str], i: int) -> bool:
     """A caption that opens with an earlier title line: "<title> <caption text> (<credit>".
 
@@ -518,6 +590,8 @@ def _keep_captioned(lay: _Layout, page: Page, i: int) -> bool:
     if split is None or line.words < PROSE_WORDS:
         return False
     text, credit = split
+    if shows_picture(text):
+        return False  # "... in this photo taken on Monday": the caption of a picture, not text
     lay.units[i] = text
     lay.inline.append(Removed(credit, "photo-credit"))
     lay.keep.append(i)
@@ -567,7 +641,7 @@ def _read_header(lay: _Layout, page: Page, lead: int) -> None:
             fields[i] = "byline"
         elif _whole_dateline(unit, profile):
             fields[i] = "dateline"
-    h = _choose_headline(units, _candidates(units, page, fields, lead))
+    h = _choose_headline(units, page, _candidates(units, page, fields, lead))
     if h is not None:
         head.headline = _title_text(units, h)
     title_key = text_key(head.headline) if head.headline else ""
@@ -585,7 +659,7 @@ def _read_header(lay: _Layout, page: Page, lead: int) -> None:
                 head.section = unit
                 head.language_hint = _section(profile, unit)[1]
             lay.removed[i] = "section-label"
-        elif title_key and key == title_key:
+        elif title_key and title_key in (key, text_key(strip_title_suffix(unit))):
             lay.removed[i] = "repeated-headline"
         elif fields[i] == "byline" and head.byline is None:
             by = match_byline(unit, profile)
@@ -698,6 +772,8 @@ class WebTextParser(Parser):
         agency = detect_agency(text, headers)
         profile = get_profile(agency)
         units, stamp = _take_stamp(segment(text))
+        units, glued = _take_meta_prefix(units)
+        stamp += glued
         if not units:
             raise EmptyDispatchError("the text holds nothing but whitespace", format=self.name)
 

@@ -220,3 +220,44 @@ def test_split_credit() -> None:
     text = "Children play on the new quay on Monday. (Jane Roe - Example Photo)"
     assert _page.split_credit(text) == ("Children play on the new quay on Monday.", "(Jane Roe - Example Photo)")
     assert _page.split_credit("He met the minister (of finance).") is None
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("Follow Example Daily on Facebook | Twitter | Android | iPhone", "widget"),
+        ("Pratite nas putem Android i iOS aplikacije", "widget"),
+        ("18:57World - Earthquake shakes the coast", "ticker"),
+        ("SundayNovember 3, 2024", "date-line"),
+        ("Dernière mise à jour à 08h31 le 23/03", "date-line"),
+        ("Home > News > Harbour", "breadcrumb"),
+        ("Français>>International", "breadcrumb"),
+        ("Portville Cloudy 28℃~16℃ City Forecast", "widget"),
+        ("News English Français Türkçe Español", "language-menu"),
+        ("Jane Roe (L) opens the bridge on Monday in this photo provided by the council. (Example)", "caption"),
+        ("Photo by Jane Roe", "credit"),
+    ],
+)
+def test_widgets_menus_and_captions(line: str, reason: str) -> None:
+    """Platform rows, timed list items, glued dates, breadcrumbs, weather, edition menus, captions."""
+    assert chrome_reason(line, EN_STOP) == reason
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The minister met the press on Monday at the ministry in the capital. (AFP)",
+        "At 18:57 the first boat left the harbour, the operator said.",
+        "The app is available for Android and iOS, the company said.",
+    ],
+)
+def test_signed_text_and_timed_sentences_are_text(line: str) -> None:
+    """An agency's sign-off, a sentence with a time, a sentence naming platforms: no furniture shape."""
+    assert chrome_reason(line, EN_STOP) is None
+
+
+def test_comments_label() -> None:
+    """The label opening readers' comments, in any of the listed languages."""
+    assert _page.comments_label("1 comment:")
+    assert _page.comments_label("Yorumlar (3)")
+    assert not _page.comments_label("The minister did not comment on the report on Monday evening.")

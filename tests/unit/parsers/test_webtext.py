@@ -465,7 +465,8 @@ def test_generic_layout_of_an_unknown_site() -> None:
     assert reasons["(JR)"] == "sign-off"
     assert reasons["Leave a Comment"] == "widget"
     assert reasons["Schools close early for the summer"] == "other-title"
-    assert "Harbour town opens a new ferry line to the islands" in reasons  # the second printing
+    # the document's title (with the site's name) is the title printed again
+    assert reasons["Harbour town opens a new ferry line to the islands | Example Daily"] == "repeated-headline"
     printed = [u for u in segment(SITE_PAGE)]
     accounted = {b.text for b in item.body} | set(reasons) | {item.headline}
     assert all(any(part in u or u in part for part in accounted) for u in printed)
@@ -553,3 +554,59 @@ def test_a_page_the_layout_cannot_read_still_gives_its_text() -> None:
     """When nothing reads as text, the longer lines are kept: a page with words always has an article."""
     item = parse_one("Harbour — ferry — islands — timetable — tickets — summer — boats — council — quay\n")
     assert item.body
+
+
+def test_readers_comments_end_the_text() -> None:
+    """After the comments' label, a reader's prose is not the article."""
+    page = (
+        "Council approves the harbour budget\n\n"
+        "The council approved the harbour budget on Tuesday after a debate that lasted most of the day.\n\n"
+        "The money for the ferry terminal will come from the regional fund, the mayor told reporters.\n\n"
+        "2 comments:\n\n"
+        "Anonymous said...\n\n"
+        "I think the council should have spent the money on the schools instead of the harbour, honestly.\n"
+    )
+    item = parse_one(page)
+    assert [b.text[:12] for b in item.body] == ["The council ", "The money fo"]
+
+
+def test_numbered_list_starting_above_the_text_is_text() -> None:
+    """An advisory's first numbered item above its text belongs to the text when item 2 follows."""
+    page = (
+        "Harbour Daily Advisory | 3 November 2024\n\n"
+        "1- Council approves the harbour budget\n\n"
+        "The council approved the harbour budget on Tuesday after a debate that lasted most of the day.\n\n"
+        "2- New ferry line opens on Monday\n\n"
+        "The boats will run every two hours during the summer season, the council said in a statement.\n"
+    )
+    item = parse_one(page)
+    assert item.headline == "Harbour Daily Advisory | 3 November 2024"
+    assert item.body[0].text == "1- Council approves the harbour budget"
+
+
+def test_summary_line_glued_from_other_lines_is_furniture() -> None:
+    """A line made of the site's title, the article's title and its lead is a repeat, not the lead."""
+    page = (
+        "Harbour Bulletin - Example News\n\n"
+        "Harbour Bulletin - Example News Council approves the harbour budget after a long debate "
+        "The council approved the harbour budget on Tuesday.\n\n"
+        "Council approves the harbour budget after a long debate\n\n"
+        "The council approved the harbour budget on Tuesday. The debate lasted most of the day and ended late.\n\n"
+        "The money for the ferry terminal will come from the regional fund, the mayor told reporters.\n"
+    )
+    item = parse_one(page)
+    assert item.headline == "Council approves the harbour budget after a long debate"
+    assert item.body[0].text.startswith("The council approved the harbour budget on Tuesday. The debate")
+
+
+def test_fields_glued_before_the_text_go() -> None:
+    """ "WIRE | Published: <date> | Updated: <date> Text": the fields go, the text stays."""
+    page = (
+        "Council approves the harbour budget\n\n"
+        "EXAMPLE WIRE | Published: June 17, 2024 15:31:26 | Updated: June 18, 2024 16:48:18 The council approved "
+        "the harbour budget on Tuesday after a debate that lasted most of the day.\n\n"
+        "The money for the ferry terminal will come from the regional fund, the mayor told reporters.\n"
+    )
+    item = parse_one(page)
+    assert item.body[0].text.startswith("The council approved")
+    assert item.removed[0].reason == "date-line"
