@@ -1,12 +1,22 @@
 """Safe XML reading shared by every XML-based parser (NewsML-G2, NewsML 1.2, NITF, RSS, Atom).
 
-Wire XML comes from outside; we refuse the constructs behind the classic attacks
-instead of trusting a parser's defaults:
-- entity declarations and internal DTD subsets (billion laughs, XXE, parameter-entity
-  fetches of an external DTD) -> ``UnsafeXMLError``;
-- external DTDs and entities are never loaded or fetched (``load_dtd=False``,
-  ``no_network=True``); a plain ``<!DOCTYPE nitf SYSTEM "nitf.dtd">`` is harmless and
-  ignored;
+Wire XML comes from outside; we read what ordinary feeds send and refuse the constructs
+behind the classic attacks, instead of trusting a parser's defaults:
+- internal DTD subsets are read by this module, not by libxml2 (``read_doctype``).
+  Internal general entities (Keystone-SDA's and Kyodo's NewsML 1.2 declare their
+  characters and names that way) are expanded here, with hard caps: at most
+  ``MAX_ENTITY_DECLARATIONS`` declarations, references nested at most
+  ``MAX_ENTITY_DEPTH`` deep, one entity at most ``MAX_ENTITY_LENGTH`` characters and all
+  references of a document at most ``MAX_EXPANSION`` characters (billion laughs,
+  quadratic blowup -> ``UnsafeXMLError``). Element, attribute-list and notation
+  declarations are ignored (no DTD defaults are applied);
+- nothing external is ever read or fetched: external general entities (XXE) and
+  parameter entities with their own text (declarations built from parameter entities)
+  are refused; an external parameter entity that pulls a public DTD in (AFP's
+  ``<!ENTITY % nitf SYSTEM "...nitf-2-5.dtd"> %nitf;``) and an external DTD
+  (``<!DOCTYPE nitf SYSTEM "nitf.dtd">``) are never loaded (``load_dtd=False``,
+  ``no_network=True``), and a document that refers to an entity only such an external
+  DTD could define (the out-of-band exfiltration payloads) is refused;
 - nesting deeper than ``MAX_DEPTH`` or documents larger than ``MAX_BYTES`` are refused.
 
 Bytes are decoded here rather than by libxml2, so that the project's decoding rules apply
@@ -16,7 +26,9 @@ mislabel) is read as UTF-8, and stray bytes in a document declared UTF-8 fall ba
 cp1252 instead of failing. Bytes that are not text at all raise ``DecodeError``.
 
 HTML named entities (``&nbsp;``, ``&eacute;``) that NITF producers write against their
-DTD are turned into character references, since the DTD is never loaded.
+DTD are turned into character references, since the DTD is never loaded. A bare ``&``
+(an unescaped query string in an image URL, as dpa's NITF renderings print it) is
+repaired to ``&amp;`` when the strict parse fails on it.
 """
 
 from __future__ import annotations
@@ -31,6 +43,7 @@ from lxml import etree
 
 from pipeline.decoding import decode_text, normalise_charset
 from pipeline.errors import DecodeError, ParseError, UnsafeXMLError
+from pipeline.parsers._dtd import escape_bare_ampersands, expand_entities, read_doctype, undefined_references
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +52,21 @@ MAX_BYTES = 20 * 1024 * 1024
 #: deepest element nesting we accept (NewsML-G2 items nest about 10 deep)
 MAX_DEPTH = 100
 
-_DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.I)
+#: most entity declarations an internal DTD subset may make (an HTML character set is ~250)
+MAX_ENTITY_DECLARATIONS = 2000
+#: deepest nesting of entity references inside entity values (&a; -> &b; -> &c;)
+MAX_ENTITY_DEPTH = 3
+#: longest full expansion of one entity, in characters
+MAX_ENTITY_LENGTH = 10_000
+#: characters all entity references of one document may expand to, in total
+MAX_EXPANSION = 1_000_000
+
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
+_MISPLACED_DECL = re.compile(r"<!(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.I)
+_LITERAL = re.compile(r"<!\[CDATA\[.*?\]\]>|<!--.*?-->|<\?.*?\?>", re.S)
+#: HTML entity names: what NITF producers use against a DTD we never load (see _numeric_entities)
+_HTML_NAMES = frozenset(html.entities.name2codepoint)
 # The XML declaration, and its encoding pseudo-attribute (ASCII-compatible encodings only;
 # UTF-16/32 documents are recognised by their byte-order mark instead).
 _XML_DECL_BYTES = re.compile(rb"^\s*<\?xml\b[^>]*?\?>")
@@ -64,19 +90,44 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def check_safe(raw: bytes, *, format: str | None = None) -> None:
-    """Raise ``UnsafeXMLError`` for constructs we refuse, before any parsing."""
+def check_safe(raw: bytes, *, format: str | None = None) -> bytes:
+    """The document (UTF-8, no XML declaration) with its DOCTYPE applied and removed.
+
+    Internal entities are expanded within the caps; ``UnsafeXMLError`` for what we
+    refuse (see the module docstring), before libxml2 sees a byte.
+    """
     if len(raw) > MAX_BYTES:
         raise UnsafeXMLError(f"XML dispatch of {len(raw)} bytes exceeds the {MAX_BYTES}-byte limit", format=format)
-    # The whole document is searched: a DTD can hide behind kilobytes of padding.
-    if _ENTITY_DECL.search(raw):
-        raise UnsafeXMLError(
-            "XML declares entities in its DTD (entity expansion / external entity / external DTD "
-            "fetch); refused for safety",
-            format=format,
-        )
-    if _DOCTYPE_SUBSET.search(raw):
-        raise UnsafeXMLError("XML carries an internal DTD subset; refused for safety", format=format)
+    if not (_DOCTYPE.search(raw) or _ENTITY_DECL.search(raw)):
+        return raw
+    text = raw.decode("utf-8")
+    try:
+        doctype = read_doctype(text, max_declarations=MAX_ENTITY_DECLARATIONS)
+        prolog, body = (text[: doctype.start], text[doctype.end :]) if doctype else ("", text)
+        # The whole rest is searched: a declaration can hide behind kilobytes of padding.
+        if _MISPLACED_DECL.search(_without_literal_sections(body)):
+            raise UnsafeXMLError("XML declares a DTD or entities outside its prolog; refused for safety")
+        if doctype is not None:
+            body = expand_entities(
+                body, doctype, max_depth=MAX_ENTITY_DEPTH, max_length=MAX_ENTITY_LENGTH, max_total=MAX_EXPANSION
+            )
+    except UnsafeXMLError as exc:
+        exc.format = exc.format or format
+        raise
+    if doctype is not None and doctype.external:
+        unknown = undefined_references(body, _HTML_NAMES)
+        if unknown:
+            where = doctype.system_id or ", ".join(p for p in doctype.external_parts if p) or "an external DTD"
+            raise UnsafeXMLError(
+                f"XML refers to entity &{unknown[0]}; that only its external DTD ({where}) could define; "
+                "external DTDs are never fetched, so the text cannot be read safely",
+                format=format,
+            )
+    return (prolog + body).encode("utf-8")
+
+
+def _without_literal_sections(text: str) -> str:
+    return _LITERAL.sub(" ", text)
 
 
 def declared_encoding(raw: bytes) -> str | None:
@@ -136,8 +187,7 @@ def parse_xml(raw: bytes, *, format: str | None = None) -> etree._Element:
     """The root element of ``raw``; ``UnsafeXMLError``, ``DecodeError`` or ``ParseError`` with a reason."""
     if len(raw) > MAX_BYTES:
         raise UnsafeXMLError(f"XML dispatch of {len(raw)} bytes exceeds the {MAX_BYTES}-byte limit", format=format)
-    data = to_utf8(raw, format=format)
-    check_safe(data, format=format)
+    data = check_safe(to_utf8(raw, format=format), format=format)
     if b"&" in data:
         data = _numeric_entities(data)
     try:
@@ -146,7 +196,15 @@ def parse_xml(raw: bytes, *, format: str | None = None) -> etree._Element:
         message = str(exc)
         if "depth" in message.lower():
             raise UnsafeXMLError(f"XML nesting too deep: {message}", format=format) from None
-        raise ParseError(f"malformed XML: {message}", format=format) from None
+        if "EntityRef" not in message:
+            raise ParseError(f"malformed XML: {message}", format=format) from None
+        # a bare "&" (an unescaped URL query) is transport damage: escape it and read again
+        repaired = escape_bare_ampersands(data.decode("utf-8")).encode("utf-8")
+        try:
+            root = etree.fromstring(repaired, parser=_parser())
+        except etree.XMLSyntaxError:
+            raise ParseError(f"malformed XML: {message}", format=format) from None
+        log.info("XML with bare ampersands read after escaping them")
     if root is None:
         raise ParseError("empty XML document", format=format)
     depth = _depth(root)
