@@ -217,6 +217,31 @@ def _location(location: etree._Element) -> Entity | None:
     )
 
 
+class _NewsLines:
+    """The ``NewsLines`` of an item: the top component's, then those of its text components.
+
+    Most producers put them on the top ``NewsComponent``; Europa Press puts them on the
+    "Main Text" component inside it. A value is taken from the first that has it, so the
+    top component wins and a media component's lines never stand in for the item's.
+    """
+
+    def __init__(self, component: etree._Element | None) -> None:
+        found = children(component, "NewsLines")
+        for sub in descendants(component, "NewsComponent"):
+            if not _is_media_component(sub):
+                found += children(sub, "NewsLines")
+        self.nodes = found
+
+    def first(self, name: str) -> etree._Element | None:
+        """The first ``name`` element with text (or the first at all, when none has text)."""
+        found = [node for lines in self.nodes for node in children(lines, name)]
+        return next((node for node in found if element_text(node)), found[0] if found else None)
+
+    def all(self, name: str) -> list[etree._Element]:
+        """Every ``name`` element of the first NewsLines that has one."""
+        return next((kids for lines in self.nodes if (kids := children(lines, name))), [])
+
+
 def _parties(node: etree._Element | None, role: str) -> list[Party]:
     return [Party(name=n, role=role) for n in (_formal(p) for p in children(node, "Party")) if n]
 
@@ -245,12 +270,12 @@ class NewsML12Parser(Parser):
         ident = path(item, "Identification", "NewsIdentifier")
         management = child(item, "NewsManagement")
         component = child(item, "NewsComponent")
-        lines = child(component, "NewsLines")
+        lines = _NewsLines(component)
         admin = child(component, "AdministrativeMetadata")
         meta = child(component, "DescriptiveMetadata")
         rights = child(component, "RightsMetadata")
 
-        language = _formal(child(meta, "Language")) or xml_lang(item) or xml_lang(child(lines, "HeadLine"))
+        language = _formal(child(meta, "Language")) or xml_lang(item) or xml_lang(lines.first("HeadLine"))
         if language:
             language = language.lower() if language.casefold() != "x-default" else None
 
@@ -260,7 +285,7 @@ class NewsML12Parser(Parser):
                 provider_id,
                 *(_formal(p) for p in descendants(child(admin, "Provider"), "Party")),
                 *(_formal(p) for p in descendants(child(admin, "Source"), "Party")),
-                element_text(child(lines, "CreditLine")),
+                element_text(lines.first("CreditLine")),
                 element_text(child(ident, "PublicIdentifier")),
             ]
         )
@@ -291,7 +316,7 @@ class NewsML12Parser(Parser):
             for p in children(meta, "Property")
             if (_formal(p) or "").casefold() == "keyword" and (v := attr(p, "Value"))
         ]
-        keyword_line = element_text(child(lines, "KeywordLine"))
+        keyword_line = element_text(lines.first("KeywordLine"))
         if keyword_line:
             keywords.append(keyword_line)
 
@@ -303,14 +328,14 @@ class NewsML12Parser(Parser):
         for interest in children(meta, "OfInterestTo"):
             if _formal(interest):
                 extra.append(("of_interest_to", _formal(interest) or ""))
-        credit = element_text(child(lines, "CreditLine"))
+        credit = element_text(lines.first("CreditLine"))
         if credit:
             extra.append(("creditline", credit))
 
         usage = [element_text(u) for u in descendants(rights, "UsageType")]
         holder = next((h for h in (_formal(p) for p in descendants(rights, "CopyrightHolder")) if h), None)
         holder = holder or element_text(child(child(rights, "Copyright"), "CopyrightHolder")) or None
-        headline = element_text(child(lines, "HeadLine")) or None
+        headline = element_text(lines.first("HeadLine")) or None
         return ParsedItem(
             format=self.name,
             type=ntype,
@@ -319,22 +344,22 @@ class NewsML12Parser(Parser):
             agency=agency,
             language=language,
             headline=headline,
-            subheadlines=tuple(t for t in (element_text(s) for s in children(lines, "SubHeadLine")) if t),
+            subheadlines=tuple(t for t in (element_text(s) for s in lines.all("SubHeadLine")) if t),
             body=tuple(blocks),
-            byline=element_text(child(lines, "ByLine"), words=True) or None,
-            dateline=parse_dateline(element_text(child(lines, "DateLine"))),
+            byline=element_text(lines.first("ByLine"), words=True) or None,
+            dateline=parse_dateline(element_text(lines.first("DateLine"))),
             first_created=parse_when(element_text(child(management, "FirstCreated")), zone),
             version_created=parse_when(element_text(child(management, "ThisRevisionCreated")), zone),
             content_created=parse_when(element_text(child(meta, "DateLineDate")), zone),
             embargoed_until=embargo,
             pub_status=pub_status(status) or "usable",
             urgency=_int(_formal(child(management, "Urgency"))),
-            slugline=element_text(child(lines, "SlugLine")) or element_text(child(ident, "NameLabel")) or None,
+            slugline=element_text(lines.first("SlugLine")) or element_text(child(ident, "NameLabel")) or None,
             keywords=tuple(keywords),
             subjects=with_mediatopics(_subjects(meta, component, language) if component is not None else ()),
             genres=tuple(Subject(name=g) for g in (_formal(x) for x in children(meta, "Genre")) if g),
             copyright_holder=holder,
-            copyright_notice=element_text(child(lines, "CopyrightLine")) or None,
+            copyright_notice=element_text(lines.first("CopyrightLine")) or None,
             usage_terms="; ".join(u for u in usage if u) or None,
             associations=tuple(associations),
             renditions=tuple(renditions),

@@ -151,3 +151,37 @@ def test_detection_by_root() -> None:
     raw = (FIXTURES / "newsml12_ana_html.xml").read_bytes()
     assert load_all().detect(raw, ()).name == "newsml-1.2"
     assert PARSER.can_parse(b"<newsItem/>", ()) is False
+
+
+NESTED_LINES = b"""<?xml version="1.0" encoding="UTF-8"?>
+<NewsML>
+  <NewsItem>
+    <Identification><NewsIdentifier><ProviderId>example.invalid</ProviderId><DateId>20310506</DateId>
+      <NewsItemId>N1</NewsItemId><RevisionId>2</RevisionId>
+      <PublicIdentifier>urn:newsml:example.invalid:20310506:N1:2</PublicIdentifier></NewsIdentifier></Identification>
+    <NewsComponent Duid="N1">
+      <NewsComponent Duid="N1_MAIN_TEXT">
+        <Role FormalName="Main Text"/>
+        <NewsLines>
+          <HeadLine>Neue F\xc3\xa4hre f\xc3\xbcr die Insel</HeadLine>
+          <ByLine>Erika Beispiel</ByLine>
+          <DateLine>6 Mai 2031</DateLine>
+        </NewsLines>
+        <ContentItem><MediaType FormalName="Text"/>
+          <DataContent><p>Die neue F\xc3\xa4hre f\xc3\xa4hrt ab Montag.</p></DataContent></ContentItem>
+      </NewsComponent>
+      <NewsComponent Duid="N1_PHOTO">
+        <NewsLines><HeadLine>Die F\xc3\xa4hre im Hafen</HeadLine></NewsLines>
+        <ContentItem Href="faehre.jpg"><MediaType FormalName="Photo"/></ContentItem>
+      </NewsComponent>
+    </NewsComponent>
+  </NewsItem>
+</NewsML>"""
+
+
+def test_news_lines_of_the_text_component_when_the_top_has_none() -> None:
+    """Europa Press's shape: NewsLines on the "Main Text" component, not on the top one; a photo's never."""
+    (item,) = PARSER.parse(NESTED_LINES, ())
+    assert item.headline == "Neue Fähre für die Insel"
+    assert item.byline == "Erika Beispiel"
+    assert [a.headline for a in item.associations] == ["Die Fähre im Hafen"]
