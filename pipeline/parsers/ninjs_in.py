@@ -110,6 +110,8 @@ _ID_KEYS = (b'"uri"', b'"guid"', b'"altids"')
 _CONTENT_KEYS = (b'"headline', b'"bodies"', b'"body_', b'"eventDetails"', b'"descriptions"', b'"title"')
 # Body content types in order of preference: markup carries paragraph structure.
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "xhtml")
+#: description roles that carry the article's text itself, not a summary (NTB: "text")
+_TEXT_ROLES = frozenset({"text", "body", "fulltext"})
 _XML_TYPES = ("nitf", "application/xml", "text/xml")
 
 
@@ -275,6 +277,14 @@ def _body(obj: Mapping[str, Any]) -> tuple[Block, ...]:
     if _str(obj.get("body_text")):
         return text_blocks(str(obj["body_text"]))
     return ()
+
+
+def _blocks_of(entry: Mapping[str, Any]) -> tuple[Block, ...]:
+    """Blocks of a description/body entry: by its content type, else by its look."""
+    value = str(entry.get("value") or "")
+    kind = str(entry.get("contenttype", "")).lower()
+    markup = any(t in kind for t in (*_HTML_TYPES, *_XML_TYPES)) or value.lstrip().startswith("<")
+    return html_blocks(value) if markup else text_blocks(value)
 
 
 def _concepts(values: Any, *, bare_codes_are_iptc: bool = False) -> tuple[Subject, ...]:
@@ -524,7 +534,18 @@ def _ninjs(raw: Mapping[str, Any], agency: str | None) -> ParsedItem:
     kind = _type(obj.get("type"), "event" if "eventdetails" in obj else "text")
     if not headline and kind in ("event", "planning"):
         headline = _str(obj.get("title"))  # events are named by their title
-    summary, _ = _first(obj.get("descriptions"), ("summary", "abstract", "lead", "caption", "text", "description"))
+    descriptions = obj.get("descriptions")
+    body = _body(obj)
+    if not body and kind == "text" and isinstance(descriptions, list):
+        # NTB sends a text item's whole text as a description with role "text" and no bodies
+        # (pictures and events describe themselves the same way: that stays their description)
+        text = [
+            d for d in descriptions if isinstance(d, dict) and str(_lower(d).get("role", "")).lower() in _TEXT_ROLES
+        ]
+        body = tuple(b for d in text for b in _blocks_of(_lower(d)))
+        if body:
+            descriptions = [d for d in descriptions if not any(d is t for t in text)]
+    summary, _ = _first(descriptions, ("summary", "abstract", "lead", "caption", "text", "description"))
     summary = summary or _str(obj.get("description_text")) or _html_or_none(obj.get("description_html"))
     for key in _EXTRA_TEXT:
         if _str(obj.get(key)) and not isinstance(obj.get(key), (dict, list)):
@@ -543,7 +564,7 @@ def _ninjs(raw: Mapping[str, Any], agency: str | None) -> ParsedItem:
         headline=headline,
         subheadlines=tuple(subheadlines),
         summary=summary,
-        body=_body(obj),
+        body=body,
         byline=_str(obj.get("by") or obj.get("byline")),
         dateline=_located(obj.get("located")),
         first_created=_when(obj.get("firstcreated")),

@@ -506,7 +506,7 @@ def test_ninjs_sweep():
     assert len(files) == 31
     assert sweep.items == 44  # 30 single items + the 14 events of the collection file
     assert sweep.with_headline == 44
-    assert sweep.with_body == 17
+    assert sweep.with_body == 19  # with NTB's two text items, whose text is a description with role "text"
     assert sweep.types == Counter({"event": 19, "text": 15, "picture": 6, "composite": 2, "audio": 1, "video": 1})
 
 

@@ -211,3 +211,27 @@ def test_item_without_any_content_is_an_empty_dispatch():
     """No headline, description, body or rendition: EmptyDispatchError."""
     with pytest.raises(EmptyDispatchError):
         PARSER.parse(b'{"uri": "x", "headlines": [], "bodies": []}', ())
+
+
+def test_description_with_role_text_is_the_body():
+    """NTB's shape: no bodies, the text as a description with role "text"; the summary stays a summary."""
+    raw = (
+        '{"uri": "urn:x:ntb-like", "type": "text", "language": "nb-NO",'
+        ' "headlines": [{"role": "main", "value": "Ny ferje til øya"}],'
+        ' "descriptions": [{"role": "summary", "value": "Kort om ferja."},'
+        ' {"role": "text", "contentType": "text/plain", "value": "Første avsnitt om ferja.\\n\\nAndre avsnitt."}]}'
+    ).encode()
+    item = PARSER.parse(raw, ())[0]
+    assert item.body == (Block("Første avsnitt om ferja."), Block("Andre avsnitt."))
+    assert item.summary == "Kort om ferja."
+
+
+def test_description_with_role_text_does_not_replace_bodies():
+    """When bodies exist, a description with role "text" is only a candidate summary."""
+    raw = (
+        b'{"uri": "u:4", "headlines": [{"value": "H"}], "bodies": [{"contentType": "text/plain", "value": "Body."}],'
+        b' "descriptions": [{"role": "text", "value": "Short text."}]}'
+    )
+    item = PARSER.parse(raw, ())[0]
+    assert item.body == (Block("Body."),)
+    assert item.summary == "Short text."
