@@ -11,17 +11,31 @@ Detection order (``ParserRegistry.detect``):
 3. every parser, by priority, sniffing the bytes.
 Lower ``priority`` is tried first: specific formats (NewsML-G2) before generic ones
 (XML, HTML, plain text).
+
+Generic readers (``fallback = True``: the generic XML and JSON parsers) read any dialect
+by element/key names and structure. They come last in detection, and they get a second
+chance at a dispatch a specific parser claimed by sniffing but could not read an item
+from (``EmptyDispatchError``, or a ``ParseError`` that is not about safety): JSON that
+has a ninjs-like key but is some other API's response, XML whose root a parser claims
+but whose items it cannot find. When the specific parser reads text items but finds a
+body in none (a NewsML 1.x whose text sits in a NewsLine), the body the generic reader
+finds in a body-named element fills them in (``ParserRegistry.parse``). A dispatch that
+names its format in ``wf_format`` gets no second reader, and unsafe XML never does.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import ClassVar
 
-from pipeline.errors import UnknownFormatError
+from pipeline.errors import EmptyDispatchError, ParseError, PipelineError, UnknownFormatError, UnsafeXMLError
 from pipeline.records import Headers, ParsedItem, header_value
+
+log = logging.getLogger(__name__)
 
 
 class Parser:
@@ -33,6 +47,8 @@ class Parser:
     content_types: ClassVar[tuple[str, ...]] = ()
     #: detection order, lower first
     priority: ClassVar[int] = 100
+    #: a generic reader: last in detection, and the second chance when a specific one finds nothing
+    fallback: ClassVar[bool] = False
 
     def can_parse(self, raw: bytes, headers: Headers) -> bool:
         """True when the bytes look like this format. Cheap; never raises."""
@@ -107,6 +123,68 @@ class ParserRegistry:
             f"no parser recognises this dispatch ({len(raw)} bytes, content-type "
             f"{mtype or 'unset'}, starts {head!r}); tried {', '.join(p.name for p in ordered)}"
         )
+
+    def parse(
+        self, raw: bytes, headers: Headers = (), parser: Parser | None = None
+    ) -> tuple[Parser, Sequence[ParsedItem]]:
+        """Parse with ``parser`` (detected when None): (the parser that read the items, the items).
+
+        When the detected parser finds no item, a generic reader that recognises the
+        bytes gets its chance (see the module docstring); if it fails too, the first
+        parser's error is raised, since it says most about the dispatch. When it finds
+        text items but no body in any, the generic reader's bodies fill them in.
+        """
+        parser = parser or self.detect(raw, headers)
+        second_chance = not parser.fallback and not header_value(headers, "wf_format")
+        try:
+            items = parser.parse(raw, headers)
+        except (EmptyDispatchError, ParseError) as exc:
+            if not second_chance or isinstance(exc, UnsafeXMLError):
+                raise
+            if exc.format is None:
+                exc.format = parser.name
+            found = self._generic(raw, headers)
+            if found is None:
+                raise
+            log.info("%s found no item (%s); read by %s instead", parser.name, exc.reason, found[0].name)
+            return found
+        if (
+            second_chance
+            and items
+            and all(not i.body for i in items if i.type == "text")
+            and any(i.type == "text" for i in items)
+        ):
+            items = self._fill_bodies(parser, items, raw, headers)
+        return parser, items
+
+    def _generic(self, raw: bytes, headers: Headers) -> tuple[Parser, Sequence[ParsedItem]] | None:
+        """The first generic reader that recognises and reads the bytes, with its items."""
+        for generic in self._ordered():
+            if not generic.fallback or not generic.can_parse(raw, headers):
+                continue
+            try:
+                return generic, generic.parse(raw, headers)
+            except PipelineError as exc:
+                log.debug("%s could not read the dispatch either: %s", generic.name, exc)
+        return None
+
+    def _fill_bodies(
+        self, parser: Parser, items: Sequence[ParsedItem], raw: bytes, headers: Headers
+    ) -> Sequence[ParsedItem]:
+        """Text items without a body get the body a generic reader finds in a body-named element
+        (a NewsML whose text sits in a NewsLine), item by item, when both read as many items."""
+        found = self._generic(raw, headers)
+        if found is None or len(found[1]) != len(items):
+            return items
+        generic, others = found
+        filled = []
+        for item, other in zip(items, others, strict=True):
+            source = dict(other.extra).get("generic:body", "")
+            if item.type == "text" and not item.body and other.body and not source.startswith("("):
+                log.info("%s item without body: body read by %s from <%s>", parser.name, generic.name, source)
+                item = replace(item, body=other.body, extra=(*item.extra, ("body.read_by", f"{generic.name}:{source}")))
+            filled.append(item)
+        return filled
 
 
 #: the one registry; parser modules register themselves on import

@@ -72,8 +72,9 @@ def parse_dispatch(raw: RawDispatch) -> Sequence[ParsedItem]:
 
     if not raw.value.strip():
         raise EmptyDispatchError("the dispatch is empty (0 bytes of text)", stage="decode")
+    registry = load_all()
     try:
-        parser = load_all().detect(raw.value, raw.headers)
+        parser = registry.detect(raw.value, raw.headers)
     except UnknownFormatError:
         if looks_binary(raw.value):
             # say what is wrong with the bytes, not only that no parser wanted them
@@ -83,7 +84,8 @@ def parse_dispatch(raw: RawDispatch) -> Sequence[ParsedItem]:
             ) from None
         raise
     try:
-        return parser.parse(raw.value, raw.headers)
+        # through the registry: a generic reader gets a second chance when the parser finds nothing
+        return registry.parse(raw.value, raw.headers, parser)[1]
     except PipelineError as exc:
         if exc.format is None:
             exc.format = parser.name

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from pipeline.errors import UnknownFormatError
+from pipeline.errors import EmptyDispatchError, UnknownFormatError, UnsafeXMLError
 from pipeline.parsers.base import Parser, ParserRegistry, declared_charset, media_type
-from pipeline.records import Headers, ParsedItem
+from pipeline.records import Block, Headers, ParsedItem
 
 
 class Angle(Parser):
@@ -89,3 +89,73 @@ def test_every_real_parser_registers_under_a_unique_name() -> None:
 
     names = load_all().names()
     assert len(names) == len(set(names)) and "webtext" in names
+
+
+class Picky(Parser):
+    """Claims "<" documents; finds nothing in "<empty", refuses "<unsafe", reads "<bare" without a body."""
+
+    name = "picky"
+    priority = 10
+
+    def can_parse(self, raw: bytes, headers: Headers) -> bool:
+        return raw.startswith(b"<")
+
+    def parse(self, raw: bytes, headers: Headers) -> Sequence[ParsedItem]:
+        if raw.startswith(b"<empty"):
+            raise EmptyDispatchError("no text found", format=self.name)
+        if raw.startswith(b"<unsafe"):
+            raise UnsafeXMLError("refused", format=self.name)
+        return [ParsedItem(format=self.name, headline="Headline", guid="picky-1")]
+
+
+class Generic(Parser):
+    """A generic reader: last, and a second chance."""
+
+    name = "generic"
+    priority = 900
+    fallback = True
+
+    def can_parse(self, raw: bytes, headers: Headers) -> bool:
+        return raw.startswith(b"<")
+
+    def parse(self, raw: bytes, headers: Headers) -> Sequence[ParsedItem]:
+        found = "(prose)" if b"prose" in raw else "text"
+        return [
+            ParsedItem(format=self.name, headline="H", body=(Block("Generic body."),), extra=(("generic:body", found),))
+        ]
+
+
+@pytest.fixture
+def with_generic() -> ParserRegistry:
+    reg = ParserRegistry()
+    reg.register(Picky)
+    reg.register(Generic)
+    return reg
+
+
+def test_generic_reader_gets_a_second_chance(with_generic: ParserRegistry) -> None:
+    """The specific parser finds no item: the generic reader reads the dispatch."""
+    parser, items = with_generic.parse(b"<empty/>")
+    assert parser.name == "generic" and items[0].format == "generic"
+
+
+def test_no_second_chance_for_unsafe_or_named_formats(with_generic: ParserRegistry) -> None:
+    """Unsafe XML stays refused; a dispatch that names its format gets only that parser."""
+    with pytest.raises(UnsafeXMLError):
+        with_generic.parse(b"<unsafe/>")
+    with pytest.raises(EmptyDispatchError, match="no text found"):
+        with_generic.parse(b"<empty/>", (("wf_format", b"picky"),))
+
+
+def test_bodiless_text_items_get_the_generic_body(with_generic: ParserRegistry) -> None:
+    """The specific parser's item keeps its fields and gets the body a body-named element gave."""
+    parser, (item,) = with_generic.parse(b"<bare/>")
+    assert parser.name == "picky"
+    assert (item.format, item.guid, item.body) == ("picky", "picky-1", (Block("Generic body."),))
+    assert ("body.read_by", "generic:text") in item.extra
+
+
+def test_a_guessed_body_does_not_fill_an_item(with_generic: ParserRegistry) -> None:
+    """A body the generic reader only guessed from prose density is not added to a parsed item."""
+    _, (item,) = with_generic.parse(b"<bare prose/>")
+    assert item.body == ()
