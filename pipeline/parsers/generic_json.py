@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from pipeline.decoding import decode_text
 from pipeline.errors import EmptyDispatchError, ParseError
 from pipeline.parsers._agencies import agency_of, home_zone
 from pipeline.parsers._dateline import parse_dateline
@@ -58,7 +59,6 @@ from pipeline.parsers._text import blocks_from_string, blocks_from_tree, clean_i
 from pipeline.parsers._xml import parse_html_fragment
 from pipeline.parsers.base import Parser, declared_charset, registry
 from pipeline.records import Block, Dateline, Headers, ParsedItem, When
-from pipeline.stages.decode import decode_text
 
 log = logging.getLogger(__name__)
 
