@@ -33,6 +33,7 @@ from typing import ClassVar
 
 from pipeline.decoding import decode_text, looks_binary
 from pipeline.errors import EmptyDispatchError
+from pipeline.parsers._frontmatter import FrontMatter, looks_like_markdown, markdown_to_text, split_front_matter
 from pipeline.parsers._page import (
     BAD,
     GOOD,
@@ -56,6 +57,7 @@ from pipeline.parsers._page import (
     words_of,
 )
 from pipeline.parsers.base import Parser, declared_charset, registry
+from pipeline.parsers.html import parse_iso
 from pipeline.profiles import (
     AgencyProfile,
     DatelineMatch,
@@ -295,6 +297,7 @@ class _Header:
     reporter: str | None = None  # named in the dateline ("City/ Reporter/ الأناضول")
     captions: list[tuple[str, str | None]] = field(default_factory=list)  # (caption, credit)
     keywords: list[str] = field(default_factory=list)  # tags printed as "- tag" lines
+    created: When | None = None  # the front matter's publication date
     language_hint: str | None = None
 
 
@@ -769,6 +772,11 @@ class WebTextParser(Parser):
     def parse(self, raw: bytes, headers: Headers) -> Sequence[ParsedItem]:
         decoded = decode_text(raw, declared_charset(headers))
         text = unicodedata.normalize("NFC", decoded.text)
+        # a Markdown scrape: its front matter is metadata, its marks are no text
+        front, text = split_front_matter(text)
+        markdown = markdown_to_text(text) if front is not None or looks_like_markdown(text) else None
+        if markdown is not None:
+            text = markdown.text
         agency = detect_agency(text, headers)
         profile = get_profile(agency)
         units, stamp = _take_stamp(segment(text))
@@ -784,6 +792,11 @@ class WebTextParser(Parser):
         if lay.last is not None:
             units[lay.last] = _end_of_text(units[lay.last], removed)
         body = list(_body_blocks([units[i] for i in lay.keep]))
+        if front is not None:
+            _apply_front_matter(head, front, removed)
+        if markdown is not None:
+            head.captions.extend((alt, None) for alt in markdown.captions)
+            removed.extend(Removed(text, reason) for text, reason in markdown.removed)
         if not head.headline and not body:
             raise EmptyDispatchError("no headline and no body text in the dispatch", format=self.name)
 
@@ -797,6 +810,7 @@ class WebTextParser(Parser):
             Association(name=f"picture-{n}", type="picture", caption=caption, credit=credit)
             for n, (caption, credit) in enumerate(head.captions, start=1)
         )
+        language = language or (front.language if front else None)
         item = ParsedItem(
             format=self.name,
             agency=agency,
@@ -807,6 +821,7 @@ class WebTextParser(Parser):
             byline=head.byline or head.reporter,
             dateline=head.dateline,
             content_created=head.when,
+            first_created=head.created,
             version_created=head.updated,
             section=head.section,
             keywords=tuple(dict.fromkeys(head.keywords)),
@@ -816,6 +831,25 @@ class WebTextParser(Parser):
         )
         log.debug("webtext: agency=%s headline=%r blocks=%d", agency, head.headline, len(body))
         return [item]
+
+
+def _apply_front_matter(head: _Header, front: FrontMatter, removed: list[Removed]) -> None:
+    """The front matter's fields, over what the page's lines gave (it is the site's own metadata)."""
+    if front.title:
+        if head.headline and text_key(head.headline) != text_key(front.title):
+            removed.append(Removed(head.headline, "other-title"))
+        head.headline = " ".join(front.title.split())
+    if front.author:
+        head.byline = front.author
+    if front.summary and not head.summary:
+        head.summary.append(front.summary)
+    if front.section and not head.section:
+        head.section = front.section
+    head.keywords.extend(k for k in front.keywords if k not in head.keywords)
+    head.created = parse_iso(front.created, None) if front.created else None
+    if front.modified:
+        head.updated = parse_iso(front.modified, None) or head.updated
+    removed.extend(Removed(other, "front-matter") for other in front.other)
 
 
 def _end_of_text(text: str, removed: list[Removed]) -> str:

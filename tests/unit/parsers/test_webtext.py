@@ -610,3 +610,77 @@ def test_fields_glued_before_the_text_go() -> None:
     item = parse_one(page)
     assert item.body[0].text.startswith("The council approved")
     assert item.removed[0].reason == "date-line"
+
+
+# ------------------------------------------------------------------ Markdown scrapes
+
+HUGO_YAML = """---
+title: "Harbour town opens a new ferry line"
+date: 2024-11-03T09:00:00+01:00
+lastmod: 2024-11-04
+draft: false
+author: Jane Roe
+tags: [harbour, ferry]
+categories:
+  - Local
+description: The line links the harbour with three islands.
+---
+
+# Harbour town opens a new ferry line
+
+![A ferry at the quay](/img/ferry.jpg)
+
+The town council opened a **new ferry line** on Monday, linking the harbour with [three islands](https://example.org/islands).
+
+## Timetable
+
+The boats will run every two hours during the summer season, the council said in a statement.
+"""
+
+JEKYLL_TOML = """+++
+title = "Council approves the harbour budget"
+date = 2024-11-05
+tags = ["budget"]
++++
+
+The council approved the harbour budget on Tuesday after a debate that lasted most of the day.
+
+The money for the ferry terminal will come from the regional fund, the mayor told reporters.
+"""
+
+
+def test_yaml_front_matter_is_metadata_and_markdown_is_text() -> None:
+    """Title, dates, author, tags, section and description come from the front matter; no mark reaches the body."""
+    item = parse_one(HUGO_YAML)
+    assert item.headline == "Harbour town opens a new ferry line"
+    assert item.byline == "Jane Roe"
+    assert item.first_created is not None and item.first_created.value.isoformat() == "2024-11-03T09:00:00+01:00"
+    assert item.version_created is not None and item.version_created.original == "2024-11-04"
+    assert item.keywords == ("harbour", "ferry", "Local")
+    assert item.section == "Local"
+    assert item.summary == "The line links the harbour with three islands."
+    assert [b.text for b in item.body] == [
+        "The town council opened a new ferry line on Monday, linking the harbour with three islands.",
+        "Timetable",
+        "The boats will run every two hours during the summer season, the council said in a statement.",
+    ]
+    assert item.body[1].kind == "h"
+    assert [a.caption for a in item.associations] == ["A ferry at the quay"]
+    assert Removed("draft: false", "front-matter") in item.removed
+    text = " ".join(b.text for b in item.body)
+    assert not any(mark in text for mark in ("---", "**", "](", "# ", "title:"))
+
+
+def test_toml_front_matter() -> None:
+    """TOML front matter between +++ lines."""
+    item = parse_one(JEKYLL_TOML)
+    assert item.headline == "Council approves the harbour budget"
+    assert item.first_created is not None and item.first_created.original == "2024-11-05"
+    assert item.keywords == ("budget",)
+    assert len(item.body) == 2
+
+
+def test_a_dashed_line_that_opens_no_front_matter_is_text() -> None:
+    """A text starting with a rule but holding no metadata block is read as text."""
+    item = parse_one("---\nThe council approved the harbour budget on Tuesday after a long debate.\n")
+    assert item.body[-1].text == "The council approved the harbour budget on Tuesday after a long debate."
