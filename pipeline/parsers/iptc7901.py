@@ -21,10 +21,11 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, ClassVar
 
 from pipeline.errors import EmptyDispatchError, ParseError
+from pipeline.parsers._dates import zone_info
 from pipeline.parsers._teletype import (
     agency_header,
     collapse,
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 NAME = "iptc7901"
 SOH, STX, ETX, EOT = "\x01", "\x02", "\x03", "\x04"
 _SNIFF = re.compile(rb"\A[\r\n\x16 ]*\x01[A-Za-z]*\d+[ \t]+\d[ \t]+[A-Za-z]{1,3}[ \t]+\d+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # BEL padding of flashes, DEL fill
 _MARKDOWN_LINK = re.compile(r"\[(?P<label>[^\]]*)\]\((?P<url>[^)\s]+)\)")
 
 
@@ -114,7 +116,7 @@ class IPTC7901Parser(Parser):
         profile = _with_language(profile, body_lines)
 
         header, rest = _header_block(body_lines, profile)
-        flags, headline, byline = _read_header(header, profile)
+        flags, headline, byline, notes = _read_header(header, profile)
         paragraphs, tail_lines = _paragraphs(rest, profile)
         tail = _read_tail(tail_lines, profile)
 
@@ -151,6 +153,7 @@ class IPTC7901Parser(Parser):
                 flags.append(flag)
         if flags:
             extra.append(("iptc7901:flags", "; ".join(flags)))
+        extra += [("iptc7901:note", note) for note in notes]
         extra += tail.extra
         if decoded.repaired:
             extra.append(("iptc7901:decoded", f"{decoded.encoding}, repaired"))
@@ -169,7 +172,7 @@ class IPTC7901Parser(Parser):
             version_created=stamp,
             urgency=urgency,
             slugline=slug or None,
-            ed_note="\n".join(tail.ed_note) or None,
+            ed_note="\n".join([*notes, *tail.ed_note]) or None,
             keywords=keywords,
             subjects=subjects,
             contributors=tuple(tail.contributors),
@@ -228,12 +231,14 @@ def _header_block(lines: list[str], profile: _Profile) -> tuple[list[str], list[
     return [], lines
 
 
-def _read_header(header: list[str], profile: _Profile) -> tuple[list[str], str, str | None]:
-    """(flags, headline, byline) from the header block lines."""
+def _read_header(header: list[str], profile: _Profile) -> tuple[list[str], str, str | None, list[str]]:
+    """(flags, headline, byline, notes) from the header block lines."""
     end_rx = profile.pattern("headline_end")
-    lines = [line.strip() for line in header if line.strip()]
+    lines = [_CONTROL.sub("", line).strip() for line in header]
+    lines = [line for line in lines if line]
     if lines and end_rx:
         lines[-1] = end_rx.sub("", lines[-1]).strip()
+    lines, notes = _header_notes(lines, profile)
     byline: str | None = None
     byline_rx = profile.pattern("byline")
     if lines and byline_rx:
@@ -245,7 +250,34 @@ def _read_header(header: list[str], profile: _Profile) -> tuple[list[str], str, 
     flag_rx = profile.pattern("flags", case=True)
     while flag_rx and len(lines) > 1 and flag_rx.match(lines[0]):
         flags.append(lines.pop(0))
-    return flags, collapse(" ".join(lines)), byline
+    return flags, collapse(" ".join(lines)), byline, notes
+
+
+def _header_notes(lines: list[str], profile: _Profile) -> tuple[list[str], list[str]]:
+    """The header lines without the notes to editors the agency puts there (``header_notes``:
+    a note may run over several lines, as a parenthesis opened on one and closed on another)."""
+    notes_rx = profile.pattern("header_notes")
+    if notes_rx is None:
+        return lines, []
+    kept: list[str] = []
+    notes: list[str] = []
+    index = 0
+    while index < len(lines):
+        group, depth = [lines[index]], lines[index].count("(") - lines[index].count(")")
+        end = index
+        while depth > 0 and end + 1 < len(lines):
+            end += 1
+            group.append(lines[end])
+            depth += lines[end].count("(") - lines[end].count(")")
+        # the BEL padding of a flash leaves a space before the closing parenthesis
+        text = re.sub(r"\(\s+|\s+\)", lambda m: m.group(0).strip(), collapse(" ".join(group)))
+        if len(group) < len(lines) and notes_rx.match(text):
+            notes.append(text)
+            index = end + 1
+            continue
+        kept.append(lines[index])
+        index += 1
+    return (kept, notes) if kept else (lines, [])
 
 
 def _paragraphs(lines: list[str], profile: _Profile) -> tuple[list[str], list[str]]:
@@ -329,7 +361,7 @@ def _read_tail(lines: list[str], profile: _Profile) -> _Tail:
 
 
 def _trailer_time(trailer: str, profile: _Profile, headers: Headers, extra: list[tuple[str, str]]) -> When | None:
-    """The post-text stamp as a When; its year comes from when the dispatch was received."""
+    """The post-text date-time group as a When (its year from the stamp, else from reception)."""
     text = collapse(trailer.replace("\x7f", " "))
     if not text:
         return None
@@ -338,17 +370,29 @@ def _trailer_time(trailer: str, profile: _Profile, headers: Headers, extra: list
     if not found:
         return None
     month = month_number(found["month"])
-    reference = received_at(headers)
-    if month is None or reference is None:
-        # No year on the wire and none to infer it from: the stamp stays in extra only.
+    if month is None:
         return None
-    day = nearest_date(month, int(found["day"]), reference.astimezone(UTC).date())
-    if day is None:
+    day_number, hour, minute = int(found["day"]), int(found["hour"]), int(found["minute"])
+    if hour > 23 or minute > 59:
         return None
-    hour, minute, second = int(found["hour"]), int(found["minute"]), int(found["second"] or 0)
-    if hour > 23 or minute > 59 or second > 59:
-        return None
-    # A printed zone is the source's own offset; otherwise the agency's documented one.
-    zone = "" if found["zone"] else str(profile.table.get("trailer_zone", "UTC"))
-    value = datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=UTC)
-    return When(value=value, precision="second", zone=zone, original=text)
+    # A printed zone is UTC; otherwise the agency's (or its service language's) documented one.
+    zone_name = str(profile.words.get("trailer_zone") or profile.table.get("trailer_zone", "UTC"))
+    zone: tzinfo = UTC if found["zone"] else zone_info(zone_name)
+    if found["year"]:
+        year = int(found["year"])
+        year += (2000 if year < 70 else 1900) if year < 100 else 0
+        try:
+            day = date(year, month, day_number)
+        except ValueError:
+            return None
+    else:
+        reference = received_at(headers)
+        if reference is None:
+            # No year on the wire and none to infer it from: the stamp stays in extra only.
+            return None
+        found_day = nearest_date(month, day_number, reference.astimezone(zone).date())
+        if found_day is None:
+            return None
+        day = found_day
+    value = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+    return When(value=value, precision="second", zone="" if found["zone"] else zone_name, original=text)

@@ -55,13 +55,16 @@ def _received(when: str) -> tuple[tuple[str, bytes], ...]:
 
 # ----------------------------------------------------------------------------- IPTC 7901
 
+#: the post-text stamps are telex date-time groups, DDHHMM [GMT] Mon YY ("071341 GMT Okt 15" is
+#: 7 October 2015, 13:41 GMT: the day that story broke); "received" is used only by a stamp
+#: that prints no year
 IPTC7901_GOLDEN = {
     "IPTC7901.txt": dict(
         received="2013-11-13T12:00:00Z",
         headline="Germany Social Democrats: Coalition talks with Merkel could fail",
         byline=None,
         dateline=Dateline(raw="Berlin (dpa) -", place="Berlin", agency="dpa"),
-        version_created=datetime(2013, 11, 13, 13, 11, 37, tzinfo=UTC),
+        version_created=datetime(2013, 11, 13, 11, 37, tzinfo=UTC),
         zone="",
         urgency=4,
         category="i",
@@ -75,7 +78,7 @@ IPTC7901_GOLDEN = {
         headline="German football saddened by illness to striker legend Mueller",
         byline="Manuel Schwarz",
         dateline=Dateline(raw="Munich (dpa) -", place="Munich", agency="dpa"),
-        version_created=datetime(2015, 10, 15, 7, 13, 41, tzinfo=UTC),
+        version_created=datetime(2015, 10, 7, 13, 41, tzinfo=UTC),
         zone="",
         urgency=3,
         category="s",
@@ -89,7 +92,7 @@ IPTC7901_GOLDEN = {
         headline="Switzerland joins list of countries resisting UN migration pact",
         byline="dpa correspondents",
         dateline=Dateline(raw="Geneva (dpa) -", place="Geneva", agency="dpa"),
-        version_created=datetime(2018, 11, 18, 21, 23, 22, tzinfo=UTC),
+        version_created=datetime(2018, 11, 21, 23, 22, tzinfo=UTC),
         zone="",
         urgency=3,
         category="i",
@@ -108,7 +111,7 @@ IPTC7901_GOLDEN = {
         headline="Peace talks on Yemen to take place in Sweden next month, Mattis says",
         byline=None,
         dateline=Dateline(raw="Washington (dpa) -", place="Washington", agency="dpa"),
-        version_created=datetime(2018, 11, 18, 21, 21, 1, tzinfo=UTC),
+        version_created=datetime(2018, 11, 21, 21, 1, tzinfo=UTC),
         zone="",
         urgency=3,
         category="i",
@@ -122,7 +125,7 @@ IPTC7901_GOLDEN = {
         headline="Chiefs-Rams 2.0? Would be a fun Super Bowl, but don't count on it",
         byline="Tom Krasovic, The San Diego Union-Tribune",
         dateline=Dateline(raw="San Diego (tca/dpa) -", place="San Diego", agency="tca/dpa"),
-        version_created=datetime(2018, 11, 18, 21, 12, 59, tzinfo=UTC),
+        version_created=datetime(2018, 11, 21, 12, 59, tzinfo=UTC),
         zone="UTC",  # "211259 Nov 18" prints no zone: the dpa profile's
         urgency=4,
         category="s",

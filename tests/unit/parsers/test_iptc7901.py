@@ -115,25 +115,60 @@ def test_notebook_becomes_ed_note_contributors_and_links():
     assert _extra(item, "iptc7901:initials") == ["jf pse"]
 
 
-def test_trailer_gets_its_year_from_the_received_header():
-    """ "143502 GMT Mar 04" has no year: the wf_received_at header supplies it."""
-    item = PARSER.parse(_dpa(), RECEIVED)[0]
-    assert item.version_created == When(datetime(2021, 3, 4, 14, 35, 2, tzinfo=UTC), "second", "", "143502 GMT Mar 04")
+def test_trailer_is_a_date_time_group():
+    """ "041435 GMT Mar 21" is the telex date-time group DDHHMM, zone, month, year: 4 March 2021, 14:35 GMT."""
+    item = PARSER.parse(_dpa(), ())[0]
+    assert item.version_created == When(datetime(2021, 3, 4, 14, 35, tzinfo=UTC), "second", "", "041435 GMT Mar 21")
+
+
+def test_trailer_without_a_year_gets_it_from_the_received_header():
+    """ "041435 GMT Mar" has no year: the wf_received_at header supplies it."""
+    raw = _dpa().replace(b"041435 GMT Mar 21", b"041435 GMT Mar")
+    item = PARSER.parse(raw, RECEIVED)[0]
+    assert item.version_created is not None
+    assert item.version_created.value == datetime(2021, 3, 4, 14, 35, tzinfo=UTC)
 
 
 def test_trailer_near_new_year_belongs_to_the_previous_year():
-    """A stamp of 4 March received early on 5 March 2021 is 2021; of 31 Dec received 1 Jan, last year."""
-    raw = _dpa().replace(b"143502 GMT Mar 04", b"235900 GMT Dec 31")
+    """A yearless stamp of 31 Dec received just after midnight on 1 January is last year's."""
+    raw = _dpa().replace(b"041435 GMT Mar 21", b"312359 GMT Dec")
     item = PARSER.parse(raw, (("wf_received_at", b"2022-01-01T00:03:00Z"),))[0]
     assert item.version_created is not None
     assert item.version_created.value == datetime(2021, 12, 31, 23, 59, tzinfo=UTC)
 
 
-def test_trailer_without_a_received_time_stays_text():
-    """Without a reception time the year is unknown: no date, the stamp kept in extra."""
-    item = PARSER.parse(_dpa(), ())[0]
+def test_trailer_without_a_year_or_a_received_time_stays_text():
+    """Without a year and a reception time the date is unknown: none, the stamp kept in extra."""
+    raw = _dpa().replace(b"041435 GMT Mar 21", b"041435 GMT Mar")
+    item = PARSER.parse(raw, ())[0]
     assert item.version_created is None
-    assert _extra(item, "iptc7901:transmitted") == ["143502 GMT Mar 04"]
+    assert _extra(item, "iptc7901:transmitted") == ["041435 GMT Mar"]
+
+
+def test_trailer_that_is_no_date_time_group_is_not_a_date():
+    """An hour over 23 (the stamp read the other way round) gives no date."""
+    raw = _dpa().replace(b"041435 GMT Mar 21", b"042935 GMT Mar 21")
+    assert PARSER.parse(raw, RECEIVED)[0].version_created is None
+
+
+def test_german_service_header_notes_and_local_stamp():
+    """dpa German: notes in parentheses (one over several lines) are not the headline; the stamp
+    without a zone is Berlin time."""
+    item = PARSER.parse((FIXTURES / "iptc7901_dpa_de_notes.txt").read_bytes(), ())[0]
+    assert item.language == "de"
+    assert item.headline == "Neue Fähre verbindet Musterhafen mit der Insel"
+    assert item.byline == "Erika Beispiel"
+    assert _extra(item, "iptc7901:note") == [
+        "(Eil)",
+        "(Berichtigung: In einer früheren Version hieß es, die Fähre fahre ab Dienstag. Richtig ist Montag.)",
+        "(Meldung)",
+        "(Foto Produktion)",
+    ]
+    assert item.ed_note is not None and item.ed_note.startswith("(Eil)")
+    assert item.dateline == Dateline(raw="Musterhafen (dpa) -", place="Musterhafen", agency="dpa")
+    assert item.version_created is not None
+    assert item.version_created.value.isoformat() == "2031-03-04T09:14:00+01:00"
+    assert item.version_created.zone == "Europe/Berlin"
 
 
 def test_generic_7901_reads_the_frame_only():
@@ -186,4 +221,4 @@ def test_dpa_german_notebook_and_contacts_stay_out_of_the_body():
     assert item.contributors == (Party("Greta Beispiel", "writer"), Party("Paul Probe", "editor"))
     assert _extra(item, "iptc7901:link") == ["Fahrplan der Reederei <http://example.org/faehre>"]
     assert _extra(item, "iptc7901:initials") == ["gb yyhh z2 pp"]
-    assert item.version_created == When(datetime(2021, 3, 6, 6, 12, 15, tzinfo=UTC), "second", "", "061215 GMT Mar 06")
+    assert item.version_created == When(datetime(2021, 3, 6, 6, 12, tzinfo=UTC), "second", "", "060612 GMT Mar 21")
