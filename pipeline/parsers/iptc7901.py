@@ -121,7 +121,16 @@ class IPTC7901Parser(Parser):
         tail = _read_tail(tail_lines, profile)
 
         dateline: Dateline | None = None
+        summary: str | None = None
         dateline_rx = profile.pattern("dateline")
+        if (
+            dateline_rx
+            and profile.table.get("teaser_before_dateline")
+            and len(paragraphs) > 1
+            and not dateline_rx.match(paragraphs[0])
+            and dateline_rx.match(paragraphs[1])
+        ):
+            summary = paragraphs.pop(0)
         if paragraphs and dateline_rx:
             found = dateline_rx.match(paragraphs[0])
             if found:
@@ -166,6 +175,7 @@ class IPTC7901Parser(Parser):
             agency=profile.agency,
             language=profile.language,
             headline=headline or None,
+            summary=summary,
             body=body,
             byline=byline,
             dateline=dateline,

@@ -222,3 +222,18 @@ def test_dpa_german_notebook_and_contacts_stay_out_of_the_body():
     assert _extra(item, "iptc7901:link") == ["Fahrplan der Reederei <http://example.org/faehre>"]
     assert _extra(item, "iptc7901:initials") == ["gb yyhh z2 pp"]
     assert item.version_created == When(datetime(2021, 3, 6, 6, 12, tzinfo=UTC), "second", "", "060612 GMT Mar 21")
+
+
+def test_dpa_regional_service_with_a_teaser_before_the_dateline():
+    """A regional service ("lni") signs with its own code; a teaser paragraph before the dateline
+    paragraph is the summary, and the dateline is still found."""
+    raw = (FIXTURES / "iptc7901_dpa_de_notes.txt").read_bytes().replace(b"dpa 0042", b"lni 0042")
+    raw = raw.replace(
+        b"\n\nMusterhafen (dpa) -",
+        b"\n\nAb Montag f\xc3\xa4hrt eine neue F\xc3\xa4hre zur Insel.\n\nMusterhafen (dpa/lni) -",
+    )
+    item = PARSER.parse(raw, ())[0]
+    assert item.agency == "dpa"
+    assert item.summary == "Ab Montag fährt eine neue Fähre zur Insel."
+    assert item.dateline == Dateline(raw="Musterhafen (dpa/lni) -", place="Musterhafen", agency="dpa/lni")
+    assert item.body[0].text.startswith("Die neue Fähre soll")
