@@ -45,7 +45,8 @@ A batch writes only the keys it changed, each once (``flush``): about 20-40 byte
 story and per repeated line, not the whole state of a source. A line seen in one story
 only is kept in memory, never written: most lines of news are unique and never recur.
 After a restart those first sightings are forgotten, so learning a line may take one story
-more; nothing is removed that would not have been.
+more; nothing is removed that would not have been. A restart replays the compacted
+changelog: about one record per live key, bounded below.
 
 Bounds: at most ``max_lines`` lines (first sightings included; the rarest and least
 recently seen go first) and ``recent_stories`` stories per source, each shard holding its
@@ -57,7 +58,8 @@ from the changelog too.
 Sharding (no agency is one hot partition)
 -----------------------------------------
 A source learns in ``shards`` independent shards; a story's shard is chosen by its story
-id, so every version of a story meets its own marks. ``wire.parsed`` is keyed by the
+id, so re-sends and versions with the story's id meet its mark (a version under a new id
+may land in another shard: it then counts once there, never twice in one shard). ``wire.parsed`` is keyed by the
 shard key, and the shard keys of one source are placed on consecutive partitions, so a
 source spreads over ``min(shards, partitions)`` partitions instead of one. The trade-off:
 each shard must see ``min_stories`` stories itself, so a footer disappears after about
