@@ -161,10 +161,12 @@ def cmd_tail(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.sources import iter_dispatches
-    from pipeline.stages import flow
+    from pipeline.stages import boilerplate, flow
 
     names = TopicNames.with_prefix(settings.topic_prefix)
     stages = flow.default_stages(settings)
+    # one learned-boilerplate state for the whole run, as a worker keeps it across dispatches
+    learner = boilerplate.Learner(boilerplate.LearnerConfig.from_settings(settings))
     validator: flow.Validator | None = None
     if args.validate:
         from pipeline.schemas import validate_result
@@ -174,7 +176,7 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
     out = sys.stdout
     for dispatch in iter_dispatches(args.paths, exclude=args.exclude):
         raw = dispatch.raw(source=args.source, agency=args.agency)
-        for result in flow.process(raw, stages, validator):
+        for result in flow.process(raw, stages, validator, learner):
             outcome = names.outcome(result)
             line = {
                 "input": dispatch.input,
