@@ -8,6 +8,10 @@
     wirefeed tail      print records of a topic
     wirefeed process   the same stages in-process, no Kafka: one JSON line per outcome
     wirefeed audit     reconcile wire.raw with the outcome topics; exit 1 when any is missing
+    wirefeed redrive   send dead letters back to wire.raw (original bytes + headers) once the
+                       cause is fixed; by stage, error class, time, dispatch id; dry run unless --yes
+    wirefeed chaos     workers killed, stopped and scaled under load; an independent check that
+                       every dispatch has its outcome (exit 1 on any loss or violation)
     wirefeed eval      quality reports against the corpus: cleaning, structured feeds, places (Reuters gold), language
 
 Settings come from WIREFEED_* environment variables (``wirefeed --help`` lists them).
@@ -244,6 +248,45 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if passed else 1
 
 
+def cmd_redrive(args: argparse.Namespace, settings: Settings) -> int:
+    """Send chosen dead letters' original records back to wire.raw (dry run unless --yes)."""
+    from pipeline import redrive
+
+    settings = _with_broker(settings)
+    names = TopicNames.with_prefix(settings.topic_prefix)
+    try:
+        selection = redrive.Selection(
+            stages=tuple(args.stage),
+            classes=tuple(args.error_class),
+            since=redrive.parse_time(args.since) if args.since else None,
+            until=redrive.parse_time(args.until) if args.until else None,
+            dispatch_ids=tuple(args.dispatch_id),
+        )
+    except ValueError as exc:
+        print(f"wirefeed redrive: {exc}", file=sys.stderr)
+        return 2
+
+    async def go() -> tuple[list[Any], int]:
+        candidates = await redrive.select(settings.bootstrap_servers, names, selection, limit=args.limit)
+        sent = await redrive.send(settings.bootstrap_servers, names, candidates, again=args.again) if args.yes else 0
+        return candidates, sent
+
+    candidates, sent = asyncio.run(go())
+    if args.json:
+        print(orjson.dumps([c.as_dict() for c in candidates], option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(redrive.render(candidates, sent=args.yes))
+    if args.yes:
+        print(f"sent {sent} records to {names.raw}", file=sys.stderr)
+    return 0
+
+
+def cmd_chaos(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.chaos.run import main as chaos_main
+
+    return chaos_main(args, settings)
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.run import run
 
@@ -318,6 +361,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("audit", help="reconcile wire.raw with the outcome topics (JSON); exit 1 if any is missing")
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser(
+        "redrive",
+        help="send chosen dead letters back to wire.raw with their original bytes (dry run unless --yes)",
+    )
+    p.add_argument("--stage", action="append", default=[], help="only dead letters of this stage (repeatable)")
+    p.add_argument(
+        "--class", dest="error_class", action="append", default=[], help="only this error class (repeatable)"
+    )
+    p.add_argument("--since", help="dead-lettered at or after: ISO time (UTC if no offset) or a duration ago (2h, 30m)")
+    p.add_argument("--until", help="dead-lettered before: ISO time or a duration ago")
+    p.add_argument(
+        "--dispatch-id", action="append", default=[], help="only this dispatch id, or a prefix of it (repeatable)"
+    )
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="at most N raw records")
+    p.add_argument("--yes", action="store_true", help="send them (without it: only list what would be sent)")
+    p.add_argument("--again", action="store_true", help="also send dead letters that were already redriven")
+    p.add_argument("--json", action="store_true", help="one JSON object per selected dead letter")
+    p.set_defaults(func=cmd_redrive)
+
+    p = sub.add_parser(
+        "chaos",
+        help="chaos run: workers killed, stopped, frozen and scaled while dispatches flow; verify nothing is lost",
+    )
+    from pipeline.chaos.run import add_arguments as chaos_arguments
+
+    chaos_arguments(p)
+    p.set_defaults(func=cmd_chaos)
 
     p = sub.add_parser("eval", help="measure extraction and enrichment against the corpus's expected values")
     p.add_argument("report", choices=["quality", "structured", "places", "language"], help="which report")

@@ -43,3 +43,12 @@ def test_no_broker_means_embedded() -> None:
         _ = s.bootstrap_servers
     assert kafka_bootstrap("kafka://a:1") == "a:1"
     assert "WIREFEED_BROKER" in describe() and "WIREFEED_PARTITIONS" in describe()
+
+
+def test_a_list_setting_can_be_emptied_with_none() -> None:
+    """WIREFEED_SPACY_MODELS=none runs without statistical NER (an empty variable keeps the default)."""
+    assert Settings.from_env({"WIREFEED_SPACY_MODELS": "none"}).spacy_models == ()
+    assert Settings.from_env({"WIREFEED_SPACY_MODELS": ""}).spacy_models == Settings().spacy_models
+    from pipeline.enrich.config import EnrichConfig
+
+    assert EnrichConfig.from_settings(Settings.from_env({"WIREFEED_SPACY_MODELS": "None"})).models == {}

@@ -1,0 +1,332 @@
+"""The independent verifier: reads the outcome topics from the beginning with its own consumer
+and judges them against what was sent.
+
+It shares no code with the worker (only the topic names and the header names of the
+contract, ``schemas/wire.articles`` and ``schemas/wire.deadletter``). What it checks:
+
+* **lost**: every input that reached ``wire.raw`` has an outcome for each of its items
+  (an article or a dead letter; ``wf_part`` "i/n" says how many items there are);
+* **unexpected**: an outcome the input should not have (a dead letter for a good story,
+  an article for poison, a different number of items), an outcome that points at no
+  input we sent, an outcome whose ``wf_dispatch_id`` is not the sha256 of the bytes at
+  the coordinates it names;
+* **duplicates**: at-least-once delivery may publish an outcome more than once; every
+  copy must be the twin of the first (same topic, same ``ce_id``), so a consumer that
+  keeps one record per ``ce_id`` sees each outcome exactly once;
+* **order**: the versions of one story (NewsML-G2 guid) come out on one partition of
+  ``wire.articles``, in increasing version order (counting each ``ce_id`` once, where it
+  first appears: a redelivered old version is a duplicate, not a reordering).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from pipeline.chaos.feeds import ANY, ARTICLE, DEADLETTER, ChaosDispatch
+from pipeline.topics import TopicNames
+
+log = logging.getLogger(__name__)
+
+Coord = tuple[int, int]  # (partition, offset) in wire.raw
+
+
+@dataclass
+class Sent:
+    """One input and what became of it at ingest: its coordinates, or why it was refused."""
+
+    dispatch: ChaosDispatch
+    coord: Coord | None = None
+    refused: str | None = None
+
+
+def _headers(record: ConsumerRecord) -> dict[str, str]:
+    return {k: (v or b"").decode("utf-8", errors="replace") for k, v in (record.headers or ())}
+
+
+async def read_all(bootstrap: str, topics: Sequence[str], *, quiet_for: float = 1.0) -> list[ConsumerRecord]:
+    """Every record of ``topics`` from offset 0, with a consumer of our own (no group).
+
+    Stops when every partition's position has reached the end offset reported after
+    the last fetch *and* no fetch returned anything for ``quiet_for`` seconds (the
+    embedded broker's end offset can lag a batch behind).
+    """
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=32 * 1024 * 1024,
+        fetch_max_bytes=64 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        parts: list[TopicPartition] = []
+        for _ in range(50):
+            await consumer._client.force_metadata_update()
+            parts = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+            if {tp.topic for tp in parts} == set(topics):
+                break
+            await asyncio.sleep(0.2)
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        out: list[ConsumerRecord] = []
+        quiet_since = time.monotonic()
+        while True:
+            batch = await consumer.getmany(timeout_ms=300, max_records=10_000)
+            if batch:
+                quiet_since = time.monotonic()
+                for records in batch.values():
+                    out.extend(records)
+                continue
+            if time.monotonic() - quiet_since < quiet_for:
+                continue
+            ends = await consumer.end_offsets(parts)
+            positions = {tp: await consumer.position(tp) for tp in parts}
+            if all(positions[tp] >= ends[tp] for tp in parts):
+                return out
+    finally:
+        await consumer.stop()
+
+
+class Follower:
+    """Follows the outcome topics while the run goes on: how many inputs have their outcome."""
+
+    def __init__(self, bootstrap: str, names: TopicNames) -> None:
+        self.bootstrap, self.names = bootstrap, names
+        self.parts_seen: dict[Coord, set[int]] = defaultdict(set)
+        self.parts_total: dict[Coord, int] = {}
+        self.wanted: set[Coord] = set()
+        self.accounted: set[Coord] = set()
+        self.records = 0
+        self.last_progress = time.monotonic()
+        self._task: asyncio.Task[None] | None = None
+
+    def want(self, coords: Iterable[Coord]) -> None:
+        self.wanted.update(coords)
+        for coord in coords:
+            self._update(coord)
+
+    @property
+    def progress(self) -> float:
+        return len(self.accounted) / len(self.wanted) if self.wanted else 0.0
+
+    def done(self) -> bool:
+        return bool(self.wanted) and self.wanted <= self.accounted
+
+    def _update(self, coord: Coord) -> None:
+        if coord in self.wanted and coord not in self.accounted:
+            total = self.parts_total.get(coord)
+            if total is not None and len(self.parts_seen[coord]) >= total:
+                self.accounted.add(coord)
+                self.last_progress = time.monotonic()
+
+    async def _run(self) -> None:
+        consumer = AIOKafkaConsumer(
+            *self.names.outcomes(),
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            group_id=None,
+            max_partition_fetch_bytes=32 * 1024 * 1024,
+        )
+        await consumer.start()
+        try:
+            while True:
+                batch = await consumer.getmany(timeout_ms=500, max_records=10_000)
+                for records in batch.values():
+                    for record in records:
+                        self.records += 1
+                        h = _headers(record)
+                        if h.get("wf_raw_topic") != self.names.raw or "wf_raw_offset" not in h:
+                            continue
+                        coord = (int(h["wf_raw_partition"]), int(h["wf_raw_offset"]))
+                        part, _, total = h.get("wf_part", "1/1").partition("/")
+                        self.parts_seen[coord].add(int(part))
+                        self.parts_total[coord] = int(total or 1)
+                        self._update(coord)
+        finally:
+            await consumer.stop()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="chaos-follower")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def failed(self) -> BaseException | None:
+        if self._task is not None and self._task.done() and not self._task.cancelled():
+            return self._task.exception()
+        return None
+
+
+@dataclass
+class Verdict:
+    """The verifier's figures and every violation it found."""
+
+    figures: dict[str, Any] = field(default_factory=dict)
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def verify(sent: Sequence[Sent], records: Sequence[ConsumerRecord], names: TopicNames) -> Verdict:
+    """Judge the outcome ``records`` (both topics, from offset 0) against ``sent``."""
+    verdict = Verdict()
+    v = verdict.violations
+    by_coord = {s.coord: s for s in sent if s.coord is not None}
+    # (coord, part) -> [(topic, ce_id, partition, offset)]
+    copies: dict[tuple[Coord, int], list[tuple[str, str, int, int]]] = defaultdict(list)
+    totals: dict[Coord, set[int]] = defaultdict(set)
+    foreign: list[str] = []
+    wrong_id: list[str] = []
+    reasons: Counter[str] = Counter()
+    # story -> [(articles partition, offset, version, ce_id)]
+    story_outputs: dict[str, list[tuple[int, int, int | None, str]]] = defaultdict(list)
+    for record in records:
+        h = _headers(record)
+        where = f"{record.topic}[{record.partition}]@{record.offset}"
+        if h.get("wf_raw_topic") != names.raw or "wf_raw_offset" not in h:
+            foreign.append(f"{where} names {h.get('wf_raw_topic')}")
+            continue
+        coord = (int(h["wf_raw_partition"]), int(h["wf_raw_offset"]))
+        item = by_coord.get(coord)
+        if item is None:
+            foreign.append(f"{where} names {names.raw}[{coord[0]}]@{coord[1]}, which we did not send")
+            continue
+        dispatch_id = h.get("wf_dispatch_id", "")
+        if dispatch_id and not item.dispatch.sha256.startswith(dispatch_id):
+            wrong_id.append(f"{where}: wf_dispatch_id {dispatch_id} is not the sha256 of {item.dispatch.id}")
+        part_text, _, total_text = h.get("wf_part", "1/1").partition("/")
+        part, total = int(part_text), int(total_text or 1)
+        totals[coord].add(total)
+        copies[(coord, part)].append((record.topic, h.get("ce_id", ""), record.partition, record.offset))
+        if record.topic == names.deadletter:
+            reasons[f"{item.dispatch.kind}:{h.get('wf_stage')}/{h.get('wf_error_class')}"] += 1
+        elif item.dispatch.story is not None:
+            version: int | None = None
+            try:
+                version = int(orjson.loads(record.value).get("version"))
+            except (orjson.JSONDecodeError, TypeError, ValueError, AttributeError):
+                version = None
+            story_outputs[item.dispatch.story].append((record.partition, record.offset, version, h.get("ce_id", "")))
+
+    # ---- every input: an outcome for each item, of the kind it should be
+    lost: list[Sent] = []
+    unexpected: list[str] = []
+    outcome_kinds: Counter[str] = Counter()
+    for s in sent:
+        d = s.dispatch
+        if s.coord is None:
+            outcome_kinds[f"{d.kind}:refused-at-ingest"] += 1
+            if d.kind != "oversized":
+                unexpected.append(f"{d.id} ({d.fmt}) was refused at ingest: {s.refused}")
+            continue
+        seen_totals = totals.get(s.coord, set())
+        if len(seen_totals) > 1:
+            unexpected.append(f"{d.id}: outcomes disagree on the number of items {sorted(seen_totals)}")
+        total = max(seen_totals) if seen_totals else (d.parts or 1)
+        parts_present = [p for p in range(1, total + 1) if (s.coord, p) in copies]
+        if len(parts_present) < total:
+            lost.append(s)
+            continue
+        topics = {copies[(s.coord, p)][0][0] for p in parts_present}
+        kind = ARTICLE if topics == {names.articles} else DEADLETTER if topics == {names.deadletter} else "mixed"
+        outcome_kinds[f"{d.kind}:{kind}"] += 1
+        if d.expect != ANY and kind != d.expect:
+            unexpected.append(
+                f"{d.id} ({d.fmt}) at {names.raw}[{s.coord[0]}]@{s.coord[1]}: {kind}, expected {d.expect}"
+            )
+        if d.parts is not None and total != d.parts:
+            unexpected.append(f"{d.id} ({d.fmt}): {total} items, expected {d.parts}")
+
+    # ---- duplicates: twins (same topic, same ce_id) of the first copy
+    duplicates = 0
+    not_twins: list[str] = []
+    for (coord, part), got in copies.items():
+        duplicates += len(got) - 1
+        first_topic, first_id = got[0][0], got[0][1]
+        for topic, ce_id, partition, offset in got[1:]:
+            if topic != first_topic or ce_id != first_id:
+                not_twins.append(
+                    f"{by_coord[coord].dispatch.id} part {part}: {topic}[{partition}]@{offset} ce_id {ce_id} "
+                    f"differs from the first copy ({first_topic} ce_id {first_id})"
+                )
+
+    # ---- per-story order of versions (first appearance of each ce_id)
+    order_violations: list[str] = []
+    split_stories: list[str] = []
+    stale_redeliveries = 0
+    for story, outs in story_outputs.items():
+        partitions = {p for p, _, _, _ in outs}
+        if len(partitions) > 1:
+            split_stories.append(f"{story}: versions on partitions {sorted(partitions)} of {names.articles}")
+            continue
+        seen_ids: set[str] = set()
+        firsts: list[tuple[int, int | None]] = []
+        highest = 0
+        for _, offset, version, ce_id in sorted(outs, key=lambda o: o[1]):
+            if ce_id in seen_ids:
+                if version is not None and version < highest:
+                    stale_redeliveries += 1
+                continue
+            seen_ids.add(ce_id)
+            firsts.append((offset, version))
+            highest = max(highest, version or 0)
+        versions = [ver for _, ver in firsts]
+        if any(a is None or b is None or b <= a for a, b in itertools.pairwise(versions)):
+            order_violations.append(f"{story}: versions published in the order {versions}")
+
+    sent_ok = [s for s in sent if s.coord is not None]
+    stories = {s.dispatch.story for s in sent if s.dispatch.story}
+    verdict.figures = {
+        "inputs": len(sent),
+        "sent_to_raw": len(sent_ok),
+        "refused_at_ingest": len(sent) - len(sent_ok),
+        "outcome_records": len(records),
+        "articles_records": sum(1 for r in records if r.topic == names.articles),
+        "deadletter_records": sum(1 for r in records if r.topic == names.deadletter),
+        "accounted": len(sent_ok) - len(lost),
+        "lost": len(lost),
+        "unexpected": len(unexpected) + len(foreign) + len(wrong_id),
+        "duplicates": duplicates,
+        "duplicates_not_twins": len(not_twins),
+        "stories_with_versions": len(stories),
+        "order_violations": len(order_violations),
+        "stories_split_over_partitions": len(split_stories),
+        "stale_redeliveries": stale_redeliveries,
+        "outcomes_by_kind": dict(sorted(outcome_kinds.items())),
+        "deadletters_by_reason": dict(sorted(reasons.items())),
+        "lost_examples": [
+            f"{s.dispatch.id} ({s.dispatch.fmt}, {len(s.dispatch.value):,} B) {names.raw}[{s.coord[0]}]@{s.coord[1]}"
+            for s in lost[:15]
+            if s.coord is not None
+        ],
+        "lost_by_partition": dict(sorted(Counter(s.coord[0] for s in lost if s.coord is not None).items())),
+        "lost_by_kind": dict(sorted(Counter(s.dispatch.kind for s in lost).items())),
+    }
+    if lost:
+        v.append(f"{len(lost)} inputs have no outcome (lost), e.g. {verdict.figures['lost_examples'][:3]}")
+    for text in (unexpected + foreign + wrong_id)[:20]:
+        v.append(f"unexpected: {text}")
+    for text in not_twins[:20]:
+        v.append(f"duplicate that is not a twin: {text}")
+    for text in order_violations[:20]:
+        v.append(f"order: {text}")
+    for text in split_stories[:20]:
+        v.append(f"order: {text}")
+    return verdict
