@@ -22,6 +22,7 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -49,14 +50,14 @@ class Options:
     faults: tuple[str, ...] = FAULTS
     fault_after: float = 0.2
     fault_until: float = 0.9
-    fault_interval: float = 15.0
+    fault_interval: float = 12.0
     max_faults: int = 10
     poison: int = 40
     oversized: int = 3
     oversize_bytes: int | None = None
     reuters: int = 0
     corpus: Path | None = None
-    rate: float | None = None
+    rate: float | None = 40.0
     partitions: int = 4
     enrichment: str = "lean"
     timeout: float = 540.0
@@ -68,17 +69,25 @@ class Options:
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
+#: names the record size limit setting may have (the first that Settings has is used)
+_SIZE_LIMIT_NAMES = ("max_record_bytes", "max_message_bytes", "record_size_limit", "size_limit", "max_bytes")
+
+
+def size_limit_setting() -> str | None:
+    """The name of the pipeline's record size limit setting, when it has one."""
+    fields = Settings.__dataclass_fields__
+    return next((name for name in _SIZE_LIMIT_NAMES if name in fields), None)
+
+
 def size_limit(settings: Settings) -> int:
     """The record size limit the pipeline promises (its setting, once it has one), in bytes.
 
     Until a limit is configurable, the effective one is the worker producer's: Faust's
     default ``max_request_size`` of 1,000,000 bytes.
     """
-    for name in ("max_record_bytes", "max_message_bytes", "record_size_limit", "size_limit", "max_bytes"):
-        value = getattr(settings, name, None)
-        if isinstance(value, int) and value > 0:
-            return value
-    return 1_000_000
+    name = size_limit_setting()
+    value = getattr(settings, name) if name else None
+    return value if isinstance(value, int) and value > 0 else 1_000_000
 
 
 def _say(text: str) -> None:
@@ -87,56 +96,81 @@ def _say(text: str) -> None:
 
 
 def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    except OSError:
+    """The commit under test: HEAD, and the newest main commit it contains when it is not main."""
+
+    def git(*args: str) -> str:
+        try:
+            out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return out.stdout.strip() if out.returncode == 0 else ""
+
+    head = git("rev-parse", "--short", "HEAD")
+    base = git("merge-base", "HEAD", "main") if head else ""
+    base = git("rev-parse", "--short", base) if base else ""
+    if not head:
         return None
-    return out.stdout.strip() or None
+    return head if not base or base == head else f"{head} (on main {base})"
 
 
 async def _ingest(
-    bootstrap: str, names: TopicNames, settings: Settings, dispatches: list[ChaosDispatch], rate: float | None
+    bootstrap: str,
+    names: TopicNames,
+    settings: Settings,
+    dispatches: list[ChaosDispatch],
+    rate: float | None,
+    on_sent: Callable[[list[Sent]], None],
 ) -> tuple[list[Sent], float]:
     """Produce the dispatches with wirefeed's own ingest path (same keys and headers as
-    ``wirefeed ingest``). Oversized ones go alone, so a refusal names its dispatch."""
-    from pipeline.ingest import produce_dispatches as ingest
+    ``wirefeed ingest``), in chunks (about half a second's worth at ``rate``); oversized
+    ones alone, so that a refusal names its dispatch. ``on_sent`` hears of every chunk."""
+    from pipeline.ingest import produce_dispatches
 
     sent: list[Sent] = []
     started = time.monotonic()
+    size = max(1, int(rate / 2)) if rate else 250
     chunk: list[ChaosDispatch] = []
+
+    async def produce(items: list[ChaosDispatch]) -> list[tuple[int, int]]:
+        return await produce_dispatches(
+            bootstrap, names, settings, items, source=None, agency=None, rate=None, progress=None
+        )
 
     async def flush() -> None:
         if not chunk:
             return
-        coords = await ingest(bootstrap, names, settings, chunk, source=None, agency=None, rate=None, progress=None)
-        sent.extend(Sent(d, tuple(c)) for d, c in zip(chunk, coords, strict=True))  # type: ignore[arg-type]
+        coords = await produce(chunk)
+        done = [Sent(d, (int(c[0]), int(c[1]))) for d, c in zip(chunk, coords, strict=True)]
+        sent.extend(done)
+        on_sent(done)
         chunk.clear()
+        if rate:  # keep to the rate: the next chunk waits until its time
+            await asyncio.sleep(max(started + len(sent) / rate - time.monotonic(), 0))
 
-    for index, dispatch in enumerate(dispatches):
-        if rate:
-            delay = started + index / rate - time.monotonic()
-            if delay > 0:
-                await flush()
-                await asyncio.sleep(delay)
+    for dispatch in dispatches:
         if dispatch.kind == "oversized":
             await flush()
             try:
-                coords = await ingest(
-                    bootstrap, names, settings, [dispatch], source=None, agency=None, rate=None, progress=None
-                )
-                sent.append(Sent(dispatch, tuple(coords[0])))  # type: ignore[arg-type]
+                [(partition, offset)] = await produce([dispatch])
+                one = [Sent(dispatch, (int(partition), int(offset)))]
             except Exception as exc:  # refused: an outcome of its own (counted, checked by the verifier)
-                sent.append(Sent(dispatch, None, refused=f"{type(exc).__name__}: {exc}"[:300]))
+                one = [Sent(dispatch, None, refused=f"{type(exc).__name__}: {exc}"[:300])]
+            sent.extend(one)
+            on_sent(one)
             continue
         chunk.append(dispatch)
-        if len(chunk) >= 250:
+        if len(chunk) >= size:
             await flush()
     await flush()
     return sent, time.monotonic() - started
 
 
 class FaultPlan:
-    """Faults in rotation: one every ``interval`` seconds once progress passes ``after``."""
+    """Faults in rotation: one every ``interval`` seconds once progress passes ``after``,
+    each only once the pipeline has made progress again since the previous one."""
+
+    #: share of the inputs that must get their outcome between two faults
+    RECOVERED = 0.02
 
     def __init__(self, fleet: Fleet, opts: Options, freeze_for: float, max_workers: int) -> None:
         self.fleet, self.opts = fleet, opts
@@ -146,6 +180,7 @@ class FaultPlan:
         self.index = 0
         self.applied = 0
         self.last = -1e9
+        self.progress_at_last = -1.0
         self.frozen: list[tuple[Worker, float]] = []  # (worker, thaw at)
 
     def due(self, progress: float) -> bool:
@@ -155,6 +190,9 @@ class FaultPlan:
             and self.opts.fault_after <= progress < self.opts.fault_until
             and not self.frozen
             and self.fleet.now() - self.last >= self.opts.fault_interval
+            # the pipeline got going again after the previous fault: faults that pile up on a
+            # pipeline still rebalancing would measure the rebalance timeout, not recovery
+            and progress - self.progress_at_last >= self.RECOVERED
         )
 
     def tick(self, progress: float) -> None:
@@ -172,6 +210,7 @@ class FaultPlan:
             if self._apply(kind, progress):
                 self.applied += 1
                 self.last = self.fleet.now()
+                self.progress_at_last = progress
                 fault = self.fleet.faults[-1]
                 _say(f"  fault at {fault.at:6.1f} s ({progress:5.1%} done): {kind} {fault.worker} {fault.detail}")
                 return
@@ -244,7 +283,7 @@ async def chaos(opts: Options, settings: Settings) -> dict[str, Any]:
         )
         await ensure_topics(bootstrap, names.all(), opts.partitions, run_settings.replication)
         env = worker_env(
-            {k: v for k, v in os.environ.items() if not k.startswith(PREFIX)},
+            os.environ,  # every other WIREFEED_* setting the caller gave applies to the workers too
             broker=broker_url,
             app_id=run_id,
             topic_prefix=run_settings.topic_prefix,
@@ -255,19 +294,18 @@ async def chaos(opts: Options, settings: Settings) -> dict[str, Any]:
             data_dir=run_dir / "data",
             log_level=opts.log_level,
             spacy_models=LEAN_SPACY if opts.enrichment == "lean" else None,
-            **{k: v for k, v in _passed_settings().items()},
         )
         env.update(opts.extra_env)
         fleet = Fleet(env, log_dir, cwd=ROOT)
         fleet.start_many(opts.workers)
-        follower = Follower(bootstrap, names)
+        follower = Follower(bootstrap, names, total=len(dispatches))
         follower.start()
-        sent, ingest_s = await _ingest(bootstrap, names, run_settings, dispatches, opts.rate)
-        follower.want(s.coord for s in sent if s.coord is not None)
-        t_ingested = fleet.now()
-        _say(
-            f"  ingested {len(sent)} dispatches in {ingest_s:.1f} s ({sum(1 for s in sent if s.coord is None)} refused)"
+        ingest = asyncio.create_task(
+            _ingest(bootstrap, names, run_settings, dispatches, opts.rate, follower.sent), name="chaos-ingest"
         )
+        sent: list[Sent] = []
+        ingest_s = 0.0
+        t_ingested: float | None = None
 
         plan = FaultPlan(fleet, opts, freeze_for, max_workers=opts.partitions)
         outcome = "drained"
@@ -277,25 +315,33 @@ async def chaos(opts: Options, settings: Settings) -> dict[str, Any]:
             await asyncio.sleep(0.5)
             if follower.failed() is not None:
                 raise RuntimeError(f"the progress consumer failed: {follower.failed()!r}")
+            if t_ingested is None and ingest.done():
+                sent, ingest_s = ingest.result()  # raises what stopped the ingest
+                t_ingested = fleet.now()
+                refused = sum(1 for s in sent if s.coord is None)
+                _say(f"  ingested {len(sent)} dispatches in {ingest_s:.1f} s ({refused} refused)")
             progress = follower.progress
-            # a fault may wait for a worker to exit (up to a minute): the progress consumer goes on meanwhile
+            # a fault may wait for a worker to exit (up to a minute): ingest and progress go on meanwhile
             await asyncio.to_thread(plan.tick, progress)
-            if follower.done():
+            if t_ingested is not None and follower.done():
                 break
             now = time.monotonic()
             if now - last_line > 15:
                 last_line = now
                 live = ", ".join(f"{w.name}{'(stopped)' if w.frozen else ''}" for w in fleet.live())
-                _say(
-                    f"  {fleet.now():6.1f} s: {len(follower.accounted)}/{len(follower.wanted)} "
-                    f"({progress:.1%}) [{live}]"
-                )
+                _say(f"  {fleet.now():6.1f} s: {len(follower.accounted)}/{follower.total} ({progress:.1%}) [{live}]")
             if now > deadline:
                 outcome = "timed out"
                 break
-            if now - follower.last_progress > opts.stall and not plan.frozen:
+            if t_ingested is not None and now - follower.last_progress > opts.stall and not plan.frozen:
                 outcome = f"stalled: no input got its outcome for {opts.stall:.0f} s"
                 break
+        if t_ingested is None:  # timed out while still ingesting
+            ingest.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ingest
+            sent = follower.sent_so_far
+            t_ingested = fleet.now()
         t_end = fleet.now()
         if outcome != "drained":
             _say(f"  {outcome} at {t_end:.1f} s with {len(follower.wanted - follower.accounted)} inputs unaccounted")
@@ -363,12 +409,6 @@ async def chaos(opts: Options, settings: Settings) -> dict[str, Any]:
             fleet.stop_all(timeout=20)
         if broker is not None:
             broker.stop()
-
-
-def _passed_settings() -> dict[str, str]:
-    """Settings the caller gave in the environment that the workers should run with too."""
-    keep = ("VALIDATE", "BATCH_MAX", "BATCH_WITHIN", "CONTINUITY_IDLE", "ENRICH_CACHE_DIR", "LANGUAGES")
-    return {k.lower(): os.environ[PREFIX + k] for k in keep if os.environ.get(PREFIX + k)}
 
 
 def _restarts(fleet: Fleet) -> dict[str, int]:
@@ -465,7 +505,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         oversize_bytes=args.oversize_bytes,
         reuters=args.reuters,
         corpus=Path(args.corpus) if args.corpus else _default_corpus(),
-        rate=args.rate,
+        rate=args.rate or None,
         partitions=args.partitions,
         enrichment=args.enrichment,
         timeout=args.timeout,
@@ -510,14 +550,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help=f"faults in rotation, comma-separated, or 'none' (default {','.join(FAULTS)})",
     )
     p.add_argument("--fault-after", type=float, default=0.2, help="share of inputs done before the first fault")
-    p.add_argument("--fault-interval", type=float, default=15.0, help="seconds between faults (default 15)")
+    p.add_argument(
+        "--fault-interval",
+        type=float,
+        default=12.0,
+        help="at least N seconds between faults, and 2%% of the inputs done in between (default 12)",
+    )
     p.add_argument("--max-faults", type=int, default=10, help="at most this many faults (default 10)")
     p.add_argument("--poison", type=int, default=40, help="poison records among the inputs (default 40)")
     p.add_argument("--oversized", type=int, default=3, help="records over the size limit (default 3)")
     p.add_argument("--oversize-bytes", type=int, default=None, help="their size (default 1.2 x the size limit)")
     p.add_argument("--reuters", type=int, default=0, help="real Reuters-21578 dispatches mixed in from the corpus")
     p.add_argument("--corpus", default=None, help="the reuters21578 folder (default ../shared/corpus/reuters21578)")
-    p.add_argument("--rate", type=float, default=None, help="ingest at most N dispatches/s (default: all at once)")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=40.0,
+        help="ingest N dispatches/s, a live feed (default 40; 0: everything at once, a backlog)",
+    )
     p.add_argument("--partitions", type=int, default=4, help="partitions of the run's topics (default 4)")
     p.add_argument(
         "--enrichment",

@@ -26,7 +26,7 @@ import itertools
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,27 +101,37 @@ async def read_all(bootstrap: str, topics: Sequence[str], *, quiet_for: float = 
 class Follower:
     """Follows the outcome topics while the run goes on: how many inputs have their outcome."""
 
-    def __init__(self, bootstrap: str, names: TopicNames) -> None:
+    def __init__(self, bootstrap: str, names: TopicNames, total: int) -> None:
         self.bootstrap, self.names = bootstrap, names
+        self.total = total  # inputs the run will send
         self.parts_seen: dict[Coord, set[int]] = defaultdict(set)
         self.parts_total: dict[Coord, int] = {}
         self.wanted: set[Coord] = set()
         self.accounted: set[Coord] = set()
+        self.sent_so_far: list[Sent] = []
+        self.refused = 0
         self.records = 0
         self.last_progress = time.monotonic()
         self._task: asyncio.Task[None] | None = None
 
-    def want(self, coords: Iterable[Coord]) -> None:
-        self.wanted.update(coords)
-        for coord in coords:
-            self._update(coord)
+    def sent(self, items: Sequence[Sent]) -> None:
+        """Inputs that reached wire.raw (or were refused): from now on, wait for their outcome."""
+        self.sent_so_far.extend(items)
+        for item in items:
+            if item.coord is None:
+                self.refused += 1
+                continue
+            self.wanted.add(item.coord)
+            self._update(item.coord)
 
     @property
     def progress(self) -> float:
-        return len(self.accounted) / len(self.wanted) if self.wanted else 0.0
+        """Share of all the run's inputs with their outcome (refusals count as outcomes)."""
+        return (len(self.accounted) + self.refused) / self.total if self.total else 0.0
 
     def done(self) -> bool:
-        return bool(self.wanted) and self.wanted <= self.accounted
+        """Every input sent so far has its outcome."""
+        return self.wanted <= self.accounted
 
     def _update(self, coord: Coord) -> None:
         if coord in self.wanted and coord not in self.accounted:
