@@ -15,7 +15,7 @@ from pipeline.chaos.feeds import ARTICLE, DEADLETTER, Mix, generate
 from pipeline.chaos.verify import Sent, verify
 from pipeline.records import Article, DeadLetter
 from pipeline.settings import Settings
-from pipeline.stages import flow
+from pipeline.stages import boilerplate, flow
 from pipeline.topics import TopicNames
 
 NAMES = TopicNames.with_prefix("t.")
@@ -54,10 +54,10 @@ def test_generated_dispatches_become_what_they_promise(mix: list) -> None:
     """In-process (no NER model): stories become their articles (two for a newsMessage), poison
     becomes dead letters; the oversized story is a valid story (only its size is wrong)."""
     stages = flow.default_stages(Settings(spacy_models=()))
-    states: dict = {}
+    learner = boilerplate.Learner()  # one state across the run, as in the worker
     wrong = []
     for d in mix:
-        results = flow.process(d.raw(), stages, states=states)
+        results = flow.process(d.raw(), stages, learner=learner)
         kinds = {ARTICLE if isinstance(r, Article) else DEADLETTER for r in results}
         expect = ARTICLE if d.kind == "oversized" else d.expect
         if kinds != {expect} or (d.parts is not None and len(results) != d.parts):
