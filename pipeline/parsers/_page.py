@@ -449,12 +449,21 @@ class Page:
             k = j
             while k < len(self.kinds) and self.kinds[k] == SHORT and k - j < TAIL_SHORT_RUN:
                 k += 1
-            if k < len(self.kinds) and self.kinds[k] in (GOOD, NEAR) and self.lines[k].sentence:
+            if k < len(self.kinds) and self.kinds[k] in (GOOD, NEAR) and self.lines[k].sentence and self.closing(k):
                 last = j = k
                 j += 1
             else:
                 break
         return last
+
+    def closing(self, i: int) -> bool:
+        """A line after the last prose line that may still close the text: a sentence, or longer text."""
+        line = self.lines[i]
+        if line.chrome is not None or line.stop == 0.0:
+            return False  # no function word of the page's language: a title, a promo in another language
+        if any(w in vocabulary().comment_words for w in words_of(line.text)):
+            return False  # a comment policy ("Comments are the opinions of their authors")
+        return self.kinds[i] == NEAR or (line.sentence and line.words >= SENTENCE_WORDS)
 
     def neighbour(self, i: int, step: int) -> str:
         """The class of the nearest line from ``i`` in direction ``step`` that is not SHORT (page edges: BAD)."""
@@ -508,6 +517,38 @@ def classify(texts: Sequence[str], chrome: Sequence[str | None] | None = None) -
 
 
 _TERMINATOR = re.compile(r"[.!?…。！？؟۔।](?=[\"'”’»)\]]*(?:\s|$))")
+
+
+def trim(texts: Sequence[str], kept: Sequence[bool] = ()) -> dict[int, str]:
+    """The furniture around (and inside) the text of blocks already cut out of a page: index -> reason.
+
+    For a body some other means found (an HTML page's content element): the lines above
+    the lead that are not prose, the lines after the text's end that are not closing
+    sentences, and lines of a furniture shape anywhere. ``kept[i]`` marks lines a caller
+    keeps whatever their shape (its profile's furniture, left for the clean stage). A body
+    with no prose line is left as it is.
+    """
+    page = classify(texts)
+    lead, last = page.lead(), page.last()
+    if lead is None or last is None:
+        return {}
+    while lead > 0 and page.kinds[lead - 1] != BAD and page.lines[lead - 1].sentence:
+        lead -= 1
+    out: dict[int, str] = {}
+    gap = False
+    for i, line in enumerate(page.lines):
+        if i < len(kept) and kept[i]:
+            continue
+        if line.chrome and line.chrome not in ("caption", "repeated"):
+            out[i] = line.chrome
+        elif i < lead and page.kinds[i] in (SHORT, BAD):
+            out[i] = "other-title" if title_like(line.text) else "page-chrome"
+        elif i > last:
+            if not gap and page.closing(i):
+                continue
+            gap = True
+            out[i] = "other-title" if title_like(line.text) else "page-chrome"
+    return out
 
 
 def _punctuated(text: str, words: int) -> bool:
@@ -609,6 +650,7 @@ __all__ = [
     "strip_title_suffix",
     "text_key",
     "title_like",
+    "trim",
     "vocabulary",
     "words_of",
 ]

@@ -42,6 +42,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 from pipeline.decoding import decode_text, normalise_charset
 from pipeline.errors import EmptyDispatchError, ParseError
 from pipeline.parsers._agencies import agency_of
+from pipeline.parsers._page import trim
 from pipeline.parsers._xml import root_name
 from pipeline.parsers.base import Parser, declared_charset, registry
 from pipeline.records import (
@@ -62,6 +63,9 @@ log = logging.getLogger(__name__)
 SITES_FILE = Path(__file__).parent / "data" / "html_sites.toml"
 #: largest page we read after decompression (real pages are < 1 MB; this bounds gzip bombs)
 MAX_BYTES = 20 * 1024 * 1024
+#: a paragraph cluster right after the page's title is the article when it holds at least
+#: this share of the largest cluster's text
+TITLE_CLUSTER_SHARE = 0.33
 GZIP_MAGIC = b"\x1f\x8b"
 
 # Tags that end a text block; everything else is inline and joins the running text.
@@ -685,10 +689,26 @@ def _article_scope(tree: LexborHTMLParser, body: LexborNode) -> LexborNode:
     return body
 
 
-def _best_cluster(body: LexborNode) -> LexborNode | None:
-    """The element whose paragraphs hold the most text (readability-style scoring)."""
+def _alive(node: LexborNode) -> bool:
+    """The node is still in the document (chrome removal did not take it or an ancestor)."""
+    while node.parent is not None:
+        node = node.parent
+    return node.tag in ("html", "-document", "#document")
+
+
+def _best_cluster(
+    body: LexborNode, order: dict[int, int] | None = None, anchor: int | None = None
+) -> LexborNode | None:
+    """The element whose paragraphs hold the most text (readability-style scoring).
+
+    With the document ``order`` of the page's nodes and the position of its title
+    (``anchor``, the <h1>), a cluster that starts soon after the title wins over a larger
+    one elsewhere (a stream of other stories' teasers), when it holds at least a third of
+    the best cluster's text: the article follows its title.
+    """
     scores: dict[int, float] = {}
     nodes: dict[int, LexborNode] = {}
+    first: dict[int, int] = {}  # cluster -> document position of its first paragraph
     for para in body.css("p, pre, div, td"):
         if para.tag == "div" and any(child.tag in _BLOCK_TAGS for child in para.iter()):
             continue  # a div with block children is a container, not a paragraph
@@ -704,10 +724,16 @@ def _best_cluster(body: LexborNode) -> LexborNode | None:
             key = parent.mem_id
             nodes[key] = parent
             scores[key] = scores.get(key, 0.0) + score * weight
+            if order is not None and key not in first:
+                first[key] = order.get(para.mem_id, -1)
             parent = parent.parent
     if not scores:
         return None
     best = max(scores, key=lambda k: scores[k])
+    if order is not None and anchor is not None:
+        after = [k for k in scores if first.get(k, -1) > anchor and scores[k] >= TITLE_CLUSTER_SHARE * scores[best]]
+        if after:
+            best = min(after, key=lambda k: (first[k], -scores[k]))
     return nodes[best]
 
 
@@ -823,11 +849,12 @@ def _strip_site_suffix(title: str, site_name: str | None) -> str:
     return title
 
 
-def _same_text(a: str, b: str) -> bool:
-    def norm(s: str) -> str:
-        return re.sub(r"\W+", " ", s.casefold()).strip()
+def _norm_key(s: str) -> str:
+    return re.sub(r"\W+", " ", s.casefold()).strip()
 
-    return norm(a) == norm(b)
+
+def _same_text(a: str, b: str) -> bool:
+    return _norm_key(a) == _norm_key(b)
 
 
 @registry.register
@@ -875,11 +902,22 @@ def parse_page(text: str, *, url_hint: str | None = None, data: SiteData | None 
     removed: list[Removed] = []
     extra: list[tuple[str, str]] = [("html.site", site.name if site else "generic")]
 
-    # -- headline: JSON-LD, then og:title, then the page's <h1>, then <title>
+    # -- headline: JSON-LD, then og:title, then the page's <h1>, then <title>; an og:title
+    # that the <h1> and the <title> both contradict is the site's, not the article's
     headline = _ld_str(article.get("headline")) or _ld_str(article.get("name"))
     if not headline:
         og = meta.get("og:title", "twitter:title")
         headline = _strip_site_suffix(og, meta.get("og:site_name")) if og else None
+        printed = _node_text(tree.css_first("h1"))
+        document = _node_text(tree.css_first("title"))
+        # the <title> is the <h1>, perhaps with the site's name after it
+        agree = (
+            printed
+            and document
+            and (_same_text(printed, document) or _norm_key(document).startswith(_norm_key(printed)))
+        )
+        if headline and agree and not _same_text(headline, printed):
+            headline = printed
     if not headline:
         headline = _node_text(tree.css_first("h1")) or None
     if not headline:
@@ -1061,10 +1099,17 @@ def _body(
         body = tree.body
         if body is None:
             return [], "none", captions
-        # Unknown layout: take chrome out of the whole page, then find the paragraph cluster.
+        # Unknown layout: find where the title's article is (before chrome removal takes a
+        # <header> holding the <h1> away), take chrome out, then find the paragraph cluster.
+        scope = _article_scope(tree, body)
+        order = {node.mem_id: n for n, node in enumerate(body.traverse())}
+        h1 = tree.css_first("h1")
+        anchor = order.get(h1.mem_id) if h1 is not None else None
         _remove(body, gen.remove, "page-chrome", removed, protect=True)
-        _remove_chrome_words(body, data.chrome_words, removed)
-        root = _best_cluster(_article_scope(tree, body))
+        # a class word ("modal", "menu") on a wrapper of the whole page is no proof of chrome
+        _remove_chrome_words(body, data.chrome_words, removed, protect=True)
+        inside = scope.mem_id != body.mem_id and _alive(scope)
+        root = _best_cluster(scope, None) if inside else _best_cluster(body, order, anchor)
         how = "density"
         if root is None:
             return [], "none", captions
@@ -1110,7 +1155,27 @@ def _filter_blocks(
             removed.append(Removed(text, "repeated-headline"))
             continue
         out.append(Block(text, block.kind) if text != block.text else block)
-    return out
+    # what the generic page layout finds around and inside the text (the clean stage's
+    # profile furniture stays for it; quotes and lists keep their own shape)
+    texts = [b.text for b in out]
+    agency = site.agency if site else None
+    keep = [b.kind in ("pre", "quote", "li") or _profile_furniture(b.text, agency) for b in out]
+    furniture = trim(texts, keep)
+    for i, reason in sorted(furniture.items()):
+        removed.append(Removed(out[i].text[:300], reason))
+    return [b for i, b in enumerate(out) if i not in furniture]
+
+
+def _profile_furniture(text: str, agency: str | None) -> bool:
+    """A line the agency's (or the generic) profile's clean rules take out: left for them, with their reasons."""
+    from pipeline.profiles import get_profile
+
+    profile = get_profile(agency)
+    return any(
+        p.mode == "line" and p.regex.fullmatch(text)
+        for kind in ("boilerplate", "trailer", "credit", "contributors", "ed_note", "translation")
+        for p in profile.patterns(kind)
+    )
 
 
 def _is_lead(description: str, blocks: list[Block]) -> bool:

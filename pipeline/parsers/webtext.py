@@ -621,7 +621,7 @@ def _read_tail(lay: _Layout, page: Page, start: int, known: list[str | None]) ->
         if listed and reason is None:
             lay.keep.append(j)  # an item of the profile's list: clean reads it (a tag, a related title)
             continue
-        if not gap and page.kinds[j] == NEAR and reason is None:
+        if not gap and page.closing(j):
             lay.keep.append(j)
             continue
         if not gap and reason == "caption" and _keep_captioned(lay, page, j):

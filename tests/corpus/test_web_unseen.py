@@ -31,10 +31,10 @@ DATELINES = 60
 #: what the pipeline reaches today where it does not meet the issue's bar yet (shares; at
 #: most for leaked and no_article): raise these as the extraction improves, never lower them
 FLOORS: dict[str, float] = {
-    "headline": 0.90,
+    "headline": 0.91,
     "kept": 0.98,
     "leaked": 0.08,
-    "dateline": 0.38,
+    "dateline": 0.40,
     "language": 0.73,
     "no_article": 0,
 }

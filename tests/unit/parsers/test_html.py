@@ -350,3 +350,36 @@ def test_publisher_names_the_agency_on_an_unknown_host() -> None:
     item = parse_page(page)
     assert (item.agency, item.headline) == ("ap", "Harbour fog delays ferries")
     assert ("html.site", "generic") in item.extra
+
+
+# A portal page: the site's own og:title, the article's title in a <header> apart from the
+# article, a stream of other stories' teasers holding more text than the article, and a
+# whole-page wrapper whose class names a modal.
+PORTAL_PAGE = (
+    "<!DOCTYPE html><html class='app modal-open'><head>"
+    "<title>Harbour town opens a new ferry line - Example Portal</title>"
+    "<meta property='og:title' content='Example Portal - Latest News &amp; Headlines'>"
+    "</head><body><div class='page modal-ready'>"
+    "<header class='story-header'><h1>Harbour town opens a new ferry line</h1></header>"
+    "<div class='story'><article><div class='story-text'>"
+    + "".join(
+        f"<p>The town council opened a new ferry line on Monday, and paragraph {n} of the story tells more "
+        "about the boats, the timetable and the islands they serve.</p>"
+        for n in range(4)
+    )
+    + "</div></article></div><div class='stream'>"
+    + "".join(
+        f"<div class='teaser'><p>Teaser {n}: a story about another town, its council, its budget and "
+        "its plans for the coming year, with many words to make it long.</p></div>"
+        for n in range(12)
+    )
+    + "</div></div></body></html>"
+)
+
+
+def test_portal_page_article_follows_its_title() -> None:
+    """The cluster right after the title is the article; the <h1> agreeing with <title> beats the site's og:title."""
+    item = parse_page(PORTAL_PAGE)
+    assert item.headline == "Harbour town opens a new ferry line"
+    assert len(item.body) == 4
+    assert all(b.text.startswith("The town council opened") for b in item.body)

@@ -20,6 +20,7 @@ from pipeline.parsers._page import (
     repeats,
     strip_title_suffix,
     title_like,
+    trim,
 )
 
 EN_STOP = page_stoplist(["The minister said that the council would meet on the matter and that it was not over."])
@@ -261,3 +262,18 @@ def test_comments_label() -> None:
     assert _page.comments_label("1 comment:")
     assert _page.comments_label("Yorumlar (3)")
     assert not _page.comments_label("The minister did not comment on the report on Monday evening.")
+
+
+def test_trim_keeps_text_and_its_closing_lines() -> None:
+    """Around a body found by other means: furniture above and after the text goes, closing sentences stay."""
+    texts = [
+        "Share on Facebook | Twitter",
+        "The council approved the harbour budget on Tuesday after a debate that lasted most of the day.",
+        "Cost and timeline",
+        "The money for the ferry terminal will come from the regional fund, the mayor told reporters.",
+        "Example Wire writer Jane Roe contributed from Portville.",
+        "Comments are the personal opinions of their authors.",
+        "Mayor opens the new bridge",
+    ]
+    assert trim(texts) == {0: "widget", 5: "page-chrome", 6: "other-title"}
+    assert trim(texts, kept=[True]) == {5: "page-chrome", 6: "other-title"}
