@@ -11,7 +11,7 @@ import pytest
 from pipeline.errors import ParseError
 from pipeline.records import Block, CleanedDispatch, Enrichment, ParsedItem, Provenance, RawDispatch, Result
 from pipeline.schemas import validate_result
-from pipeline.stages import flow
+from pipeline.stages import boilerplate, flow
 from pipeline.stages.outcome import original_from_dead_letter
 from pipeline.topics import TopicNames
 
@@ -103,3 +103,32 @@ def test_item_without_text_after_cleaning_is_dead_lettered() -> None:
     outcomes = flow.process(_raw(b"x"), stages)
     assert NAMES.outcome(outcomes[0]).topic == "wire.deadletter"
     assert orjson.loads(outcomes[0].value)["error"]["class"] == "EmptyDispatchError"
+
+
+def test_learned_boilerplate_runs_between_the_halves_and_wire_parsed_is_keyed_by_shard() -> None:
+    """One learner across dispatches: a source's repeated footer goes from the fifth story on;
+    wire.parsed is keyed by the shard, by story id when the dispatch has no source."""
+    footer = "Sent by the unit feed, every day, to every subscriber."
+
+    def parse(raw: RawDispatch) -> Sequence[ParsedItem]:
+        text = raw.value.decode()
+        body = (Block(f"The story {text} is told here."), Block(footer))
+        return [ParsedItem(format="lines", headline=text, body=body)]
+
+    stages = flow.Stages(parse=parse, clean=lambda item: item, enrich=_enrich)
+    learner = boilerplate.Learner(boilerplate.LearnerConfig(shards=1))
+    removed = []
+    for n in range(7):
+        name = ("amber", "birch", "cedar", "delta", "ember", "fjord", "grove")[n]  # distinct stories, not versions
+        (article,) = flow.process(_raw(f"the {name} story".encode()), stages, learner=learner)
+        removed.append(orjson.loads(article.header("wf_removed") or "{}").get("learned-boilerplate", 0))
+    assert removed == [0, 0, 0, 0, 1, 1, 1]
+
+    cleaned = flow.first_half(_raw(b"x"), stages, learning=boilerplate.LearnerConfig(shards=4, partitions=4))[0]
+    assert isinstance(cleaned, CleanedDispatch) and cleaned.source.startswith("feed:unit#")
+    assert flow.encode_cleaned(cleaned, by="source")[0] == cleaned.source.encode()
+    anonymous = RawDispatch(b"y", (), provenance=Provenance("wire.raw", 0, 1, 1))
+    unsourced = flow.first_half(anonymous, stages)[0]
+    assert isinstance(unsourced, CleanedDispatch) and unsourced.source == ""
+    assert flow.encode_cleaned(unsourced, by="source")[0] == unsourced.story_id.encode()
+    assert flow.learn(unsourced, learner) is unsourced  # nothing to learn from
