@@ -69,16 +69,34 @@ def _int(text: str | None) -> int | None:
 
 
 def _media_type(item: etree._Element) -> str | None:
-    """The ninjs type of a ContentItem (None when it declares none)."""
+    """The ninjs type of a ContentItem (None when it declares none).
+
+    Producers write the media type as a NewsML name ("Text", "Photo") or as a MIME type
+    ("text/plain", "image/jpeg"); anything else ("ComplexData") is a "component".
+    """
     kind = _formal(child(item, "MediaType"))
-    return MEDIA_TYPES.get(kind.casefold(), "component") if kind else None
+    if not kind:
+        return None
+    folded = kind.casefold()
+    return MEDIA_TYPES.get(folded) or MEDIA_TYPES.get(folded.split("/", 1)[0]) or "component"
+
+
+_MEDIA = frozenset(MEDIA_TYPES.values()) - {"text"}
 
 
 def _is_media_component(component: etree._Element) -> bool:
     """True for a component whose content is a photo/video/graphic, not article text."""
     kinds = {_media_type(ci) for ci in descendants(component, "ContentItem")}
-    kinds.discard(None)
-    return bool(kinds) and kinds != {"text"}
+    return bool(kinds & _MEDIA)
+
+
+def _is_text(item: etree._Element) -> bool:
+    """A ContentItem read as text: declared text (or nothing), or of an unknown kind with text in it."""
+    kind = _media_type(item)
+    if kind in (None, "text"):
+        return True
+    data = child(item, "DataContent")
+    return kind == "component" and data is not None and bool("".join(data.itertext()).strip())
 
 
 def data_content_blocks(content: etree._Element | None) -> list[Block]:
@@ -152,7 +170,7 @@ def _collect(component: etree._Element, blocks: list[Block], associations: list[
     """Text blocks and media associations of a component tree, in document order."""
     for node in component:
         name = local_name(node)
-        if name == "ContentItem" and _media_type(node) in (None, "text"):
+        if name == "ContentItem" and _is_text(node):
             blocks.extend(data_content_blocks(child(node, "DataContent")))
         elif name == "NewsComponent":
             if _is_media_component(node):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 from pipeline.parsers import load_all
 from pipeline.parsers.newsml12 import NewsML12Parser
 from pipeline.records import Association, Block, Dateline, Entity, Party, Rendition, Subject
@@ -184,4 +186,14 @@ def test_news_lines_of_the_text_component_when_the_top_has_none() -> None:
     (item,) = PARSER.parse(NESTED_LINES, ())
     assert item.headline == "Neue Fähre für die Insel"
     assert item.byline == "Erika Beispiel"
+    assert [a.headline for a in item.associations] == ["Die Fähre im Hafen"]
+
+
+@pytest.mark.parametrize("media_type", ["text/plain", "ComplexData", "Text"])
+def test_text_content_items_whatever_their_media_type_name(media_type: str) -> None:
+    """A ContentItem with text in its DataContent is read as text when its MediaType is a MIME
+    text type or an unknown name; a photo beside it stays an association."""
+    raw = NESTED_LINES.replace(b'<MediaType FormalName="Text"/>', f'<MediaType FormalName="{media_type}"/>'.encode())
+    (item,) = PARSER.parse(raw, ())
+    assert [b.text for b in item.body] == ["Die neue Fähre fährt ab Montag."]
     assert [a.headline for a in item.associations] == ["Die Fähre im Hafen"]
