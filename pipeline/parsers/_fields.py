@@ -22,7 +22,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,7 @@ class Vocabulary:
     value_attributes: tuple[str, ...]
 
 
+@lru_cache(maxsize=8192)
 def fold_name(name: str) -> str:
     """ "head_Line" -> "headline", "body.content" -> "bodycontent" (letters and digits only)."""
     return "".join(ch for ch in name.casefold() if ch.isalnum())
@@ -115,6 +116,7 @@ def vocabulary() -> Vocabulary:
     )
 
 
+@lru_cache(maxsize=8192)
 def classify(name: str) -> tuple[str, int] | None:
     """(field, rank) of an element or key name, or None when the name says nothing we read."""
     vocab = vocabulary()
@@ -141,6 +143,7 @@ def classify(name: str) -> tuple[str, int] | None:
     return field, TOKEN_RANK
 
 
+@lru_cache(maxsize=8192)
 def skipped(name: str) -> bool:
     """Whether content under this name is never the article (notes, links, media, codes)."""
     return fold_name(name) in vocabulary().skip

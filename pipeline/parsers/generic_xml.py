@@ -278,39 +278,49 @@ def find_items(root: etree._Element) -> list[etree._Element]:
 # --------------------------------------------------------------------------- fields
 
 
-def candidates(item: etree._Element, root: etree._Element, others: Sequence[etree._Element]) -> list[Candidate]:
-    """Elements and attributes naming a field: inside the item, then in the envelope around it
-    (only for ``ENVELOPE_FIELDS``: a feed's language and dates, not its title or version)."""
-    found: list[Candidate] = []
-    other_items = set(others)
+def _collect(node: etree._Element, scope: int, skip: set[etree._Element], found: list[Candidate]) -> None:
+    """Candidates in ``node``'s subtree (attributes of ``node`` included), not under ``skip``."""
 
-    def allowed(field: str, scope: int) -> bool:
+    def allowed(field: str) -> bool:
         return scope == 0 or field in ENVELOPE_FIELDS
 
-    def visit(node: etree._Element, scope: int, depth: int, stop: etree._Element | None) -> None:
-        for key in node.attrib:
+    def visit(current: etree._Element, depth: int) -> None:
+        for key in current.attrib:
             field = classify(key.rsplit("}", 1)[-1])
-            if field is not None and field[0] not in ("headline", "body") and allowed(field[0], scope):
+            if field is not None and field[0] not in ("headline", "body") and allowed(field[0]):
                 # an attribute names its element's property ("version" of a document may be the
                 # standard's): listed element names are trusted first
-                found.append(Candidate(field[0], field[1] + ATTRIBUTE_RANK, scope, depth, len(found), node, key))
-        for kid in _elements(node):
-            if kid is stop or kid in other_items:
+                found.append(Candidate(field[0], field[1] + ATTRIBUTE_RANK, scope, depth, len(found), current, key))
+        for kid in _elements(current):
+            if kid in skip:
                 continue
             name = local_name(kid)
             if skipped(name):
                 continue
             field = classify(name)
-            if field is not None and allowed(field[0], scope):
+            if field is not None and allowed(field[0]):
                 found.append(Candidate(field[0], field[1], scope, depth + 1, len(found), kid))
-            visit(kid, scope, depth + 1, None)
+            visit(kid, depth + 1)
 
-    visit(item, 0, 0, None)
-    scope, below, current = 1, item, item.getparent()
-    while current is not None:
-        visit(current, scope, 0, below)
-        scope, below, current = scope + 1, current, current.getparent()
+    visit(node, 0)
+
+
+def envelope(root: etree._Element, items: Sequence[etree._Element]) -> list[Candidate]:
+    """Candidates outside every item (a feed's language and dates), for ``ENVELOPE_FIELDS`` only;
+    [] when the item is the whole document."""
+    if not items or items[0] is root:
+        return []
+    found: list[Candidate] = []
+    _collect(root, 1, set(items), found)
     return found
+
+
+def candidates(item: etree._Element, around: Sequence[Candidate] = ()) -> list[Candidate]:
+    """Elements and attributes naming a field: inside the item, then those of the envelope
+    (``envelope``: a feed's language and dates, not its title or version)."""
+    found: list[Candidate] = []
+    _collect(item, 0, set(), found)
+    return found + [dataclasses.replace(c, order=len(found) + n) for n, c in enumerate(around)]
 
 
 def _value_text(cand: Candidate) -> list[str]:
@@ -384,11 +394,9 @@ def _densest(item: etree._Element, exclude: set[etree._Element]) -> etree._Eleme
     return best if best_score >= MIN_BODY_CHARS else None
 
 
-def read_item(
-    item: etree._Element, root: etree._Element, others: Sequence[etree._Element], agency_hint: str | None
-) -> ParsedItem:
-    """One article element as a ParsedItem."""
-    cands = candidates(item, root, others)
+def read_item(item: etree._Element, around: Sequence[Candidate], agency_hint: str | None) -> ParsedItem:
+    """One article element as a ParsedItem (``around``: the envelope's candidates)."""
+    cands = candidates(item, around)
     extra: list[tuple[str, str]] = []
 
     def pick(field: str, read: Callable[[str], Any]) -> Any:
@@ -530,7 +538,8 @@ class GenericXMLParser(Parser):
         if inside is not None and any(item.body for item in inside[1]):
             return self._marked(inside, agency)
         elements = find_items(root)
-        items = [read_item(e, root, [o for o in elements if o is not e], agency) for e in elements]
+        around = envelope(root, elements)
+        items = [read_item(e, around, agency) for e in elements]
         items = [item for item in items if has_text(item)]
         if inside is not None and not any(item.body for item in items):
             # a standard document without a body (a picture item): its own reader knows it best
