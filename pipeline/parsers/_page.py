@@ -60,6 +60,8 @@ MAX_TITLE_CHARS = 250
 MAX_TITLE_WORDS = 35
 #: widget phrases and labels mark a line as furniture only when it is this short (words)
 WIDGET_WORDS = 14
+#: a notice phrase marks a line as furniture up to this length (words)
+NOTICE_WORDS = 80
 #: a "Label: value" line's value is at most this many words
 LABEL_VALUE_WORDS = 5
 #: furniture that follows a standfirst or a caption, not the lead: it closes the header
@@ -96,6 +98,7 @@ class Vocabulary:
     date_labels: frozenset[str]
     relative_time: frozenset[str]
     widget: re.Pattern[str]
+    notice: re.Pattern[str]  # phrases only notices use
     title_suffix_words: frozenset[str]
     calendar: frozenset[str]
     language_names: frozenset[str]  # languages' names in themselves (CLDR), one word each
@@ -111,6 +114,8 @@ def vocabulary() -> Vocabulary:
     language_names = (DATA / "language_names.txt").read_text(encoding="utf-8").split()
     phrases = sorted({p.casefold() for p in data["widget_phrases"]}, key=len, reverse=True)
     widget = re.compile(r"(?<![^\W_])(?:" + "|".join(re.escape(p) for p in phrases) + r")(?:s|es)?(?![^\W_])")
+    notices = sorted({p.casefold() for p in data["notice_phrases"]}, key=len, reverse=True)
+    notice = re.compile(r"(?<![^\W_])(?:" + "|".join(re.escape(p) for p in notices) + r")(?![^\W_])")
     reads = sorted({p.casefold() for p in data["read_more"]}, key=len, reverse=True)
     read_more = re.compile(r"^\W*(?:" + "|".join(re.escape(p) for p in reads) + r")(?![^\W_])")
     continues = sorted({p.casefold() for p in data["continue_reading"]}, key=len, reverse=True)
@@ -123,6 +128,7 @@ def vocabulary() -> Vocabulary:
         date_labels=frozenset(w.casefold() for w in data["date_labels"]),
         relative_time=frozenset(w.casefold() for w in data["relative_time"]),
         widget=widget,
+        notice=notice,
         title_suffix_words=frozenset(w.casefold() for w in data["title_suffix_words"]),
         calendar=frozenset(w.casefold() for w in calendar),
         language_names=frozenset(language_names),
@@ -248,6 +254,8 @@ _PLATFORM = re.compile(
     r"(?<![^\W_])(facebook|twitter|instagram|youtube|telegram|whatsapp|linkedin|tiktok|android|ios|iphone|ipad|"
     r"google play|app store|rss|vk|vkontakte|pinterest|reddit|flipboard|threads|bluesky)(?![^\W_])"
 )
+# a site's address named in a line: "Example.com", "news.example.org"
+_DOMAIN = re.compile(r"\b[\w-]+\.(?:com|net|org|info|news|tv|[a-z]{2})\b", re.I)
 # a list item glued to its time: "18:57World - Title"
 _TIMED_ITEM = re.compile(r"^\d{1,2}:\d{2}[^\W\d_]")
 # where a picture's subject stands: "(L)", "(R)", "(2nd L)", "(left)"
@@ -294,8 +302,8 @@ def _is_calendar_line(text: str, stop: frozenset[str], vocab: Vocabulary) -> boo
     other = [w for w in words if w not in dateish and w not in stop and len(w) > 1]
     if len(other) > 2:
         return False
-    # function words of the page's language ("the", "on") are no evidence of a date
-    evidence = sum(len(w) for w in dateish if w in vocab.calendar or w not in stop)
+    # short function words ("the", "on", "le", "à") are no evidence of a date; labels are
+    evidence = sum(len(w) for w in dateish if w in vocab.calendar or len(w) >= 4 or w not in stop)
     total = len(_ALNUM.findall(text))
     digits = sum(ch.isdigit() for ch in text)
     return total > 0 and (digits + evidence) / total >= 0.5
@@ -372,7 +380,10 @@ def chrome_reason(text: str, stop: frozenset[str] = frozenset()) -> str | None:
     folded = line.casefold()
     if n <= WIDGET_WORDS and vocab.widget.search(folded):
         return "widget"
-    if n <= 3 * WIDGET_WORDS and len(set(_PLATFORM.findall(folded))) >= 2 and not ends_sentence(line):
+    if n <= NOTICE_WORDS and vocab.notice.search(folded):
+        return "notice"
+    platforms = len(set(_PLATFORM.findall(folded)))
+    if n <= 3 * WIDGET_WORDS and platforms >= 2 and (not ends_sentence(line) or _DOMAIN.search(line)):
         return "widget"  # "Follow us on Facebook | Twitter | Android | iPhone"
     if n <= WIDGET_WORDS and _HAS_URL.search(line):
         return "link"

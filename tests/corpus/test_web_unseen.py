@@ -31,9 +31,9 @@ DATELINES = 60
 #: what the pipeline reaches today where it does not meet the issue's bar yet (shares; at
 #: most for leaked and no_article): raise these as the extraction improves, never lower them
 FLOORS: dict[str, float] = {
-    "headline": 0.91,
+    "headline": 0.93,
     "kept": 0.98,
-    "leaked": 0.08,
+    "leaked": 0.075,
     "dateline": 0.40,
     "language": 0.73,
     "no_article": 0,

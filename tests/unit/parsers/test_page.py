@@ -277,3 +277,13 @@ def test_trim_keeps_text_and_its_closing_lines() -> None:
     ]
     assert trim(texts) == {0: "widget", 5: "page-chrome", 6: "other-title"}
     assert trim(texts, kept=[True]) == {5: "page-chrome", 6: "other-title"}
+
+
+def test_notice_phrases_mark_long_lines() -> None:
+    """A disclaimer is furniture however long; a sentence about a disclaimer-free topic is not."""
+    line = (
+        "The views expressed in this text are the author's own and do not necessarily reflect the editorial "
+        "policy of the site, which accepts no responsibility for them."
+    )
+    assert chrome_reason(line, EN_STOP) == "notice"
+    assert chrome_reason("Follow Example.com on Android and iOS apps and on Facebook.", EN_STOP) == "widget"
