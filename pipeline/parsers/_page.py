@@ -70,6 +70,8 @@ HEADER_REASONS = frozenset({"date-line", "label", "byline", "repeated", "caption
 TAIL_SHORT_RUN = 2
 #: a line holding the same run of this many words twice is a ticker
 TICKER_RUN = 8
+#: long lines are compared for a repeat when their first this many letters agree
+REPEAT_PREFIX = 60
 #: tokens sampled to find the page's language list
 LANGUAGE_SAMPLE = 3000
 
@@ -588,18 +590,20 @@ def repeats(texts: Sequence[str], min_chars: int = 12) -> list[int | None]:
     """
     out: list[int | None] = []
     seen: dict[str, int] = {}
-    keys: list[str] = []
+    by_start: dict[str, list[tuple[int, str]]] = {}  # long keys by their first characters
     for n, text in enumerate(texts):
         key = text_key(text)
         found = seen.get(key) if len(key) >= min_chars else None
-        if found is None and len(key) >= 60:
-            for m, other in enumerate(keys):
-                short, long_ = sorted((key, other), key=len)
-                if len(short) >= 0.8 * len(long_) and long_.startswith(short):
-                    found = m
-                    break
+        if len(key) >= REPEAT_PREFIX:
+            earlier = by_start.setdefault(key[:REPEAT_PREFIX], [])
+            if found is None:
+                for m, other in earlier:
+                    short, long_ = sorted((key, other), key=len)
+                    if len(short) >= 0.8 * len(long_) and long_.startswith(short):
+                        found = m
+                        break
+            earlier.append((n, key))
         out.append(found)
-        keys.append(key)
         seen.setdefault(key, n)
     return out
 

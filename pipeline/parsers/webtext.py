@@ -131,6 +131,9 @@ HEADER_WINDOW = 12
 #: captions and titles are short
 MAX_CAPTION = 150
 MAX_HEADLINE = 250
+#: header phenomena (titles, captions opening with the title, summary lines) are looked for
+#: among this many first lines of a page
+HEADER_SCAN = 60
 #: a line made of other lines is at least this long; a long line is looked for by its start
 COMPOSITE_MIN_CHARS = 60
 COMPOSITE_PROBE = 60
@@ -369,9 +372,11 @@ class _Layout:
 
 def _candidates(units: list[str], page: Page, fields: list[str | None], end: int) -> list[int]:
     """Header units that can be the title: title-shaped, not a field or furniture (a repeat may be)."""
+    # a title is near the top of the page or just above the text
+    near = [i for i in range(end) if i < HEADER_SCAN or i >= end - HEADER_SCAN // 4]
     return [
         i
-        for i in range(end)
+        for i in near
         if fields[i] is None
         and (page.lines[i].chrome in (None, "repeated") or (i < 2 and _dated_title(units[i], page.lines[i].chrome)))
         and title_like(units[i])
@@ -466,12 +471,14 @@ def _lay_out(units: list[str], profile: AgencyProfile) -> _Layout:
     repeated = repeats(units)
     # what the profile knows about each unit: its reason, or a field tag
     known = [_profile_line(profile, u) for u in units]
+    counts = [len(words_of(u)) for u in units]
     chrome: list[str | None] = [
         known[i]
         or ("repeated" if repeated[i] is not None else None)
         or ("byline" if _dated_byline(units[i], profile) else None)
-        or ("caption" if _opens_with_title(units, i) else None)
-        or ("repeated" if _composite(units, i) else None)
+        # captions that open with the title and summary lines glued from others are header lines
+        or ("caption" if i < HEADER_SCAN and _opens_with_title(units, i) else None)
+        or ("repeated" if i < HEADER_SCAN and _composite(units, i, counts) else None)
         for i in range(n)
     ]
     page = classify(units, chrome)
@@ -546,7 +553,7 @@ def _densest_run(page: Page) -> tuple[int, int]:
     return best
 
 
-def _composite(units: list[str], i: int) -> bool:
+def _composite(units: list[str], i: int, counts: list[int]) -> bool:
     """A line made of other lines of the page (a title, a site name and the lead glued into a summary).
 
     It holds the whole text of two other lines of four words or more, or of one and the
@@ -557,7 +564,7 @@ def _composite(units: list[str], i: int) -> bool:
         return False
     inside = 0
     for j, other in enumerate(units):
-        if j == i or len(other) >= len(unit) or len(words_of(other)) < TITLE_MIN_WORDS + 1:
+        if j == i or len(other) >= len(unit) or counts[j] < TITLE_MIN_WORDS + 1:
             continue
         probe = other if len(other) <= COMPOSITE_PROBE else other[:COMPOSITE_PROBE]
         if probe in unit:
