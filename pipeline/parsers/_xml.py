@@ -66,7 +66,7 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
 _MISPLACED_DECL = re.compile(r"<!(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.I)
 _LITERAL = re.compile(r"<!\[CDATA\[.*?\]\]>|<!--.*?-->|<\?.*?\?>", re.S)
 #: HTML entity names: what NITF producers use against a DTD we never load (see _numeric_entities)
-_HTML_NAMES = frozenset(html.entities.name2codepoint)
+_HTML_NAMES = frozenset(name.removesuffix(";") for name in html.entities.html5)
 # The XML declaration, and its encoding pseudo-attribute (ASCII-compatible encodings only;
 # UTF-16/32 documents are recognised by their byte-order mark instead).
 _XML_DECL_BYTES = re.compile(rb"^\s*<\?xml\b[^>]*?\?>")
@@ -177,8 +177,9 @@ def _numeric_entities(data: bytes) -> bytes:
         name = match.group(1)
         if name in _XML_PREDEFINED:
             return match.group(0)
-        point = html.entities.name2codepoint.get(name.decode("ascii"))
-        return b"&#%d;" % point if point is not None else match.group(0)
+        # HTML 5's names include HTML 4's and the ISO sets DTDs pull in (&hyphen;, &dash;)
+        value = html.entities.html5.get(name.decode("ascii") + ";")
+        return b"".join(b"&#%d;" % ord(c) for c in value) if value else match.group(0)
 
     return _NAMED_ENTITY.sub(repl, data)
 

@@ -227,6 +227,13 @@ def test_external_doctype_without_subset_still_parses(doctype: bytes) -> None:
     assert root.tag == "nitf"
 
 
+def test_html5_and_iso_entity_names_decode_without_the_dtd() -> None:
+    """Names of the HTML 5 table (&hyphen;, &LT;) are characters; an &LT; does not become markup."""
+    root = parse_xml(b'<!DOCTYPE a SYSTEM "x.dtd"><a>x&hyphen;y &LT;b&GT;</a>')
+    assert root.text == "x\u2010y <b>"
+    assert len(root) == 0
+
+
 def test_html_entities_decode_without_the_dtd() -> None:
     """&nbsp; and &eacute; (defined by the unloaded NITF DTD) become their characters."""
     root = parse_xml(b'<!DOCTYPE nitf SYSTEM "x.dtd"><nitf><p>caf&eacute;&nbsp;noir</p></nitf>')
