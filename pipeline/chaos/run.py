@@ -66,6 +66,7 @@ class Options:
     json_out: Path | None = None
     results: Path | None = None
     log_level: str = "info"
+    label: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -247,7 +248,11 @@ async def chaos(opts: Options, settings: Settings) -> dict[str, Any]:
     log_dir = run_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     names = TopicNames.with_prefix(run_id + ".")
-    report: dict[str, Any] = {"run": run_id, "commit": _git_commit(), "options": _jsonable(asdict(opts))}
+    report: dict[str, Any] = {
+        "run": run_id,
+        "commit": opts.label or _git_commit(),
+        "options": _jsonable(asdict(opts)),
+    }
     broker: EmbeddedBroker | None = None
     fleet: Fleet | None = None
     follower: Follower | None = None
@@ -513,6 +518,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         data_dir=Path(args.data_dir) if args.data_dir else settings.data_dir / "chaos",
         json_out=Path(args.json_out) if args.json_out else None,
         results=Path(args.results) if args.results else None,
+        label=args.label,
     )
     unknown = [f for f in opts.faults if f not in FAULTS]
     if unknown:
@@ -580,3 +586,4 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default=None, help="where runs keep logs and state (default .wirefeed/chaos)")
     p.add_argument("--json-out", default=None, metavar="FILE", help="write the whole report as JSON")
     p.add_argument("--results", default=None, metavar="FILE", help="append a one-line summary (JSON) to FILE")
+    p.add_argument("--label", default=None, help="what the run tests, for the report (default: the git commit)")
