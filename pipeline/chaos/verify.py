@@ -48,6 +48,7 @@ class Sent:
     dispatch: ChaosDispatch
     coord: Coord | None = None
     refused: str | None = None
+    via: str = "ingest"  # or "direct": produced to wire.raw without wirefeed's ingest
 
 
 def _headers(record: ConsumerRecord) -> dict[str, str]:
@@ -239,10 +240,13 @@ def verify(sent: Sequence[Sent], records: Sequence[ConsumerRecord], names: Topic
     lost: list[Sent] = []
     unexpected: list[str] = []
     outcome_kinds: Counter[str] = Counter()
+    oversized: Counter[str] = Counter()  # "ingest:refused", "direct:deadletter", ...
     for s in sent:
         d = s.dispatch
         if s.coord is None:
             outcome_kinds[f"{d.kind}:refused-at-ingest"] += 1
+            if d.kind == "oversized":
+                oversized[f"{s.via}:refused"] += 1
             if d.kind != "oversized":
                 unexpected.append(f"{d.id} ({d.fmt}) was refused at ingest: {s.refused}")
             continue
@@ -253,10 +257,14 @@ def verify(sent: Sequence[Sent], records: Sequence[ConsumerRecord], names: Topic
         parts_present = [p for p in range(1, total + 1) if (s.coord, p) in copies]
         if len(parts_present) < total:
             lost.append(s)
+            if d.kind == "oversized":
+                oversized[f"{s.via}:lost"] += 1
             continue
         topics = {copies[(s.coord, p)][0][0] for p in parts_present}
         kind = ARTICLE if topics == {names.articles} else DEADLETTER if topics == {names.deadletter} else "mixed"
         outcome_kinds[f"{d.kind}:{kind}"] += 1
+        if d.kind == "oversized":
+            oversized[f"{s.via}:{kind}"] += 1
         if d.expect != ANY and kind != d.expect:
             unexpected.append(
                 f"{d.id} ({d.fmt}) at {names.raw}[{s.coord[0]}]@{s.coord[1]}: {kind}, expected {d.expect}"
@@ -328,6 +336,7 @@ def verify(sent: Sequence[Sent], records: Sequence[ConsumerRecord], names: Topic
         ],
         "lost_by_partition": dict(sorted(Counter(s.coord[0] for s in lost if s.coord is not None).items())),
         "lost_by_kind": dict(sorted(Counter(s.dispatch.kind for s in lost).items())),
+        "oversized": dict(sorted(oversized.items())),
     }
     if lost:
         v.append(f"{len(lost)} inputs have no outcome (lost), e.g. {verdict.figures['lost_examples'][:3]}")
