@@ -139,6 +139,8 @@ COMPOSITE_MIN_CHARS = 60
 COMPOSITE_PROBE = 60
 #: a title has at least this many words (shorter header lines are labels and breadcrumbs)
 TITLE_MIN_WORDS = 3
+#: hard-wrapped text is wrapped at most this wide
+MAX_WRAP_WIDTH = 100
 #: a line this much longer than the wrap width was not wrapped
 WRAP_SLACK = 1.15
 
@@ -167,7 +169,7 @@ def _is_wrapped(lines: list[str]) -> bool:
     if len(lines) < 3:
         return False
     width = _wrap_width(lines)
-    if not 40 <= width <= 100:
+    if not 40 <= width <= MAX_WRAP_WIDTH:
         return False
     if sum(1 for line in lines if _LIST_MARK.match(line)) >= len(lines) / 2:
         return False  # a list, one item per line
@@ -212,23 +214,74 @@ def _unwrap(lines: list[str]) -> list[str]:
 
 
 def segment(text: str) -> list[str]:
-    """The text as units: lines, or re-flowed paragraphs for hard-wrapped chunks."""
-    units: list[str] = []
-    chunk: list[str] = []
+    """The text as units: lines, or re-flowed paragraphs for hard-wrapped chunks.
 
-    def flush() -> None:
-        if chunk:
-            units.extend(_unwrap(chunk) if _is_wrapped(chunk) else chunk)
-            chunk.clear()
-
+    Hard-wrapped text printed double-spaced (a blank line after every wrapped line) is a
+    run of one-line chunks of the wrap width whose lines go on in lower case: such a run
+    is re-flowed like a chunk.
+    """
+    chunks: list[list[str]] = [[]]
     for raw_line in text.splitlines():
         line = _clean_line(raw_line)
         if line:
-            chunk.append(line)
-        else:
-            flush()
-    flush()
+            chunks[-1].append(line)
+        elif chunks[-1]:
+            chunks.append([])
+    units: list[str] = []
+    singles: list[str] = []
+
+    def flush_singles() -> None:
+        # runs of lines no longer than a wrap width; a longer line is a paragraph of its own
+        run: list[str] = []
+        for line in [*singles, None]:
+            if line is not None and len(line) <= MAX_WRAP_WIDTH:
+                run.append(line)
+                continue
+            units.extend(_rejoin(run) if _double_spaced(run) else run)
+            run = []
+            if line is not None:
+                units.append(line)
+        singles.clear()
+
+    for chunk in chunks:
+        if len(chunk) == 1:
+            singles.append(chunk[0])
+            continue
+        flush_singles()
+        units.extend(_unwrap(chunk) if _is_wrapped(chunk) else chunk)
+    flush_singles()
     return units
+
+
+def _rejoin(lines: list[str]) -> list[str]:
+    """Double-spaced wrapped lines as paragraphs: a line goes on from the one before when it
+    starts in lower case, or when the one before reaches the wrap width without ending a
+    sentence (the first line, a title above the text, starts a paragraph)."""
+    width = _wrap_width(lines)
+    paragraphs: list[str] = []
+    for n, line in enumerate(lines):
+        prev = lines[n - 1] if n else ""
+        goes_on = line[:1].islower() or (n > 1 and len(prev) >= 0.7 * width and not _ends_sentence(prev))
+        if paragraphs and goes_on:
+            if paragraphs[-1][-1:] == "-" and paragraphs[-1][-2:-1].isalpha() and line[:1].islower():
+                paragraphs[-1] = paragraphs[-1][:-1] + line  # a word split at the wrap
+            else:
+                paragraphs[-1] = f"{paragraphs[-1]} {line}"
+        else:
+            paragraphs.append(line)
+    return paragraphs
+
+
+def _double_spaced(lines: list[str]) -> bool:
+    """One-line paragraphs that are wrapped lines: a third of them go on in lower case from the
+    line before, and many reach one width (the lower-case evidence makes a looser width test enough)."""
+    if len(lines) < 3:
+        return False
+    goes_on = sum(1 for n in range(1, len(lines)) if lines[n][:1].islower() and not _ends_sentence(lines[n - 1]))
+    if goes_on < max(2, len(lines) // 3):
+        return False
+    width = _wrap_width(lines)
+    return 40 <= width <= MAX_WRAP_WIDTH and sum(1 for line in lines if len(line) >= 0.7 * width) >= 0.4 * len(lines)
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -523,6 +576,8 @@ def _lay_out(units: list[str], profile: AgencyProfile) -> _Layout:
             lay.keep.append(i)  # the profile's furniture: the clean stage takes it out
         elif reason == "caption" and _keep_captioned(lay, page, i):
             continue
+        elif reason == "date-line" and _BULLET.match(units[i]):
+            lay.keep.append(i)  # a time in a list inside the text: an agenda's "- At 14:00"
         elif reason and reason != "byline":
             lay.removed[i] = "repeated-paragraph" if reason == "repeated" else reason
         elif page.kinds[i] == SHORT and page.neighbour(i, -1) == BAD and page.neighbour(i, +1) == BAD:

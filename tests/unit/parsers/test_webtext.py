@@ -684,3 +684,33 @@ def test_a_dashed_line_that_opens_no_front_matter_is_text() -> None:
     """A text starting with a rule but holding no metadata block is read as text."""
     item = parse_one("---\nThe council approved the harbour budget on Tuesday after a long debate.\n")
     assert item.body[-1].text == "The council approved the harbour budget on Tuesday after a long debate."
+
+
+def test_double_spaced_wrapped_text_is_reflowed() -> None:
+    """Wrapped lines each followed by a blank line, going on in lower case, are one paragraph again."""
+    text = (
+        "Harbour council approves new ferry line\n\n"
+        "PORTVILLE, Nov. 3 (Example) -- The harbour council approved\n\n"
+        "on Monday a new ferry line that will link the town with three\n\n"
+        "islands from the start of the summer season next year.\n\n"
+        "The boats will run every two hours, the council said in a\n\n"
+        "statement issued after the vote in the town hall on Monday.\n"
+    )
+    units = segment(text)
+    assert units[1] == (
+        "PORTVILLE, Nov. 3 (Example) -- The harbour council approved on Monday a new ferry line that will link "
+        "the town with three islands from the start of the summer season next year."
+    )
+    assert units[2].startswith("The boats will run every two hours, the council said in a statement")
+
+
+def test_times_listed_in_an_agenda_stay() -> None:
+    """An advisory's "- At 14:00" lines between its items are text, not date furniture."""
+    page = (
+        "Harbour Daily Agenda for Monday\n\n"
+        "The harbour council meets to vote on the budget for the new ferry terminal and the quay.\n\n"
+        "- At 14:00 hours\n\n"
+        "The mayor presents the summer timetable of the ferry line to the islands at the town hall.\n"
+    )
+    item = parse_one(page)
+    assert [b.text for b in item.body][1] == "- At 14:00 hours"
