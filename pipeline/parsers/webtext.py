@@ -461,14 +461,15 @@ def _printed_again(units: list[str], i: int) -> bool:
     return False
 
 
-def _choose_headline(units: list[str], page: Page, candidates: list[int]) -> int | None:
+def _choose_headline(units: list[str], page: Page, candidates: list[int], lead: int) -> int | None:
     """The page's title among the header's title-shaped units.
 
     A line right under a title that is longer and reads as text is its standfirst, not a
     title. Then, in order: printed twice (pages repeat their title above the text, or
     glue it into a caption or a summary line), three words or more (section labels and
     breadcrumbs are shorter), no site name after it (the document's title, when the page
-    prints the article's own), the first. A header of short labels only has no title.
+    prints the article's own), the first. A header of short labels only has no title,
+    unless the line right above the text is a short "Kicker: Subject" title.
     """
     taken = set(candidates)
     candidates = [
@@ -487,7 +488,13 @@ def _choose_headline(units: list[str], page: Page, candidates: list[int]) -> int
         return _printed_again(units, i), len(words_of(text)) >= TITLE_MIN_WORDS, plain, -i
 
     best = max(candidates, key=score)
-    return best if score(best)[:2] != (False, False) else None
+    if score(best)[:2] != (False, False):
+        return best
+    # only short lines: a "Kicker: Subject" title right above the text is one, a label is not
+    above = candidates[-1]
+    if above == lead - 1 and ":" in units[above].rstrip(":"):
+        return above
+    return None
 
 
 def _title_text(units: list[str], h: int) -> str:
@@ -706,7 +713,7 @@ def _read_header(lay: _Layout, page: Page, lead: int) -> None:
             fields[i] = "byline"
         elif _whole_dateline(unit, profile):
             fields[i] = "dateline"
-    h = _choose_headline(units, page, _candidates(units, page, fields, lead))
+    h = _choose_headline(units, page, _candidates(units, page, fields, lead), lead)
     if h is not None:
         head.headline = _title_text(units, h)
     title_key = text_key(head.headline) if head.headline else ""

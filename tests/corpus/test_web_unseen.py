@@ -31,7 +31,7 @@ DATELINES = 60
 #: what the pipeline reaches today where it does not meet the issue's bar yet (shares; at
 #: most for leaked and no_article): raise these as the extraction improves, never lower them
 FLOORS: dict[str, float] = {
-    "headline": 0.93,
+    "headline": 0.95,
     "kept": 0.98,
     "leaked": 0.075,
     "dateline": 0.40,

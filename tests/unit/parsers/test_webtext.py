@@ -714,3 +714,11 @@ def test_times_listed_in_an_agenda_stay() -> None:
     )
     item = parse_one(page)
     assert [b.text for b in item.body][1] == "- At 14:00 hours"
+
+
+def test_short_kicker_title_right_above_the_text() -> None:
+    """Among short header lines, a "Kicker: Subject" line right above the text is the title; a label is not."""
+    lead = "The council approved the harbour budget on Tuesday after a debate that lasted most of the day.\n\n"
+    rest = "The money for the ferry terminal will come from the regional fund, the mayor told reporters.\n"
+    assert parse_one(f"News Archive\n\nExclusive: Budget\n\n{lead}{rest}").headline == "Exclusive: Budget"
+    assert parse_one(f"Exclusive: Budget\n\nNews Archive\n\n{lead}{rest}").headline is None
