@@ -421,7 +421,9 @@ async def chaos(opts: Options, settings: Settings) -> dict[str, Any]:
                     "ingested_at_s": round(t_ingested, 1),
                     "drained_at_s": round(t_end, 1) if outcome == "drained" else None,
                     "drain_after_ingest_s": round(t_end - t_ingested, 1) if outcome == "drained" else None,
-                    "drain_after_last_fault_s": round(t_end - last_fault, 1) if outcome == "drained" else None,
+                    "drain_after_last_fault_s": (
+                        round(t_end - last_fault, 1) if outcome == "drained" and fleet.faults else None
+                    ),
                     "throughput_per_s": round(len(sent_coords) / max(t_end - fleet.workers[0].started, 1e-6), 1),
                     "agent_crashes": crashes,
                     "tracebacks": sum(int(w["tracebacks"]) for w in workers),  # type: ignore[call-overload]
