@@ -488,7 +488,7 @@ def render(report: dict[str, Any]) -> str:
         f"accounted {f.get('accounted')}, LOST {f.get('lost')}, unexpected {f.get('unexpected')}",
         f"  outcome records {f.get('outcome_records')} (articles {f.get('articles_records')}, dead letters "
         f"{f.get('deadletter_records')}); duplicates {f.get('duplicates')} "
-        f"(not twins: {f.get('duplicates_not_twins')})",
+        f"(not twins: {f.get('duplicates_not_twins')}; each after its first copy by {f.get('redelivery_delay_s')} s)",
         f"  stories with versions {f.get('stories_with_versions')}: order violations {f.get('order_violations')}, "
         f"split over partitions {f.get('stories_split_over_partitions')}, stale redeliveries "
         f"{f.get('stale_redeliveries')}",

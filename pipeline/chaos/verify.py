@@ -183,6 +183,17 @@ class Follower:
         return None
 
 
+def _quantiles(values: list[float]) -> dict[str, float] | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+
+    def pick(q: float) -> float:
+        return round(ordered[min(int(q * len(ordered)), len(ordered) - 1)], 1)
+
+    return {"median": pick(0.5), "p90": pick(0.9), "max": round(ordered[-1], 1)}
+
+
 @dataclass
 class Verdict:
     """The verifier's figures and every violation it found."""
@@ -202,6 +213,8 @@ def verify(sent: Sequence[Sent], records: Sequence[ConsumerRecord], names: Topic
     by_coord = {s.coord: s for s in sent if s.coord is not None}
     # (coord, part) -> [(topic, ce_id, partition, offset)]
     copies: dict[tuple[Coord, int], list[tuple[str, str, int, int]]] = defaultdict(list)
+    first_ms: dict[tuple[Coord, int], int] = {}  # when the first copy was written (broker time)
+    redelivery_delays: list[float] = []  # seconds from the first copy to each later one
     totals: dict[Coord, set[int]] = defaultdict(set)
     foreign: list[str] = []
     wrong_id: list[str] = []
@@ -226,6 +239,10 @@ def verify(sent: Sequence[Sent], records: Sequence[ConsumerRecord], names: Topic
         part, total = int(part_text), int(total_text or 1)
         totals[coord].add(total)
         copies[(coord, part)].append((record.topic, h.get("ce_id", ""), record.partition, record.offset))
+        if (coord, part) in first_ms:
+            redelivery_delays.append(max(record.timestamp - first_ms[(coord, part)], 0) / 1000)
+        else:
+            first_ms[(coord, part)] = record.timestamp
         if record.topic == names.deadletter:
             reasons[f"{item.dispatch.kind}:{h.get('wf_stage')}/{h.get('wf_error_class')}"] += 1
         elif item.dispatch.story is not None:
@@ -323,6 +340,8 @@ def verify(sent: Sequence[Sent], records: Sequence[ConsumerRecord], names: Topic
         "unexpected": len(unexpected) + len(foreign) + len(wrong_id),
         "duplicates": duplicates,
         "duplicates_not_twins": len(not_twins),
+        # how long after the first copy the duplicates came: how far back a replay reached
+        "redelivery_delay_s": _quantiles(redelivery_delays),
         "stories_with_versions": len(stories),
         "order_violations": len(order_violations),
         "stories_split_over_partitions": len(split_stories),
