@@ -35,7 +35,7 @@ from pipeline.records import CleanedDispatch, DeadLetter, Outcome, RawDispatch, 
 from pipeline.settings import Settings
 from pipeline.stages import boilerplate, flow
 from pipeline.stages.flow import Stages
-from pipeline.stages.outcome import dead_letter
+from pipeline.stages.outcome import Limits, dead_letter
 from pipeline.tables import boilerplate_table
 from pipeline.topics import Topics
 
@@ -53,17 +53,12 @@ def _check(results: Sequence[Result]) -> None:
             log.error("%s: %s", result.raw.where(), exc)
 
 
-def _decode_or_dead_letter(record: RawDispatch) -> CleanedDispatch | DeadLetter:
+def _decode_or_dead_letter(record: RawDispatch, limits: Limits) -> CleanedDispatch | DeadLetter:
     try:
         return flow.decode_cleaned(record.value)
     except ContractError as exc:
         # Not our record: dead-letter its bytes as they are, with where they were read.
-        return dead_letter(record, exc)
-
-
-def _internal(topic: str, cleaned: CleanedDispatch, by: str) -> Outcome:
-    key, value = flow.encode_cleaned(cleaned, by=by)
-    return Outcome(topic, key, value, (), cleaned.raw, cleaned.part, cleaned.parts)
+        return dead_letter(record, exc, limits=limits)
 
 
 def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | None) -> None:
@@ -75,6 +70,15 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
     enrich_pool = ThreadPoolExecutor(1, thread_name_prefix="wirefeed-enrich")
     resolved: list[Stages] = []
     learner = boilerplate.Learner(boilerplate.LearnerConfig.from_settings(settings))
+    limits = Limits.from_settings(settings)
+
+    def internal(topic: str, cleaned: CleanedDispatch, by: str) -> Outcome:
+        """The internal record for the next agent (or the dead letter: it is over the limit)."""
+        record = flow.internal_record(cleaned, by=by, limits=limits)
+        if isinstance(record, DeadLetter):
+            return names.outcome(record)
+        key, value = record
+        return Outcome(topic, key, value, (), cleaned.raw, cleaned.part, cleaned.parts)
 
     def reader(stream: faust.StreamT) -> Reader:
         return Reader(app, stream, consumer, batch_max=settings.batch_max, batch_within=settings.batch_within)
@@ -89,14 +93,14 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
         checked: list[Result] = []
         for raw in raws:
             try:
-                for result in flow.first_half(raw, get_stages(), learning=learner.cfg):
+                for result in flow.first_half(raw, get_stages(), learning=learner.cfg, limits=limits):
                     if isinstance(result, CleanedDispatch):
-                        out.append(_internal(names.parsed, result, by="source"))
+                        out.append(internal(names.parsed, result, by="source"))
                     else:
                         checked.append(result)
                         out.append(names.outcome(result))
             except Exception as exc:  # encoding the internal record failed: a bug; keep the dispatch
-                out.append(names.outcome(dead_letter(raw, UnexpectedError(exc, stage="encode-cleaned"))))
+                out.append(names.outcome(dead_letter(raw, UnexpectedError(exc, stage="encode-cleaned"), limits=limits)))
         if settings.validate:
             _check(checked)
         return out
@@ -108,7 +112,7 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
 
             validator = validate_result
         now = datetime.now(tz=UTC)
-        decoded = [_decode_or_dead_letter(record) for record in records]
+        decoded = [_decode_or_dead_letter(record, limits) for record in records]
         items = [c.item for c in decoded if isinstance(c, CleanedDispatch)]
         enrichments = iter(flow.enrich_many(items, get_stages()))
         out: list[Outcome] = []
@@ -116,21 +120,23 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
             if isinstance(cleaned, DeadLetter):
                 out.append(names.outcome(cleaned))
             else:
-                out.append(names.outcome(flow.second_half(cleaned, get_stages(), validator, now, next(enrichments))))
+                enrichment = next(enrichments)
+                result = flow.second_half(cleaned, get_stages(), validator, now, enrichment, limits=limits)
+                out.append(names.outcome(result))
         return out
 
     def run_learn(records: list[RawDispatch]) -> list[Outcome]:
         """Learned boilerplate, in arrival order; the learner collects the state changes."""
         out: list[Outcome] = []
         for record in records:
-            cleaned = _decode_or_dead_letter(record)
+            cleaned = _decode_or_dead_letter(record, limits)
             if isinstance(cleaned, DeadLetter):
                 out.append(names.outcome(cleaned))
                 continue
             partition = record.provenance.partition if record.provenance else None
-            result = flow.learn(cleaned, learner, partition)
+            result = flow.learn(cleaned, learner, partition, limits=limits)
             if isinstance(result, CleanedDispatch):
-                out.append(_internal(names.cleaned, result, by="story"))
+                out.append(internal(names.cleaned, result, by="story"))
             else:
                 out.append(names.outcome(result))
         return out

@@ -14,7 +14,7 @@ from pipeline.agents import wire
 from pipeline.delivery.consumer import LedgerApp
 from pipeline.settings import Settings
 from pipeline.stages.flow import Stages
-from pipeline.topics import declare_topics
+from pipeline.topics import SIZE_MARGIN, declare_topics
 
 
 def create_app(settings: Settings, stages: Stages | None = None) -> faust.App:
@@ -45,6 +45,9 @@ def create_app(settings: Settings, stages: Stages | None = None) -> faust.App:
         # a bounded queue per agent: Faust pauses fetching a partition when it is full
         stream_buffer_maxsize=256,
         broker_max_poll_records=500,
+        # the one size limit, with room for framing: requests we send, partition fetches
+        producer_max_request_size=settings.max_message_bytes + SIZE_MARGIN,
+        consumer_max_fetch_size=settings.max_message_bytes + SIZE_MARGIN,
         # acks from every in-sync replica before an outcome counts as published
         producer_acks=-1,
         # the embedded broker has no transactions; ids are deterministic instead

@@ -95,6 +95,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     dispatches = list(iter_dispatches(args.paths, exclude=args.exclude))
     size = sum(len(d.value) for d in dispatches)
     progress = Progress("ingest", len(dispatches))
+    refused: list[tuple[str, int]] = []
     started = time.monotonic()
     coords = asyncio.run(
         produce_dispatches(
@@ -106,6 +107,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             agency=args.agency,
             rate=args.rate,
             progress=progress,
+            refused=refused,
         )
     )
     took = time.monotonic() - started
@@ -114,7 +116,13 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         f"({len(coords) / max(took, 1e-6):,.0f}/s)",
         file=sys.stderr,
     )
-    return 0
+    for name, nbytes in refused:
+        print(
+            f"wirefeed ingest: {name}: {nbytes:,} bytes, over the {settings.max_message_bytes:,}-byte limit "
+            "(WIREFEED_MAX_MESSAGE_BYTES); not ingested",
+            file=sys.stderr,
+        )
+    return 1 if refused else 0
 
 
 def cmd_tail(args: argparse.Namespace, settings: Settings) -> int:
@@ -166,6 +174,7 @@ def cmd_tail(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.sources import iter_dispatches
     from pipeline.stages import boilerplate, flow
+    from pipeline.stages.outcome import Limits
 
     names = TopicNames.with_prefix(settings.topic_prefix)
     stages = flow.default_stages(settings)
@@ -180,7 +189,7 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
     out = sys.stdout
     for dispatch in iter_dispatches(args.paths, exclude=args.exclude):
         raw = dispatch.raw(source=args.source, agency=args.agency)
-        for result in flow.process(raw, stages, validator, learner):
+        for result in flow.process(raw, stages, validator, learner, limits=Limits.from_settings(settings)):
             outcome = names.outcome(result)
             line = {
                 "input": dispatch.input,

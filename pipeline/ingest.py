@@ -2,7 +2,9 @@
 
 Each dispatch is sent with the ``wire.raw`` headers of its source (schemas/wire.raw/) and
 the broker's acknowledgement is awaited; the (partition, offset) of every record is
-returned so callers can follow its outcome.
+returned so callers can follow its outcome. A dispatch over the size limit
+(``WIREFEED_MAX_MESSAGE_BYTES``) is not sent: it is reported back as refused, with its
+size, so that the caller can say so (the pipeline could not carry it anyway).
 """
 
 from __future__ import annotations
@@ -27,8 +29,12 @@ async def produce_dispatches(
     agency: str | None,
     rate: float | None,
     progress: Progress | None,
+    refused: list[tuple[str, int]] | None = None,
 ) -> list[tuple[int, int]]:
-    """Produce ``dispatches`` to wire.raw; returns their (partition, offset) coordinates."""
+    """Produce ``dispatches`` to wire.raw; returns their (partition, offset) coordinates.
+
+    Dispatches over the size limit are skipped and appended to ``refused`` as (input, size).
+    """
     from pipeline.kafka import ensure_topics, producer
 
     await ensure_topics(bootstrap, names.all(), settings.partitions, settings.replication)
@@ -40,6 +46,10 @@ async def produce_dispatches(
                 delay = start + i / rate - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
+            if len(dispatch.value) > settings.max_message_bytes:
+                if refused is not None:
+                    refused.append((dispatch.input, len(dispatch.value)))
+                continue
             headers = list(dispatch.headers(source=source, agency=agency))
             key = None
             futures.append(await prod.send(names.raw, dispatch.value, key=key, headers=headers))

@@ -19,6 +19,10 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 log = logging.getLogger(__name__)
 
+#: the largest record these clients send or fetch: the highest size limit wirefeed allows
+#: (16 MiB, WIREFEED_MAX_MESSAGE_BYTES) plus framing
+MAX_RECORD_BYTES = 16 * 1024 * 1024 + 64 * 1024
+
 
 async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, replication: int = 1) -> None:
     """Create the topics that do not exist yet (a no-op for the ones that do)."""
@@ -43,7 +47,7 @@ async def producer(bootstrap: str, **options: object) -> AsyncIterator[AIOKafkaP
         bootstrap_servers=bootstrap,
         acks="all",
         linger_ms=5,
-        max_request_size=16 * 1024 * 1024,
+        max_request_size=MAX_RECORD_BYTES,
         **options,
     )
     await prod.start()
@@ -92,7 +96,7 @@ async def read(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",
-        max_partition_fetch_bytes=16 * 1024 * 1024,
+        max_partition_fetch_bytes=MAX_RECORD_BYTES,
         fetch_max_bytes=64 * 1024 * 1024,
     )
     await consumer.start()

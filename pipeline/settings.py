@@ -35,6 +35,13 @@ class Settings:
     #: agent batches: at most this many dispatches, waiting at most this many seconds
     batch_max: int = 64
     batch_within: float = 0.05
+    #: the one size limit (bytes) of every record: raw dispatches at ingest, internal records,
+    #: articles, dead letters; producer requests, fetches and topic max.message.bytes follow
+    #: it (at most 16 MiB). Over it, a dispatch or outcome becomes a dead letter that says so
+    max_message_bytes: int = 4 * 1024 * 1024
+    #: raw bytes up to this size travel inside internal records (so a later stage's dead
+    #: letter holds them); larger dispatches are referred to by their wire.raw coordinates
+    raw_inline_max: int = 64 * 1024
     #: seconds to keep retrying while the broker does not take our outcomes; then the worker
     #: stops (exit 75) so its partitions move to a worker that can reach the broker
     publish_budget: float = 300.0

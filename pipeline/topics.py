@@ -29,6 +29,9 @@ if TYPE_CHECKING:  # faust is imported only where topic objects are declared (th
 
     from pipeline.settings import Settings
 
+#: bytes allowed beyond the size limit in requests, fetches and max.message.bytes (framing)
+SIZE_MARGIN = 64 * 1024
+
 RAW = "wire.raw"
 PARSED = "wire.parsed"
 CLEANED = "wire.cleaned"

@@ -28,6 +28,7 @@ from pipeline.errors import (
     ContractError,
     DecodeError,
     EmptyDispatchError,
+    OversizeError,
     PipelineError,
     UnexpectedError,
     UnknownFormatError,
@@ -126,16 +127,21 @@ def _failure(exc: BaseException, stage: str, fmt: str | None) -> PipelineError:
 def first_half(
     raw: RawDispatch,
     stages: Stages,
-    inline_max: int | None = None,
     learning: boilerplate.LearnerConfig = boilerplate.DEFAULT,
+    limits: outcome.Limits = outcome.DEFAULT_LIMITS,
 ) -> list[CleanedDispatch | DeadLetter]:
     """Parse and clean one raw record: one CleanedDispatch per item, or one dead letter.
 
-    The CleanedDispatch records refer to the raw record (``RawRef``), carrying its bytes
-    only up to ``inline_max`` (None: always). Each item's ``source`` is its
-    learned-boilerplate shard (``learning`` says how many shards a source has and over how
-    many partitions they are spread).
+    A dispatch over the size limit is not parsed: its dead letter says so (without the
+    bytes, which stay in ``wire.raw``). The CleanedDispatch records refer to the raw record
+    (``RawRef``), carrying its bytes only up to ``limits.inline_max``. Each item's
+    ``source`` is its learned-boilerplate shard (``learning`` says how many shards a source
+    has and over how many partitions they are spread).
     """
+    too_large = outcome.over_limit(len(raw.value), "the dispatch", limits)
+    if too_large is not None:
+        log.warning("dead letter %s: %s", raw.where(), too_large)
+        return [outcome.dead_letter(raw, OversizeError(too_large, stage="size"), omitted=too_large, limits=limits)]
     stage, fmt = "parse", None
     try:
         items = list(stages.parse(raw))
@@ -147,16 +153,16 @@ def first_half(
     except Exception as exc:  # the stage boundary: nothing escapes, everything is dead-lettered
         error = _failure(exc, stage, fmt)
         log.info("dead letter %s: %s", raw.where(), error)
-        return [outcome.dead_letter(raw, error)]
+        return [outcome.dead_letter(raw, error, limits=limits)]
     results: list[CleanedDispatch | DeadLetter] = []
     parts = len(cleaned)
-    ref = raw.ref(inline_max)
+    ref = raw.ref(limits.inline_max)
     for part, item in enumerate(cleaned, start=1):
         if not has_content(item):
             error = EmptyDispatchError(
                 "no headline, body, caption or media after cleaning", stage="clean", format=item.format
             )
-            results.append(outcome.dead_letter(raw, error, part=part, parts=parts))
+            results.append(outcome.dead_letter(raw, error, part=part, parts=parts, limits=limits))
             continue
         story_id = normalise.story_uri(item)
         results.append(
@@ -177,6 +183,7 @@ def learn(
     learner: boilerplate.Learner,
     partition: int | None = None,
     now_ms: int | None = None,
+    limits: outcome.Limits = outcome.DEFAULT_LIMITS,
 ) -> CleanedDispatch | DeadLetter:
     """Remove what the source's earlier stories taught us is boilerplate, then learn from this one.
 
@@ -196,7 +203,7 @@ def learn(
         item = learner.learn(cleaned.item, cleaned.story_id, shard, now_ms, partition or 0)
     except Exception as exc:  # the stage boundary: nothing escapes, everything is dead-lettered
         error = _failure(exc, "boilerplate", cleaned.item.format)
-        return outcome.dead_letter(cleaned.raw, error, part=cleaned.part, parts=cleaned.parts)
+        return outcome.dead_letter(cleaned.raw, error, part=cleaned.part, parts=cleaned.parts, limits=limits)
     return replace(cleaned, item=item) if item is not cleaned.item else cleaned
 
 
@@ -271,22 +278,28 @@ def second_half(
     validator: Validator | None = None,
     processed_at: datetime | None = None,
     enrichment: Enrichment | None = None,
+    limits: outcome.Limits = outcome.DEFAULT_LIMITS,
 ) -> Article | DeadLetter:
     """Enrich (unless ``enrichment`` is given) and normalise one cleaned item into its article,
-    or a dead letter."""
+    or a dead letter (also when the article would be over the size limit)."""
     stage = "enrich"
     try:
         if enrichment is None:
             enrichment = stages.enrich(cleaned.item)
         stage = "normalise"
         result = article(cleaned, enrichment, processed_at or datetime.now(tz=UTC))
+        too_large = outcome.over_limit(
+            outcome.record_size(result.key, result.value, result.headers), "the article", limits
+        )
+        if too_large is not None:
+            raise OversizeError(too_large, stage="normalise")
         if validator is not None:
             validator(result)
         return result
     except Exception as exc:  # the stage boundary: nothing escapes, everything is dead-lettered
         error = _failure(exc, stage, cleaned.item.format)
         log.warning("dead letter %s part %d: %s", cleaned.raw.where(), cleaned.part, error)
-        return outcome.dead_letter(cleaned.raw, error, part=cleaned.part, parts=cleaned.parts)
+        return outcome.dead_letter(cleaned.raw, error, part=cleaned.part, parts=cleaned.parts, limits=limits)
 
 
 def process(
@@ -294,6 +307,7 @@ def process(
     stages: Stages,
     validator: Validator | None = None,
     learner: boilerplate.Learner | None = None,
+    limits: outcome.Limits = outcome.DEFAULT_LIMITS,
 ) -> list[Article | DeadLetter]:
     """Every stage in-process: exactly the results the pipeline would publish for ``raw``.
 
@@ -302,16 +316,16 @@ def process(
     """
     learner = boilerplate.Learner() if learner is None else learner
     results: list[Article | DeadLetter] = []
-    for result in first_half(raw, stages, learning=learner.cfg):
+    for result in first_half(raw, stages, learning=learner.cfg, limits=limits):
         if isinstance(result, DeadLetter):
             results.append(result)
             continue
-        learned = learn(result, learner)
+        learned = learn(result, learner, limits=limits)
         learner.flush()
         if isinstance(learned, DeadLetter):
             results.append(learned)
         else:
-            results.append(second_half(learned, stages, validator))
+            results.append(second_half(learned, stages, validator, limits=limits))
     return results
 
 
@@ -335,6 +349,18 @@ def encode_cleaned(cleaned: CleanedDispatch, *, by: str = "story") -> tuple[byte
     (wire.parsed; by story id when the item has no source to learn from)."""
     key = cleaned.source if by == "source" and cleaned.source else cleaned.story_id
     return key.encode("utf-8"), orjson.dumps(to_jsonable(cleaned))
+
+
+def internal_record(
+    cleaned: CleanedDispatch, *, by: str, limits: outcome.Limits = outcome.DEFAULT_LIMITS
+) -> tuple[bytes, bytes] | DeadLetter:
+    """(key, value) of the internal record, or the dead letter saying it is over the size limit."""
+    key, value = encode_cleaned(cleaned, by=by)
+    too_large = outcome.over_limit(outcome.record_size(key, value, ()), "the cleaned item", limits)
+    if too_large is None:
+        return key, value
+    error = OversizeError(too_large, stage="clean", format=cleaned.item.format)
+    return outcome.dead_letter(cleaned.raw, error, part=cleaned.part, parts=cleaned.parts, limits=limits)
 
 
 def decode_cleaned(value: bytes) -> CleanedDispatch:

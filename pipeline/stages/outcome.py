@@ -18,15 +18,63 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from pipeline import __version__
 from pipeline.errors import PipelineError, UnexpectedError
 from pipeline.records import DeadLetter, Headers, Provenance, RawDispatch, RawRef
+
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
+
+#: bytes a Kafka record costs beyond key, value and headers (batch and record framing)
+RECORD_OVERHEAD = 512
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The one size limit, and how much of a raw record travels inline after the first stage.
+
+    ``max_bytes`` bounds every record wirefeed writes (``WIREFEED_MAX_MESSAGE_BYTES``): raw
+    dispatches at ingest, internal records, articles, dead letters; producer requests,
+    consumer fetches and the topics' ``max.message.bytes`` are set from it with a margin.
+    A dispatch or outcome over it becomes a small dead letter that says so.
+    """
+
+    max_bytes: int = 4 * 1024 * 1024
+    #: raw bytes up to this size ride along in internal records (``RawRef.value``), so a
+    #: later stage's dead letter can hold them; larger ones are fetched back by coordinates
+    inline_max: int = 64 * 1024
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(settings.max_message_bytes, settings.raw_inline_max)
+
+    def __post_init__(self) -> None:
+        if not 64 * 1024 <= self.max_bytes <= 16 * 1024 * 1024:
+            raise ValueError(f"the size limit must be between 64 KiB and 16 MiB, not {self.max_bytes:,} bytes")
+        if not 0 <= self.inline_max <= self.max_bytes // 4:
+            raise ValueError(f"raw bytes carried inline ({self.inline_max:,}) must be at most a quarter of the limit")
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def record_size(key: bytes | None, value: bytes, headers: Headers) -> int:
+    """What a record weighs against the limit: key, value, header names and values, framing."""
+    return len(key or b"") + len(value) + sum(len(k) + len(v) for k, v in headers) + RECORD_OVERHEAD
+
+
+def over_limit(size: int, what: str, limits: Limits) -> str | None:
+    """The reason ``what`` of ``size`` bytes cannot be published, or None when it fits."""
+    if size <= limits.max_bytes:
+        return None
+    return f"{what} is {size:,} bytes, over the {limits.max_bytes:,}-byte limit (WIREFEED_MAX_MESSAGE_BYTES)"
+
 
 SPEC_VERSION = "1.0"
 ARTICLE_TYPE = "net.wirefeed.article.v1"
@@ -94,18 +142,31 @@ def dead_letter(
     part: int = 1,
     parts: int = 1,
     omitted: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> DeadLetter:
     """The dead-letter record for ``raw``: the original bytes and headers, and why it failed.
 
     The bytes are left out when ``raw`` does not carry them (a reference past the first
-    stage to a large dispatch) or when ``omitted`` gives a reason; the envelope then says
-    why, and its coordinates find the original in ``wire.raw``.
+    stage to a large dispatch), when ``omitted`` gives a reason, or when the record would
+    not fit the size limit with them; the envelope then says why, and its coordinates find
+    the original in ``wire.raw``.
     """
     ref = raw if isinstance(raw, RawRef) else raw.ref()
     if omitted is not None:
         ref = replace(ref, value=None)
     elif ref.value is None:
         omitted = f"the dispatch ({ref.size:,} bytes) is carried past the first stage by reference only"
+    letter = _dead_letter(ref, error, part, parts, omitted)
+    if ref.value is not None:
+        reason = over_limit(
+            record_size(letter.key, letter.value, letter.headers), "with its original bytes, it", limits
+        )
+        if reason is not None:
+            letter = _dead_letter(replace(ref, value=None), error, part, parts, reason)
+    return letter
+
+
+def _dead_letter(ref: RawRef, error: PipelineError, part: int, parts: int, omitted: str | None) -> DeadLetter:
     error_class = error.error_class if isinstance(error, UnexpectedError) else type(error).__name__
     prov = ref.provenance
     original: dict[str, Any] = {

@@ -9,10 +9,10 @@ import orjson
 import pytest
 
 from pipeline.errors import ParseError
-from pipeline.records import Block, CleanedDispatch, Enrichment, ParsedItem, Provenance, RawDispatch, Result
+from pipeline.records import Block, CleanedDispatch, DeadLetter, Enrichment, ParsedItem, Provenance, RawDispatch, Result
 from pipeline.schemas import validate_result
-from pipeline.stages import boilerplate, flow
-from pipeline.stages.outcome import original_from_dead_letter
+from pipeline.stages import boilerplate, flow, outcome
+from pipeline.stages.outcome import original_from_dead_letter, original_ref_from_dead_letter
 from pipeline.topics import TopicNames
 
 NAMES = TopicNames.with_prefix("")
@@ -132,3 +132,79 @@ def test_learned_boilerplate_runs_between_the_halves_and_wire_parsed_is_keyed_by
     assert isinstance(unsourced, CleanedDispatch) and unsourced.source == ""
     assert flow.encode_cleaned(unsourced, by="source")[0] == unsourced.story_id.encode()
     assert flow.learn(unsourced, learner) is unsourced  # nothing to learn from
+
+
+# ------------------------------------------------------------------ the one size limit
+
+SMALL = outcome.Limits(max_bytes=64 * 1024, inline_max=1024)
+
+
+def test_a_dispatch_over_the_limit_is_a_small_dead_letter_that_says_so() -> None:
+    """Not parsed at all; the dead letter names the size and the limit, and leaves the bytes in wire.raw."""
+    raw = _raw(b"big|" + b"x" * (70 * 1024))
+    results = flow.process(raw, STAGES, limits=SMALL)
+    _check(results)
+    assert len(results) == 1 and isinstance(results[0], DeadLetter)
+    envelope = orjson.loads(results[0].value)
+    assert (envelope["error"]["stage"], envelope["error"]["class"]) == ("size", "OversizeError")
+    assert (
+        "65,536-byte limit" in envelope["error"]["reason"]
+        and f"{len(raw.value):,} bytes" in envelope["error"]["reason"]
+    )
+    assert "value" not in envelope["original"] and envelope["original"]["omitted"]["reason"]
+    assert envelope["original"]["sha256"] == raw.sha256 and envelope["source"]["offset"] == 17
+    assert len(results[0].value) < 4096
+    ref = original_ref_from_dead_letter(results[0].value)
+    assert (ref.provenance, ref.value) == (raw.provenance, None)
+
+
+def test_an_article_over_the_limit_becomes_a_dead_letter_with_the_original_bytes() -> None:
+    """The raw fits, its article does not: a dead letter at the normalise stage, which still holds the raw bytes."""
+    stages = flow.Stages(
+        parse=lambda raw: [ParsedItem(format="lines", headline="h", body=(Block("word " * 20_000),))],
+        clean=lambda item: item,
+        enrich=_enrich,
+    )
+    raw = _raw(b"a short dispatch")
+    results = flow.process(raw, stages, limits=SMALL)
+    _check(results)
+    assert isinstance(results[0], DeadLetter)
+    envelope = orjson.loads(results[0].value)
+    assert (envelope["error"]["stage"], envelope["error"]["class"]) == ("normalise", "OversizeError")
+    assert "the article is" in envelope["error"]["reason"]
+    assert base64.b64decode(envelope["original"]["value"]) == raw.value
+
+
+def test_a_dead_letter_that_would_not_fit_with_its_bytes_leaves_them_out() -> None:
+    """A 50 KB raw (under the 64 KiB limit) fails to parse: base64 would push its dead letter over, so no bytes."""
+    raw = _raw(b"boom" + b" " * (50 * 1024))
+    stages = flow.Stages(parse=lambda r: (_ for _ in ()).throw(ParseError("nope")), clean=lambda i: i, enrich=_enrich)
+    results = flow.process(raw, stages, limits=SMALL)
+    _check(results)
+    envelope = orjson.loads(results[0].value)
+    assert "value" not in envelope["original"]
+    assert "over the 65,536-byte limit" in envelope["original"]["omitted"]["reason"]
+    assert outcome.record_size(results[0].key, results[0].value, results[0].headers) <= SMALL.max_bytes
+
+
+def test_internal_records_carry_small_raw_bytes_only_and_refuse_oversized_items() -> None:
+    """Above inline_max the internal record holds coordinates and sha256; an item too large is a dead letter."""
+    small, large = _raw(b"one"), _raw(b"two|" + b"y" * 2000)
+    for raw, inline in ((small, True), (large, False)):
+        cleaned = flow.first_half(raw, STAGES, limits=SMALL)[0]
+        assert isinstance(cleaned, CleanedDispatch)
+        assert (cleaned.raw.value is not None) is inline and cleaned.raw.sha256 == raw.sha256
+        record = flow.internal_record(cleaned, by="story", limits=SMALL)
+        assert isinstance(record, tuple) and flow.decode_cleaned(record[1]) == cleaned
+    huge = flow.first_half(
+        _raw(b"h"),
+        flow.Stages(
+            parse=lambda raw: [ParsedItem(format="lines", headline="h", body=(Block("z " * 40_000),))],
+            clean=lambda item: item,
+            enrich=_enrich,
+        ),
+        limits=SMALL,
+    )[0]
+    assert isinstance(huge, CleanedDispatch)
+    dead = flow.internal_record(huge, by="story", limits=SMALL)
+    assert isinstance(dead, DeadLetter) and dead.stage == "clean" and dead.error_class == "OversizeError"
