@@ -28,6 +28,7 @@ from typing import Any
 import faust
 
 from pipeline.delivery.consumer import ledger_consumer
+from pipeline.delivery.failpoints import Failpoints
 from pipeline.delivery.hop import Reader, serve
 from pipeline.delivery.publish import Publisher, faust_send
 from pipeline.errors import ContractError, UnexpectedError
@@ -42,10 +43,11 @@ from pipeline.topics import Topics
 log = logging.getLogger(__name__)
 
 
-def _check(results: Sequence[Result]) -> None:
+def _check(results: Sequence[Result], faults: Failpoints) -> None:
     """With WIREFEED_VALIDATE: log every result that breaks its schema (a bug, not bad input)."""
     from pipeline.schemas import validate_result
 
+    faults.hit("validate")
     for result in results:
         try:
             validate_result(result)
@@ -65,7 +67,9 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
     """Register the three agents (and the warm-up task) on ``app``."""
     names = topics.names
     consumer = ledger_consumer(app)
-    publisher = Publisher(faust_send(app), names, budget=settings.publish_budget)
+    faults = Failpoints(settings.failpoints)
+    consumer.failpoints = faults
+    publisher = Publisher(faust_send(app), names, budget=settings.publish_budget, faults=faults)
     parse_pool = ThreadPoolExecutor(1, thread_name_prefix="wirefeed-parse")
     enrich_pool = ThreadPoolExecutor(1, thread_name_prefix="wirefeed-enrich")
     resolved: list[Stages] = []
@@ -83,26 +87,34 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
     def reader(stream: faust.StreamT) -> Reader:
         return Reader(app, stream, consumer, batch_max=settings.batch_max, batch_within=settings.batch_within)
 
-    def get_stages() -> Stages:
+    def load_stages() -> Stages:
         if not resolved:
             resolved.append(stages or flow.default_stages(settings))
         return resolved[0]
 
+    def get_stages() -> Stages:
+        faults.hit("stage")
+        return load_stages()
+
     def run_first_half(raws: list[RawDispatch]) -> list[Outcome]:
+        # the stages fail to load: the batch fails (tried again, then the worker stops), no
+        # dispatch is dead-lettered for what is not its fault
+        current = get_stages()
         out: list[Outcome] = []
         checked: list[Result] = []
         for raw in raws:
-            try:
-                for result in flow.first_half(raw, get_stages(), learning=learner.cfg, limits=limits):
-                    if isinstance(result, CleanedDispatch):
-                        out.append(internal(names.parsed, result, by="source"))
-                    else:
-                        checked.append(result)
-                        out.append(names.outcome(result))
-            except Exception as exc:  # encoding the internal record failed: a bug; keep the dispatch
-                out.append(names.outcome(dead_letter(raw, UnexpectedError(exc, stage="encode-cleaned"), limits=limits)))
+            for result in flow.first_half(raw, current, learning=learner.cfg, limits=limits):
+                if isinstance(result, DeadLetter):
+                    checked.append(result)
+                    out.append(names.outcome(result))
+                    continue
+                try:
+                    out.append(internal(names.parsed, result, by="source"))
+                except Exception as exc:  # this item cannot be encoded: keep the dispatch as a dead letter
+                    error = UnexpectedError(exc, stage="encode-cleaned")
+                    out.append(names.outcome(dead_letter(raw, error, part=result.part, parts=result.parts)))
         if settings.validate:
-            _check(checked)
+            _check(checked, faults)
         return out
 
     def run_second_half(records: list[RawDispatch]) -> list[Outcome]:
@@ -112,16 +124,17 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
 
             validator = validate_result
         now = datetime.now(tz=UTC)
+        current = get_stages()
         decoded = [_decode_or_dead_letter(record, limits) for record in records]
         items = [c.item for c in decoded if isinstance(c, CleanedDispatch)]
-        enrichments = iter(flow.enrich_many(items, get_stages()))
+        enrichments = iter(flow.enrich_many(items, current))
         out: list[Outcome] = []
         for cleaned in decoded:
             if isinstance(cleaned, DeadLetter):
                 out.append(names.outcome(cleaned))
             else:
                 enrichment = next(enrichments)
-                result = flow.second_half(cleaned, get_stages(), validator, now, enrichment, limits=limits)
+                result = flow.second_half(cleaned, current, validator, now, enrichment, limits=limits)
                 out.append(names.outcome(result))
         return out
 
@@ -156,7 +169,10 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
     async def warm_up() -> None:
         """Load models and gazetteers before the first dispatch arrives, off the event loop."""
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(enrich_pool, _warm_up, get_stages)
+        try:
+            await loop.run_in_executor(enrich_pool, _warm_up, load_stages)
+        except Exception:  # the first batch tries again, and fails (and retries) where it belongs
+            log.exception("warming up the stages failed")
 
     @app.agent(topics.raw, name="parse-clean")
     async def parse_clean(stream: faust.StreamT) -> None:
@@ -171,6 +187,7 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
             return run_learn(records)  # cheap (hashing lines): runs on the loop, which owns the table
 
         async def checkpoint() -> None:
+            faults.hit("checkpoint")
             learner.flush()  # the keys this batch changed, each once, to the table (and its changelog)
 
         name, attempts = "learn-boilerplate", settings.batch_attempts

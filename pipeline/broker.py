@@ -75,9 +75,13 @@ def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[b
 class EmbeddedBroker:
     """A tansu broker child process. Use as a context manager or call start()/stop()."""
 
-    def __init__(self, listen: str = "127.0.0.1:0", *, log_file: Path | None = None) -> None:
+    def __init__(
+        self, listen: str = "127.0.0.1:0", *, log_file: Path | None = None, advertise: str | None = None
+    ) -> None:
         self.host, self.port = parse_listen(listen)
         self.log_file = log_file
+        #: the address clients are told to connect to, when not the listener (a proxy in front)
+        self.advertise = advertise
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -97,7 +101,7 @@ class EmbeddedBroker:
             "--listener-url",
             address,
             "--advertised-listener-url",
-            address,
+            f"tcp://{self.advertise}" if self.advertise else address,
             "--storage-engine",
             "memory://tansu/",
         ]

@@ -86,10 +86,12 @@ async def read(
 ) -> AsyncIterator[ConsumerRecord]:
     """Every record of ``topics``, partition by partition in offset order.
 
-    Without ``follow`` it stops once every partition is at or past the end offset the
-    broker reported at the start *and* a fetch comes back empty: the embedded broker
-    reports the base offset of the last batch as the end, so the offsets alone would stop
-    short. With ``follow`` it goes on until cancelled.
+    Without ``follow`` it stops once every partition is at its end as of the first fetch
+    that reached it: the high watermark of that fetch response. (The embedded broker's
+    ListOffsets reports the base offset of the last batch, not the end, and an empty fetch
+    proves nothing when the broker is slow: a reader that stopped on either would miss
+    records.) ``TimeoutError`` when ``idle_timeout`` x 100 passes without progress. With
+    ``follow`` it goes on until cancelled.
     """
     topics = list(topics)
     consumer = AIOKafkaConsumer(
@@ -109,16 +111,26 @@ async def read(
             await consumer.seek_to_beginning(*parts)
         else:
             await consumer.seek_to_end(*parts)
-        ends = dict(await consumer.end_offsets(parts))
+        targets: dict[TopicPartition, int] = {}  # partition -> the end to read up to
+        idle = 0
         while True:
             batch = await consumer.getmany(timeout_ms=int(idle_timeout * 1000), max_records=5000)
             for records in batch.values():
                 for record in records:
                     yield record
-            if not batch and not follow:
+            if follow:
+                continue
+            idle = 0 if batch else idle + 1
+            for tp in parts:
+                highwater = consumer.highwater(tp)
+                if tp not in targets and highwater is not None:
+                    targets[tp] = highwater
+            if len(targets) == len(parts):
                 positions = [await consumer.position(tp) for tp in parts]
-                if all(pos >= ends.get(tp, 0) for tp, pos in zip(parts, positions, strict=True)):
+                if all(pos >= targets[tp] for tp, pos in zip(parts, positions, strict=True)):
                     return
+            if idle >= 100:
+                raise TimeoutError(f"reading {', '.join(topics)}: no progress for {idle * idle_timeout:.0f} s")
     finally:
         await consumer.stop()
 

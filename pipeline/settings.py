@@ -49,6 +49,8 @@ class Settings:
     batch_attempts: int = 5
     #: seconds a stopping worker may take before it exits regardless (nothing is lost)
     shutdown_grace: float = 20.0
+    #: fault injection for tests (pipeline/delivery/failpoints.py); empty in production
+    failpoints: tuple[str, ...] = ()
     #: learned boilerplate (pipeline/stages/boilerplate.py): a line goes once this many earlier
     #: distinct stories of its source (shard) carried it, and this share of the stories since
     boilerplate_min_stories: int = 4

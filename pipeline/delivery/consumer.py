@@ -36,6 +36,7 @@ import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
+from pipeline.delivery import failpoints
 from pipeline.delivery.ledger import Ledger
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.ledger = Ledger()
         self.quiescent = {}
+        self.failpoints = failpoints.NONE
         self._seek_epoch = 0
         super().__init__(*args, **kwargs)
 
@@ -66,6 +68,8 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         for tp, batch in records.items():
             if batch and ledger.tracks(tp):
                 ledger.fetched(tp, [record.offset for record in batch], trusted=trusted)
+                if self.failpoints.drops:
+                    batch[:] = [r for r in batch if not self.failpoints.drop(tp.topic, tp.partition, r.offset)]
         return records
 
     async def _wf_seek_where_needed(self) -> None:

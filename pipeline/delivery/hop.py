@@ -113,10 +113,10 @@ class Reader:
         the agent's stream is stopping."""
         while True:
             try:
-                events = await self._next_events()
+                events = await self._next_events()  # busy from its first event on
             except StopAsyncIteration:  # Faust ends the channel when the worker stops
+                self.busy = False
                 return None
-            self.busy = True
             taken: list[faust.EventT] = []
             for event in events:
                 tp, offset = event.message.tp, event.message.offset
@@ -135,6 +135,8 @@ class Reader:
     async def _next_events(self) -> list[faust.EventT]:
         queue = self.queue
         events = [await queue.get()]
+        # from here on the records are ours, not the queue's: not quiescent while we gather more
+        self.busy = True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.batch_within
         while len(events) < self.batch_max:

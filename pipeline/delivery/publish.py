@@ -22,6 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from pipeline.delivery import failpoints
 from pipeline.delivery.failures import Disposition, cause, classify
 from pipeline.errors import RefusedError
 from pipeline.records import Outcome
@@ -52,7 +53,9 @@ class Publisher:
         attempt_timeout: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        faults: failpoints.Failpoints = failpoints.NONE,
     ) -> None:
+        self.faults = faults
         self.send = send
         self.names = names
         self.budget = budget
@@ -63,6 +66,7 @@ class Publisher:
         self.retries = 0
 
     async def publish(self, outcomes: Sequence[Outcome]) -> None:
+        self.faults.hit("publish")
         pending = list(outcomes)
         first_failure: float | None = None
         delay = 0.25

@@ -182,3 +182,53 @@ def running_pipeline(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFa
     pipe.start_worker()
     yield pipe
     pipe.stop_workers()
+
+
+async def committed_offsets(bootstrap: str, group: str, topic: str) -> dict[int, int | None]:
+    """The consumer group's committed offset per partition of ``topic`` (without joining the group)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = sorted(consumer.partitions_for_topic(topic) or ())
+        return {p: await consumer.committed(TopicPartition(topic, p)) for p in partitions}
+    finally:
+        await consumer.stop()
+
+
+async def assert_commits_have_outcomes(pipeline: Pipeline) -> None:
+    """No offset is committed before its outcome exists, hop by hop: every record of an agent's input
+    topic below the group's committed offset has its outputs -- the next internal record, an article or
+    a dead letter -- identified by the raw record (coordinates) and item (part) they stem from."""
+    from pipeline.stages.flow import decode_cleaned
+
+    names = pipeline.names
+    group = pipeline.env["WIREFEED_APP_ID"]
+
+    def _item(record: ConsumerRecord) -> tuple[int, int, int]:
+        if record.topic in names.outcomes():
+            h = {k: v.decode() for k, v in record.headers}
+            return int(h["wf_raw_partition"]), int(h["wf_raw_offset"]), int(h["wf_part"].split("/")[0])
+        cleaned = decode_cleaned(record.value)
+        assert cleaned.raw.provenance is not None
+        return cleaned.raw.provenance.partition, cleaned.raw.provenance.offset, cleaned.part
+
+    async def _records(topic: str) -> list[ConsumerRecord]:
+        return [r async for r in read(pipeline.bootstrap, [topic], idle_timeout=0.3)]
+
+    outcomes = {_item(r) for topic in names.outcomes() for r in await _records(topic)}
+    parsed, cleaned = await _records(names.parsed), await _records(names.cleaned)
+    hops = (
+        (names.raw, await _records(names.raw), {i[:2] for i in outcomes | {_item(r) for r in parsed}}),
+        (names.parsed, parsed, outcomes | {_item(r) for r in cleaned}),
+        (names.cleaned, cleaned, outcomes),
+    )
+    for topic, records, outputs in hops:
+        committed = await committed_offsets(pipeline.bootstrap, group, topic)
+        for record in records:
+            offset = committed.get(record.partition)
+            if offset is None or record.offset >= offset:
+                continue
+            key = (record.partition, record.offset) if topic == names.raw else _item(record)
+            assert key in outputs, f"{topic}[{record.partition}]@{offset} committed, but {record.offset} has no output"
