@@ -52,11 +52,14 @@ class Limits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
-        return cls(settings.max_message_bytes, settings.raw_inline_max)
+        # raw bytes inline take at most a quarter of the limit (base64 and the item come on top)
+        return cls(settings.max_message_bytes, min(settings.raw_inline_max, settings.max_message_bytes // 4))
 
     def __post_init__(self) -> None:
-        if not 64 * 1024 <= self.max_bytes <= 16 * 1024 * 1024:
-            raise ValueError(f"the size limit must be between 64 KiB and 16 MiB, not {self.max_bytes:,} bytes")
+        # a dead letter without the original bytes (a few KB) is always sent, even over a tiny
+        # limit: the producer and the topics allow the limit plus a margin (topics.SIZE_MARGIN)
+        if not 4 * 1024 <= self.max_bytes <= 16 * 1024 * 1024:
+            raise ValueError(f"the size limit must be between 4 KiB and 16 MiB, not {self.max_bytes:,} bytes")
         if not 0 <= self.inline_max <= self.max_bytes // 4:
             raise ValueError(f"raw bytes carried inline ({self.inline_max:,}) must be at most a quarter of the limit")
 
