@@ -75,7 +75,10 @@ REPEAT_PREFIX = 60
 #: tokens sampled to find the page's language list
 LANGUAGE_SAMPLE = 3000
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# a word; Chinese and Japanese write without spaces, so each ideograph or kana counts as one
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W\d_])+(?:['’](?:(?![{_CJK}])[^\W\d_])+)*")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
 _SENTENCE_END = re.compile(r"[.!?…。！？؟۔।][\"'”’»)\]]*(?:\s*\([^()]{1,20}\)\.?)?$")
 _LETTER = re.compile(r"[^\W\d_]")
 _ALNUM = re.compile(r"[^\W_]")
@@ -190,6 +193,13 @@ def calendar_words() -> list[str]:
 
 def words_of(text: str) -> list[str]:
     return [w.casefold() for w in _WORD.findall(text)]
+
+
+def title_words(text: str) -> int:
+    """How many words a title has, an ideograph or kana counting as half a word (a two-character word)."""
+    words = words_of(text)
+    cjk = sum(1 for w in words if len(w) == 1 and _CJK_CHAR.match(w))
+    return len(words) - cjk + (cjk + 1) // 2
 
 
 def page_stoplist(texts: Sequence[str]) -> frozenset[str]:
@@ -505,7 +515,8 @@ def classify(texts: Sequence[str], chrome: Sequence[str | None] | None = None) -
         share = sum(1 for w in found if w in stoplist) / len(found) if found else 0.0
         measured.append((text, len(found), share))
     level = _level([(n, s) for _, n, s in measured])
-    threshold = max(MIN_STOP, PROSE_STOP_SHARE * level)
+    # a language without a stop list (Chinese, Japanese): prose is judged by length and punctuation
+    threshold = max(MIN_STOP, PROSE_STOP_SHARE * level) if level >= MIN_STOP else 0.0
     lines: list[Line] = []
     kinds: list[str] = []
     for n, (text, words, stop) in enumerate(measured):
@@ -665,6 +676,7 @@ __all__ = [
     "strip_title_suffix",
     "text_key",
     "title_like",
+    "title_words",
     "trim",
     "vocabulary",
     "words_of",

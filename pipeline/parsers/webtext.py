@@ -53,6 +53,7 @@ from pipeline.parsers._page import (
     strip_title_suffix,
     text_key,
     title_like,
+    title_words,
     vocabulary,
     words_of,
 )
@@ -476,7 +477,10 @@ def _choose_headline(units: list[str], page: Page, candidates: list[int], lead: 
         i
         for i in candidates
         if not (
-            i - 1 in taken and page.kinds[i] in (NEAR, GOOD) and len(words_of(units[i])) > len(words_of(units[i - 1]))
+            i - 1 in taken
+            and title_words(units[i - 1]) >= TITLE_MIN_WORDS
+            and page.kinds[i] in (NEAR, GOOD)
+            and len(words_of(units[i])) > len(words_of(units[i - 1]))
         )
     ]
     if not candidates:
@@ -485,7 +489,7 @@ def _choose_headline(units: list[str], page: Page, candidates: list[int], lead: 
     def score(i: int) -> tuple[bool, bool, bool, int]:
         text = units[i]
         plain = strip_title_suffix(text) == text
-        return _printed_again(units, i), len(words_of(text)) >= TITLE_MIN_WORDS, plain, -i
+        return _printed_again(units, i), title_words(text) >= TITLE_MIN_WORDS, plain, -i
 
     best = max(candidates, key=score)
     if score(best)[:2] != (False, False):

@@ -722,3 +722,19 @@ def test_short_kicker_title_right_above_the_text() -> None:
     rest = "The money for the ferry terminal will come from the regional fund, the mayor told reporters.\n"
     assert parse_one(f"News Archive\n\nExclusive: Budget\n\n{lead}{rest}").headline == "Exclusive: Budget"
     assert parse_one(f"Exclusive: Budget\n\nNews Archive\n\n{lead}{rest}").headline is None
+
+
+def test_chinese_page_without_spaces_or_stop_list() -> None:
+    """Chinese is read by characters and punctuation: title, text and furniture are told apart."""
+    page = (
+        "国际新闻\n\n"
+        "港口城市开通通往三个岛屿的新渡轮航线\n\n"
+        "2024年11月03日 14:05 来源：示例通讯社\n\n"
+        "市议会周一开通了一条新的渡轮航线，将港口与三个岛屿连接起来。议会在一份声明中说，夏季期间渡轮每两个小时运行一班。\n\n"
+        "市长表示，渡轮码头的资金将来自地区基金，预计明年春天动工，工程将持续到次年年底。\n\n"
+        "相关新闻\n"
+    )
+    item = parse_one(page)
+    assert item.headline == "港口城市开通通往三个岛屿的新渡轮航线"
+    assert [b.text[:6] for b in item.body] == ["市议会周一开", "市长表示，渡"]
+    assert Removed("2024年11月03日 14:05 来源：示例通讯社", "date-line") in item.removed
