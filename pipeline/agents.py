@@ -204,7 +204,11 @@ def wire(app: faust.App, topics: Topics, settings: Settings, stages: Stages | No
 def dump_stacks() -> None:
     """Log the stack of every asyncio task and every thread (a stuck worker's post-mortem)."""
     out = io.StringIO()
-    for task in asyncio.all_tasks():
+    try:
+        tasks = asyncio.all_tasks()
+    except RuntimeError:  # no event loop running yet
+        tasks = set()
+    for task in tasks:
         out.write(f"--- task {task.get_name()} {task.get_coro()!r}\n")
         task.print_stack(limit=12, file=out)
     for ident, frame in sys._current_frames().items():

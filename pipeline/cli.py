@@ -71,11 +71,15 @@ def cmd_broker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.agents import dump_stacks
     from pipeline.app import create_app
     from pipeline.delivery import lifecycle
 
     settings = _with_broker(settings)
     lifecycle.configure(settings.shutdown_grace)
+    # `kill -USR1` logs the stacks from the very start (its default action would kill a
+    # starting worker); the app's diagnostics task takes the signal over once it runs
+    signal.signal(signal.SIGUSR1, lambda signum, frame: dump_stacks())
     app = create_app(settings)
     worker = lifecycle.Worker(app, loglevel=args.loglevel or settings.log_level, quiet=True)
     try:

@@ -16,6 +16,8 @@ and the hooked methods). What Faust does on its own, and where it loses records:
 * After a rebalance ``perform_seek`` goes back to the committed offsets -- but aiokafka's
   ``seek_to_committed`` skips partitions whose committed offset is 0 or None, so a fresh
   deployment (nothing committed yet) never re-reads what the rebalance dropped.
+* Table recovery reads changelogs up to ``highwaters()`` (ListOffsets), which the embedded
+  broker answers short of the end after a multi-record batch (``pipeline.delivery.ends``).
 * ``_new_offset`` commits the run of acked offsets after the last commit, and the agent's
   ``take_events`` acks a batch in a ``finally``, outcome or not; a one-record hole passes
   its ``min(acked) - committed > 1`` guard, and a gap it saw (``_add_gap``) is committed
@@ -37,6 +39,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 from pipeline.delivery import failpoints
+from pipeline.delivery.ends import fetched_ends
 from pipeline.delivery.ledger import Ledger
 
 log = logging.getLogger(__name__)
@@ -126,6 +129,14 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self._seek_epoch += 1
         self.ledger.position_unknown(assigned)
         await super().on_partitions_assigned(assigned, generation_id)
+
+    async def highwaters(self, *partitions: TP) -> Mapping[TP, int]:
+        """Partition ends for table recovery, checked by a fetch (``pipeline.delivery.ends``)."""
+        listed = await super().highwaters(*partitions)
+        transport = cast(faust_aiokafka.Transport, self.transport)
+        bootstrap = faust_aiokafka.server_list(transport.url, transport.default_port)
+        isolation = "read_committed" if self.in_transaction else "read_uncommitted"
+        return cast(Mapping[TP, int], await fetched_ends(bootstrap, partitions, listed, isolation_level=isolation))
 
     # ------------------------------------------------------------------------ committing
 

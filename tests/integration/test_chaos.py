@@ -20,12 +20,6 @@ from pipeline.chaos.run import size_limit_setting
 
 pytestmark = pytest.mark.broker
 
-#: Expected to fail until chaos-findings F4 is fixed (remove the marks with the fix): since the
-#: sharded boilerplate table (df8a967), a worker's table recovery on the embedded broker crashes
-#: with ConsistencyError after a SIGKILL (tansu's ListOffsets lags a multi-record batch), the
-#: workers stop, and the run stalls with dispatches unaccounted for.
-F4 = pytest.mark.xfail(reason="chaos-findings F4: table recovery crashes on tansu after a SIGKILL", strict=False)
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -64,7 +58,6 @@ def report(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> 
     yield data
 
 
-@F4
 def test_both_faults_hit_a_working_pipeline(report: dict[str, Any]) -> None:
     """A SIGKILL (with a replacement) and a SIGSTOP past the session timeout, after 20% progress."""
     kinds = [f["kind"] for f in report["faults"]]
@@ -73,7 +66,6 @@ def test_both_faults_hit_a_working_pipeline(report: dict[str, Any]) -> None:
     assert report["figures"]["restarts_per_slot"] != {"slot1": 0, "slot2": 0}, "the killed worker was replaced"
 
 
-@F4
 def test_every_dispatch_has_its_outcome(report: dict[str, Any]) -> None:
     """Nothing lost, nothing unexpected, the run drained, and `wirefeed audit` says missing 0."""
     figures = report["figures"]
@@ -89,7 +81,6 @@ def test_duplicates_are_twins(report: dict[str, Any]) -> None:
     assert report["figures"]["duplicates_not_twins"] == 0, report["violations"]
 
 
-@F4
 def test_no_agent_crashed_and_workers_stop_on_sigterm(report: dict[str, Any]) -> None:
     """No 'Crashed reason=' in any worker log; every worker exits within 60 s of SIGTERM."""
     assert report["figures"]["agent_crashes"] == 0, [w["crash_lines"] for w in report["workers"]]

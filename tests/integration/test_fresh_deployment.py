@@ -36,12 +36,6 @@ async def _accounted(pipeline: Pipeline) -> tuple[int, Reconciler]:
     return sum(1 for coord in reconciler.parts_seen if reconciler.is_accounted(coord)), reconciler
 
 
-@pytest.mark.xfail(
-    reason="chaos-findings F4: on the embedded broker a standby table recovery can crash with "
-    "ConsistencyError (tansu's ListOffsets lags a multi-record batch) and stop a worker; remove "
-    "this mark with the fix",
-    strict=False,
-)
 async def test_a_fresh_deployment_survives_a_killed_worker(pipeline: Pipeline) -> None:
     """2 workers on a new app id, 3,000 dispatches, SIGKILL one 15 s after the ingest, replace it:
     missing 0 within the deadline, and no agent crash or traceback in any worker log."""
