@@ -5,6 +5,9 @@
     wirefeed broker    the embedded Kafka-compatible broker alone, in the foreground
     wirefeed worker    one Faust worker (run several to scale: one per core / partition)
     wirefeed ingest    produce dispatches from files, directories, archives or stdin to wire.raw
+    wirefeed poll      poll HTTP feeds (RSS/Atom, JSON APIs, NewsML-G2) on a schedule; each new
+                       or updated item to wire.raw once
+    wirefeed watch     a drop folder: each complete file to wire.raw once, then processed/ or error/
     wirefeed tail      print records of a topic
     wirefeed process   the same stages in-process, no Kafka: one JSON line per outcome
     wirefeed audit     reconcile wire.raw with the outcome topics; exit 1 when any is missing
@@ -127,6 +130,91 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
     return 1 if refused else 0
+
+
+async def _until_signalled(run: Any) -> None:
+    """Run ``run(stop)`` with SIGTERM and SIGINT setting ``stop`` (a clean stop: batches finish)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await run(stop)
+
+
+def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.feeders import raw_sender
+    from pipeline.feeders.journal import Journal
+    from pipeline.feeders.poll import FeedsError, Poller, feed_from_url, load_feeds
+
+    settings = _with_broker(settings)
+    if settings.log_level.lower() != "debug":
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request; ours say more
+    options: dict[str, Any] = {
+        name: getattr(args, name)
+        for name in ("interval", "timeout", "retries", "agency", "source", "updates")
+        if getattr(args, name) is not None
+    }
+    try:
+        feeds = load_feeds(args.feeds) if args.feeds else []
+        if args.header:
+            from pipeline.feeders.poll import parse_header_options
+
+            options["headers"] = parse_header_options(args.header, os.environ)
+        feeds += [feed_from_url(url, **options) for url in args.urls]
+    except FeedsError as exc:
+        print(f"wirefeed poll: {exc}", file=sys.stderr)
+        return 2
+    if not feeds:
+        print("wirefeed poll: give feed URLs or --feeds FILE", file=sys.stderr)
+        return 2
+    stats: dict[str, Any] = {}
+
+    async def go(stop: asyncio.Event) -> None:
+        async with Journal(settings, [f.scope for f in feeds]) as journal:
+            senders = {f.name: raw_sender(settings, source=f.source or f.name, agency=f.agency) for f in feeds}
+            poller = Poller(feeds, journal, senders)
+            try:
+                await poller.run(once=args.once, stop=stop)
+            finally:
+                stats.update({name: s.as_dict() for name, s in poller.stats.items()})
+
+    asyncio.run(_until_signalled(go))
+    if args.once:
+        print(orjson.dumps(stats, option=orjson.OPT_INDENT_2).decode())
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.feeders import raw_sender
+    from pipeline.feeders.journal import Journal
+    from pipeline.feeders.watch import Watcher
+
+    settings = _with_broker(settings)
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"wirefeed watch: {folder} is not a folder", file=sys.stderr)
+        return 2
+    name = args.name or str(folder.resolve())
+    stats: dict[str, Any] = {}
+
+    async def go(stop: asyncio.Event) -> None:
+        async with Journal(settings, [f"watch:{name}"]) as journal:
+            watcher = Watcher(
+                folder,
+                journal,
+                raw_sender(settings, source=args.source or name, agency=args.agency),
+                name=name,
+                stable=args.stable,
+            )
+            try:
+                await watcher.run(interval=args.interval, once=args.once, stop=stop)
+            finally:
+                stats.update(watcher.stats.as_dict())
+
+    asyncio.run(_until_signalled(go))
+    if args.once:
+        print(orjson.dumps(stats, option=orjson.OPT_INDENT_2).decode())
+    return 0
 
 
 def cmd_tail(args: argparse.Namespace, settings: Settings) -> int:
@@ -362,6 +450,37 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--validate", action="store_true", help="check every outcome against its JSON Schema")
             p.set_defaults(func=cmd_process)
 
+    p = sub.add_parser("poll", help="poll HTTP feeds on a schedule; each new or updated item to wire.raw once")
+    p.add_argument("urls", nargs="*", metavar="URL", help="feed URLs (RSS/Atom, JSON API, NewsML-G2)")
+    p.add_argument("--feeds", metavar="FILE", help="a feeds file (TOML: [defaults], [[feed]] name, url, ...)")
+    p.add_argument("--once", action="store_true", help="poll each feed once, print what happened (JSON) and exit")
+    p.add_argument("--interval", type=float, metavar="S", help="seconds between polls of a URL given here (60)")
+    p.add_argument("--timeout", type=float, metavar="S", help="seconds for one whole answer (20)")
+    p.add_argument("--retries", type=int, metavar="N", help="retries within one poll, with backoff and jitter (4)")
+    p.add_argument("--agency", help="wf_agency of the URLs given here")
+    p.add_argument("--source", help="wf_source of the URLs given here (default: the URL)")
+    p.add_argument("--updates", choices=["revision", "content", "never"], help="when a known item is sent again")
+    p.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="request header for the URLs given here; ${VAR} is read from the environment (repeatable)",
+    )
+    p.set_defaults(func=cmd_poll)
+
+    p = sub.add_parser("watch", help="a drop folder: each complete file to wire.raw once, then processed/ or error/")
+    p.add_argument("folder", metavar="DIR")
+    p.add_argument("--once", action="store_true", help="ingest what is there, print what happened (JSON) and exit")
+    p.add_argument("--interval", type=float, default=1.0, metavar="S", help="seconds between scans (1)")
+    p.add_argument(
+        "--stable", type=float, default=2.0, metavar="S", help="seconds a file must stay unchanged before it is read"
+    )
+    p.add_argument("--name", help="the folder's name in the journal (default: its absolute path)")
+    p.add_argument("--source", help="wf_source header (default: the folder's name)")
+    p.add_argument("--agency", help="wf_agency header (skips agency detection)")
+    p.set_defaults(func=cmd_watch)
+
     p = sub.add_parser("tail", help="print the records of a topic")
     p.add_argument(
         "--topic", default="wire.articles", help="wire.raw, wire.cleaned, wire.articles (default), wire.deadletter"
@@ -433,6 +552,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # a closed pipe (wirefeed process ... | head) is a normal way to stop reading
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        from pipeline import kafka
+
+        kafka.configure(settings)  # SASL/TLS for every client the command makes
+    except ValueError as exc:
+        print(f"wirefeed: {exc}", file=sys.stderr)
+        return 2
     try:
         return int(args.func(args, settings) or 0)
     except FileNotFoundError as exc:

@@ -3,6 +3,9 @@
 The worker itself is Faust (``pipeline.app``); these commands only produce raw records
 or read topics from end to end, so they use aiokafka directly, without a consumer group
 (reading never moves the pipeline's committed offsets).
+
+Security (SASL, TLS) comes from the settings: ``configure(settings)`` once per process
+(the CLI does it), and every client made here connects with those options.
 """
 
 from __future__ import annotations
@@ -10,12 +13,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +30,47 @@ log = logging.getLogger(__name__)
 #: (16 MiB, WIREFEED_MAX_MESSAGE_BYTES) plus framing
 MAX_RECORD_BYTES = 16 * 1024 * 1024 + 64 * 1024
 
+#: security options every client of this module connects with (``configure``)
+_options: dict[str, Any] = {}
 
-async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, replication: int = 1) -> None:
-    """Create the topics that do not exist yet (a no-op for the ones that do)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+
+def configure(settings: Settings) -> None:
+    """Use ``settings``' Kafka security (SASL/TLS) for every client made by this module."""
+    _options.clear()
+    _options.update(settings.kafka_client_options())
+
+
+def faust_credentials(settings: Settings) -> Any:
+    """The same security as Faust's ``broker_credentials`` (None for PLAINTEXT)."""
+    options = settings.kafka_client_options()
+    if not options:
+        return None
+    import faust
+
+    if "sasl_mechanism" in options:
+        return faust.SASLCredentials(
+            username=options["sasl_plain_username"],
+            password=options["sasl_plain_password"],
+            mechanism=options["sasl_mechanism"],
+            ssl_context=options.get("ssl_context"),
+        )
+    return faust.SSLCredentials(options["ssl_context"])
+
+
+def client_options() -> dict[str, Any]:
+    """The security options of this process's clients (for clients made elsewhere)."""
+    return dict(_options)
+
+
+async def ensure_topics(
+    bootstrap: str,
+    topics: Iterable[str],
+    partitions: int,
+    replication: int = 1,
+    config: Mapping[str, str] | None = None,
+) -> None:
+    """Create the topics that do not exist yet (a no-op for the ones that do), with ``config``."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **_options)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -34,7 +78,15 @@ async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, 
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # a worker created it meanwhile
                 await admin.create_topics(
-                    [NewTopic(name=t, num_partitions=partitions, replication_factor=replication) for t in missing]
+                    [
+                        NewTopic(
+                            name=t,
+                            num_partitions=partitions,
+                            replication_factor=replication,
+                            topic_configs=dict(config or {}),
+                        )
+                        for t in missing
+                    ]
                 )
             log.info("created topics %s (%d partitions)", ", ".join(missing), partitions)
     finally:
@@ -48,7 +100,7 @@ async def producer(bootstrap: str, **options: object) -> AsyncIterator[AIOKafkaP
         acks="all",
         linger_ms=5,
         max_request_size=MAX_RECORD_BYTES,
-        **options,
+        **{**_options, **options},
     )
     await prod.start()
     try:
@@ -59,7 +111,7 @@ async def producer(bootstrap: str, **options: object) -> AsyncIterator[AIOKafkaP
 
 async def end_offsets(bootstrap: str, topics: Iterable[str]) -> dict[TopicPartition, int]:
     """The current end offset of every partition of ``topics`` (missing topics: none)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **_options)
     await consumer.start()
     try:
         parts = _partitions(consumer, topics)
@@ -83,6 +135,7 @@ async def read(
     from_beginning: bool = True,
     follow: bool = False,
     idle_timeout: float = 1.0,
+    start: Mapping[TopicPartition, int] | None = None,
 ) -> AsyncIterator[ConsumerRecord]:
     """Every record of ``topics``, partition by partition in offset order.
 
@@ -92,6 +145,11 @@ async def read(
     proves nothing when the broker is slow: a reader that stopped on either would miss
     records.) ``TimeoutError`` when ``idle_timeout`` x 100 passes without progress. With
     ``follow`` it goes on until cancelled.
+    Without ``follow`` it stops once every partition is at or past the end offset the
+    broker reported at the start *and* a fetch comes back empty: the embedded broker
+    reports the base offset of the last batch as the end, so the offsets alone would stop
+    short. With ``follow`` it goes on until cancelled. ``start``: the offset to begin at
+    for some partitions (the others begin as ``from_beginning`` says).
     """
     topics = list(topics)
     consumer = AIOKafkaConsumer(
@@ -100,6 +158,7 @@ async def read(
         auto_offset_reset="earliest" if from_beginning else "latest",
         max_partition_fetch_bytes=MAX_RECORD_BYTES,
         fetch_max_bytes=64 * 1024 * 1024,
+        **_options,
     )
     await consumer.start()
     try:
@@ -113,6 +172,10 @@ async def read(
             await consumer.seek_to_end(*parts)
         targets: dict[TopicPartition, int] = {}  # partition -> the end to read up to
         idle = 0
+        for tp, offset in (start or {}).items():
+            if tp in parts:
+                consumer.seek(tp, offset)
+        ends = dict(await consumer.end_offsets(parts))
         while True:
             batch = await consumer.getmany(timeout_ms=int(idle_timeout * 1000), max_records=5000)
             for records in batch.values():

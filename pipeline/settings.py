@@ -7,8 +7,9 @@ in the code reads the environment. ``describe()`` lists every variable for ``--h
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,16 @@ class Settings:
     #: expiry: a line unseen in this many stories of its source; a source silent this many seconds
     boilerplate_line_idle_stories: int = 2000
     boilerplate_source_idle: float = 30 * 86400.0
+    #: Kafka security of every client, workers and commands: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL
+    kafka_security_protocol: str = "PLAINTEXT"
+    #: SASL mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) and credentials
+    kafka_sasl_mechanism: str = "PLAIN"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = field(default="", repr=False)
+    #: TLS: CA bundle to trust (empty: the system's), client certificate and key (mutual TLS)
+    kafka_ssl_cafile: str = ""
+    kafka_ssl_certfile: str = ""
+    kafka_ssl_keyfile: str = ""
     #: Faust's data directory (tables, worker state)
     data_dir: Path = Path(".wirefeed")
     #: port of the worker's web/metrics endpoint; 0 = disabled
@@ -117,6 +128,47 @@ class Settings:
         if self.broker is None:
             raise RuntimeError("no broker configured yet (the embedded broker sets one when it starts)")
         return kafka_bootstrap(self.broker)
+
+
+    def kafka_client_options(self) -> dict[str, Any]:
+        """aiokafka keyword arguments for the configured security (empty for PLAINTEXT)."""
+        protocol = self.kafka_security_protocol.upper()
+        if protocol not in SECURITY_PROTOCOLS:
+            raise ValueError(
+                f"{PREFIX}KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol!r}: "
+                f"expected one of {', '.join(SECURITY_PROTOCOLS)}"
+            )
+        if protocol == "PLAINTEXT":
+            return {}
+        options: dict[str, Any] = {"security_protocol": protocol}
+        if protocol.startswith("SASL"):
+            mechanism = self.kafka_sasl_mechanism.upper()
+            if mechanism not in SASL_MECHANISMS:
+                raise ValueError(
+                    f"{PREFIX}KAFKA_SASL_MECHANISM={self.kafka_sasl_mechanism!r}: "
+                    f"expected one of {', '.join(SASL_MECHANISMS)}"
+                )
+            if not self.kafka_sasl_username:
+                raise ValueError(f"{protocol} needs {PREFIX}KAFKA_SASL_USERNAME and {PREFIX}KAFKA_SASL_PASSWORD")
+            options.update(
+                sasl_mechanism=mechanism,
+                sasl_plain_username=self.kafka_sasl_username,
+                sasl_plain_password=self.kafka_sasl_password,
+            )
+        if protocol.endswith("SSL"):
+            options["ssl_context"] = self.kafka_ssl_context()
+        return options
+
+    def kafka_ssl_context(self) -> ssl.SSLContext:
+        """The TLS context for the broker: its CA (or the system's) and our certificate, if any."""
+        context = ssl.create_default_context(cafile=self.kafka_ssl_cafile or None)
+        if self.kafka_ssl_certfile:
+            context.load_cert_chain(self.kafka_ssl_certfile, self.kafka_ssl_keyfile or None)
+        return context
+
+
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
 
 def kafka_bootstrap(url: str) -> str:

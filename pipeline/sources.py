@@ -58,6 +58,8 @@ class SourceDispatch:
     value: bytes
     input: str  # "reut2-000.sgm#17", "sample.tar:dir/item.xml"
     content_type: str | None = None
+    #: further wire.raw headers of this dispatch (the feeders' ``wf_ingest_id``)
+    extra: Headers = ()
 
     def headers(
         self, *, source: str | None = None, agency: str | None = None, received_at: datetime | None = None
@@ -72,6 +74,7 @@ class SourceDispatch:
         pairs.append(("wf_received_at", moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3].encode() + b"Z"))
         pairs.append(("wf_source", (source or self.input).encode("utf-8", errors="replace")))
         pairs.append(("wf_input", self.input.encode("utf-8", errors="replace")))
+        pairs.extend(self.extra)
         return tuple(pairs)
 
     def raw(self, **header_options: object) -> RawDispatch:
@@ -150,7 +153,10 @@ def _tar_members(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
                 yield f"{name}:{member.name}", handle.read()
 
 
-def _from_bytes(name: str, data: bytes, depth: int = 0) -> Iterator[SourceDispatch]:
+def from_bytes(name: str, data: bytes, depth: int = 0) -> Iterator[SourceDispatch]:
+    """The dispatches of one file's bytes: archive members unpacked, then ``split``.
+
+    Also what the feeders use for a file from a drop folder or an archive from a URL."""
     members = _archive_members(name, data) if depth < 4 else None
     if members is None:
         yield from split(name, data)
@@ -158,7 +164,7 @@ def _from_bytes(name: str, data: bytes, depth: int = 0) -> Iterator[SourceDispat
     for member_name, member_data in members:
         if Path(member_name.rsplit(":", 1)[-1]).name.startswith("."):
             continue
-        yield from _from_bytes(member_name, member_data, depth + 1)
+        yield from from_bytes(member_name, member_data, depth + 1)
 
 
 def _walk(path: Path) -> Iterator[Path]:
@@ -181,7 +187,7 @@ def iter_dispatches(
     for arg in paths:
         if arg == "-":
             stream = stdin or sys.stdin.buffer
-            yield from _from_bytes("<stdin>", stream.read())
+            yield from from_bytes("<stdin>", stream.read())
             continue
         root = Path(arg)
         if not root.exists():
@@ -189,4 +195,4 @@ def iter_dispatches(
         for path in _walk(root):
             if any(fnmatch.fnmatch(path.name, p) for p in patterns):
                 continue
-            yield from _from_bytes(str(path), path.read_bytes())
+            yield from from_bytes(str(path), path.read_bytes())
