@@ -52,3 +52,59 @@ def test_a_list_setting_can_be_emptied_with_none() -> None:
     from pipeline.enrich.config import EnrichConfig
 
     assert EnrichConfig.from_settings(Settings.from_env({"WIREFEED_SPACY_MODELS": "None"})).models == {}
+
+
+def test_kafka_security_from_the_environment_reaches_aiokafka_and_faust() -> None:
+    """SASL/TLS variables become the same aiokafka options for the commands' clients and the worker's Faust."""
+    import ssl
+
+    from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
+
+    from pipeline.kafka import faust_credentials
+
+    assert Settings.from_env({}).kafka_client_options() == {}
+    assert faust_credentials(Settings.from_env({})) is None
+    env = {
+        "WIREFEED_KAFKA_SECURITY_PROTOCOL": "sasl_ssl",
+        "WIREFEED_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        "WIREFEED_KAFKA_SASL_USERNAME": "wirefeed",
+        "WIREFEED_KAFKA_SASL_PASSWORD": "pw",
+    }
+    settings = Settings.from_env(env)
+    options = settings.kafka_client_options()
+    assert {k: v for k, v in options.items() if k != "ssl_context"} == {
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "wirefeed",
+        "sasl_plain_password": "pw",
+    }
+    assert isinstance(options["ssl_context"], ssl.SSLContext)
+    assert "pw" not in repr(settings)  # the password never reaches a log line through the settings
+    worker = credentials_to_aiokafka_auth(faust_credentials(settings))
+    assert {k: worker[k] for k in ("security_protocol", "sasl_mechanism", "sasl_plain_username")} == {
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "wirefeed",
+    }
+    tls_only = Settings.from_env({"WIREFEED_KAFKA_SECURITY_PROTOCOL": "SSL"})
+    assert credentials_to_aiokafka_auth(faust_credentials(tls_only))["security_protocol"] == "SSL"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"WIREFEED_KAFKA_SECURITY_PROTOCOL": "TLS"}, "expected one of PLAINTEXT, SSL"),
+        ({"WIREFEED_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT"}, "needs WIREFEED_KAFKA_SASL_USERNAME"),
+        (
+            {"WIREFEED_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "WIREFEED_KAFKA_SASL_MECHANISM": "GSSAPI",
+             "WIREFEED_KAFKA_SASL_USERNAME": "u"},
+            "WIREFEED_KAFKA_SASL_MECHANISM='GSSAPI'",
+        ),
+    ],
+    ids=["protocol", "no-user", "mechanism"],
+)  # fmt: skip
+def test_kafka_security_mistakes_name_the_variable(env: dict[str, str], message: str) -> None:
+    """A wrong security setting is an error that names the variable, before any connection."""
+    with pytest.raises(ValueError) as caught:
+        Settings.from_env(env).kafka_client_options()
+    assert message in str(caught.value)
