@@ -144,12 +144,8 @@ async def read(
     ListOffsets reports the base offset of the last batch, not the end, and an empty fetch
     proves nothing when the broker is slow: a reader that stopped on either would miss
     records.) ``TimeoutError`` when ``idle_timeout`` x 100 passes without progress. With
-    ``follow`` it goes on until cancelled.
-    Without ``follow`` it stops once every partition is at or past the end offset the
-    broker reported at the start *and* a fetch comes back empty: the embedded broker
-    reports the base offset of the last batch as the end, so the offsets alone would stop
-    short. With ``follow`` it goes on until cancelled. ``start``: the offset to begin at
-    for some partitions (the others begin as ``from_beginning`` says).
+    ``follow`` it goes on until cancelled. ``start``: the offset to begin at for some
+    partitions (the others begin as ``from_beginning`` says).
     """
     topics = list(topics)
     consumer = AIOKafkaConsumer(
@@ -175,7 +171,6 @@ async def read(
         for tp, offset in (start or {}).items():
             if tp in parts:
                 consumer.seek(tp, offset)
-        ends = dict(await consumer.end_offsets(parts))
         while True:
             batch = await consumer.getmany(timeout_ms=int(idle_timeout * 1000), max_records=5000)
             for records in batch.values():

@@ -13,6 +13,8 @@ headers, keys, size limit), one dispatch per item, each with a ``wf_ingest_id`` 
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,8 @@ from pipeline.sources import SourceDispatch
 
 if TYPE_CHECKING:
     from pipeline.feeders.journal import Send
+
+log = logging.getLogger(__name__)
 
 
 def raw_sender(settings: Settings, *, source: str | None, agency: str | None) -> Send:
@@ -31,16 +35,35 @@ def raw_sender(settings: Settings, *, source: str | None, agency: str | None) ->
     names = TopicNames.with_prefix(settings.topic_prefix)
 
     async def send(dispatches: Sequence[SourceDispatch]) -> list[tuple[int, int] | None]:
-        coords = await produce_dispatches(
-            settings.bootstrap_servers,
-            names,
-            settings,
-            dispatches,
-            source=source,
-            agency=agency,
-            rate=None,
-            progress=None,
+        refused: list[tuple[str, int]] = []
+        sent = iter(
+            await produce_dispatches(
+                settings.bootstrap_servers,
+                names,
+                settings,
+                dispatches,
+                source=source,
+                agency=agency,
+                rate=None,
+                progress=None,
+                refused=refused,
+            )
         )
-        return list(coords)
+        skipped = Counter(name for name, _ in refused)
+        coords: list[tuple[int, int] | None] = []
+        for dispatch in dispatches:  # the coordinates in the order sent, None where refused
+            if skipped[dispatch.input]:
+                skipped[dispatch.input] -= 1
+                coords.append(None)
+            else:
+                coords.append(next(sent))
+        for name, size in refused:
+            log.warning(
+                "%s: %d bytes, over the size limit (WIREFEED_MAX_MESSAGE_BYTES=%d): not sent",
+                name,
+                size,
+                settings.max_message_bytes,
+            )
+        return coords
 
     return send

@@ -313,6 +313,7 @@ class FeedStats:
     errors: Counter[str] = field(default_factory=Counter)  # by kind: timeout, connection, http-503...
     items: int = 0  # items listed in the documents read
     sent: int = 0  # items produced to wire.raw (new or updated)
+    refused: int = 0  # items over the size limit (WIREFEED_MAX_MESSAGE_BYTES): not sent, not retried
     updated: int = 0  # of which updates of items sent before
     known: int = 0  # items already sent at this revision
     last_success: float | None = None
@@ -388,9 +389,10 @@ class Poller:
         updated = sum(1 for i in fresh if self.journal.seen(feed.scope, i.key) is not None)
         fresh_keys = {i.key for i in fresh}
         await self.journal.touch(feed.scope, [i for i in items if i.key not in fresh_keys])
-        if fresh:
-            await self.journal.send(feed.scope, fresh, self.senders[feed.name])
-        stats.sent += len(fresh)
+        coords = await self.journal.send(feed.scope, fresh, self.senders[feed.name]) if fresh else []
+        refused = sum(1 for c in coords if c is None)
+        stats.sent += len(fresh) - refused
+        stats.refused += refused
         stats.updated += updated
         stats.known += len(items) - len(fresh)
         # the validators only now: had we stopped before the items were sent, the next poll

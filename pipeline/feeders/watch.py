@@ -52,6 +52,7 @@ class WatchStats:
     duplicates: int = 0  # files whose bytes had been sent before (moved, nothing sent)
     errors: int = 0  # files moved to error/
     resumed: int = 0  # dispatches found already sent when a file was read again
+    refused: int = 0  # dispatches over the size limit (WIREFEED_MAX_MESSAGE_BYTES): not sent
 
     def as_dict(self) -> dict[str, int]:
         return dict(vars(self))
@@ -160,9 +161,10 @@ class Watcher:
         ]
         todo = [i for i in items if self.journal.seen(self.scope, i.key) is None]
         self.stats.resumed += len(items) - len(todo)
-        if todo:
-            await self.journal.send(self.scope, todo, self.send)
-        self.stats.dispatches += len(todo)
+        coords = await self.journal.send(self.scope, todo, self.send) if todo else []
+        refused = sum(1 for c in coords if c is None)
+        self.stats.dispatches += len(todo) - refused
+        self.stats.refused += refused
         # the whole file is done: its members' marks can go, one mark for the file stays
         await self.journal.replace_seen(
             self.scope, [i.key for i in items], FeedItem(dispatches[0], file_key, "", digest)

@@ -273,3 +273,19 @@ def test_poll_processes_killed_at_random_moments(broker: EmbeddedBroker, tmp_pat
     assert [g for g, n in guids.items() if n > 1] == []
     expected = [g for g, _ in items[:step]] + [g for g, _ in items[20 : 20 + step]]
     assert sorted(guids) == sorted(expected), (tmp_path / "poll.log").read_text()[-3000:]
+
+
+async def test_an_item_over_the_size_limit_is_refused_once(broker: EmbeddedBroker) -> None:
+    """An item larger than WIREFEED_MAX_MESSAGE_BYTES is not sent (nor retried at every poll); its siblings are."""
+    settings = replace(_settings(broker), max_message_bytes=4096)
+    items = [("small-1", "Small one"), ("huge-1", "Huge " + "word " * 1500), ("small-2", "Small two")]
+    with feed_server() as server:
+        route = server.route("/rss", rss(items))
+        feed = _feed(server.url("/rss"))
+        first = await _poll(settings, feed)
+        route.set(rss([*items, ("small-3", "Small three")]))
+        second = await _poll(settings, feed)
+        records = await _raw(settings)
+    assert (first.stats[feed.name].sent, first.stats[feed.name].refused) == (2, 1)
+    assert (second.stats[feed.name].sent, second.stats[feed.name].known) == (1, 3)
+    assert _guids(records) == Counter({"small-1": 1, "small-2": 1, "small-3": 1})
