@@ -72,12 +72,16 @@ TAIL_SHORT_RUN = 2
 TICKER_RUN = 8
 #: long lines are compared for a repeat when their first this many letters agree
 REPEAT_PREFIX = 60
+#: at least this many cut paragraphs after the article's own text make a block of teasers
+TEASER_RUN = 2
 #: tokens sampled to find the page's language list
 LANGUAGE_SAMPLE = 3000
 
 # a word; Chinese and Japanese write without spaces, so each ideograph or kana counts as one
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _WORD = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W\d_])+(?:['’](?:(?![{_CJK}])[^\W\d_])+)*")
+# a paragraph cut by the site, not ended: "... the Sofia..", "... efforts…"
+_TEASER_CUT = re.compile(r"[^\s.!?…](?:\.{2,}|…)[\"'”’»)]*$")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 _SENTENCE_END = re.compile(r"[.!?…。！？؟۔।][\"'”’»)\]]*(?:\s*\([^()]{1,20}\)\.?)?$")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -466,13 +470,24 @@ class Page:
         good = self.good
         if not good:
             return None
-        last = good[-1]
+        # a block of teasers (other stories' leads cut by the site: "... the Sofia..") after
+        # the article's own text is the site's, not the article's; a page of teasers only
+        # is a listing, and its teasers are its text
+        own = [i for i in good if not _TEASER_CUT.search(self.lines[i].text)]
+        teasers = [i for i in good if own and i > own[-1]]
+        cut = own and len(teasers) >= TEASER_RUN
+        last = own[-1] if cut else good[-1]
         j = last + 1
         while j < len(self.kinds):
             k = j
             while k < len(self.kinds) and self.kinds[k] == SHORT and k - j < TAIL_SHORT_RUN:
                 k += 1
-            if k < len(self.kinds) and self.kinds[k] in (GOOD, NEAR) and self.lines[k].sentence and self.closing(k):
+            closes = (
+                self.kinds[k] in (GOOD, NEAR) and self.lines[k].sentence and self.closing(k)
+                if k < len(self.kinds)
+                else False
+            )
+            if closes and not (cut and k in teasers):
                 last = j = k
                 j += 1
             else:
@@ -486,6 +501,8 @@ class Page:
             return False  # no function word of the page's language: a title, a promo in another language
         if any(w in vocabulary().comment_words for w in words_of(line.text)):
             return False  # a comment policy ("Comments are the opinions of their authors")
+        if _TEASER_CUT.search(line.text):
+            return False  # another story's lead, cut by the site
         return self.kinds[i] == NEAR or (line.sentence and line.words >= SENTENCE_WORDS)
 
     def neighbour(self, i: int, step: int) -> str:

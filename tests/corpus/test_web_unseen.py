@@ -33,7 +33,7 @@ DATELINES = 60
 FLOORS: dict[str, float] = {
     "headline": 0.95,
     "kept": 0.98,
-    "leaked": 0.075,
+    "leaked": 0.065,
     "dateline": 0.40,
     "language": 0.73,
     "no_article": 0,

@@ -287,3 +287,18 @@ def test_notice_phrases_mark_long_lines() -> None:
     )
     assert chrome_reason(line, EN_STOP) == "notice"
     assert chrome_reason("Follow Example.com on Android and iOS apps and on Facebook.", EN_STOP) == "widget"
+
+
+def test_teasers_after_the_article_are_not_its_text() -> None:
+    """Other stories' leads cut by the site ("..") after the article end it; a page of teasers only is a listing."""
+    article = [
+        "The council approved the harbour budget on Tuesday after a debate that lasted most of the day.",
+        "The money for the ferry terminal will come from the regional fund, the mayor told reporters.",
+    ]
+    teasers = [
+        "Schools in the north of the region will close early for the summer because of the heat, the office said..",
+        "A new bridge over the river opened to traffic on Monday after two years of work on its foundations and..",
+    ]
+    assert classify([*article, *teasers]).last() == 1
+    assert trim([*article, *teasers]) == {2: "page-chrome", 3: "page-chrome"}
+    assert classify(teasers).last() == 1  # a listing: its teasers are its text
