@@ -219,10 +219,26 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_tail(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.kafka import read
+    from pipeline.routing import ArticleView, RulesError, filters_from
 
     settings = _with_broker(settings)
     names = TopicNames.with_prefix(settings.topic_prefix)
     topic = settings.topic(args.topic) if not args.topic.startswith(settings.topic_prefix or "\0") else args.topic
+    wanted = {
+        name: [v.strip() for value in values for v in value.split(",") if v.strip()]
+        for name, values in (
+            ("language", args.lang),
+            ("agency", args.agency),
+            ("subject", args.subject),
+            ("place", args.place),
+        )
+        if values
+    }
+    try:
+        filters = filters_from(wanted, "wirefeed tail") if wanted else None
+    except RulesError as exc:
+        print(exc, file=sys.stderr)
+        return 2
 
     async def go() -> None:
         shown = 0
@@ -230,6 +246,11 @@ def cmd_tail(args: argparse.Namespace, settings: Settings) -> int:
             settings.bootstrap_servers, [topic], from_beginning=args.from_beginning, follow=not args.no_follow
         ):
             headers = headers_dict(record.headers)
+            if filters is not None:
+                is_raw = names.logical(topic) == "wire.raw"
+                article = None if is_raw else value_json(record.value)
+                if not filters.matches(ArticleView.of(article if isinstance(article, dict) else None, headers)):
+                    continue
             if args.json:
                 value: Any
                 if names.logical(topic) == "wire.raw":
@@ -483,12 +504,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("tail", help="print the records of a topic")
     p.add_argument(
-        "--topic", default="wire.articles", help="wire.raw, wire.cleaned, wire.articles (default), wire.deadletter"
+        "--topic",
+        default="wire.articles",
+        help="wire.raw, wire.cleaned, wire.articles (default), wire.deadletter, a routed topic (wire.sport.fr)",
     )
     p.add_argument("--from-beginning", action="store_true", help="start at the oldest record, not at the end")
     p.add_argument("--limit", type=int, default=0, metavar="N", help="stop after N records")
     p.add_argument("--json", action="store_true", help="one JSON object per record")
     p.add_argument("--no-follow", action="store_true", help="stop at the current end of the topic")
+    filters = p.add_argument_group("filters (as in routing rules; values comma-separated or repeated; all must match)")
+    filters.add_argument("--lang", action="append", metavar="LANG", help="language: fr (fr, fr-BE...), de-AT")
+    filters.add_argument("--agency", action="append", metavar="ID", help="agency id (wf_agency): afp, dpa")
+    filters.add_argument(
+        "--subject", action="append", metavar="TOPIC", help="IPTC media topic code or name; narrower topics match"
+    )
+    filters.add_argument(
+        "--place",
+        action="append",
+        metavar="COUNTRY",
+        help="ISO 3166 code or English name of a country the story is about",
+    )
     p.set_defaults(func=cmd_tail)
 
     p = sub.add_parser("audit", help="reconcile wire.raw with the outcome topics (JSON); exit 1 if any is missing")
