@@ -120,6 +120,8 @@ _STAMP = re.compile(
 _SIGN_OFF_TAIL = re.compile(
     r"(?<=[.!?…\"”»])\s*(?P<code>\(\s*[^\W\d_][^()\n]{0,14}\)\.?(?:\s*[a-z]{1,4}(?:\s*/\s*[a-z]{1,4})*)?)$"
 )
+# a source credit in parentheses opening the text, naming a feed and an agency with a dash
+_SOURCE_PREFIX = re.compile(r"^\(\s*[^()\n]{1,40}\s[-–—]\s[^()\n]{1,60}(?:\([^()\n]{1,20}\)[^()\n]{0,20})?\)\s+(?=\S)")
 # a scraper's mark where it cut the text: "... and [...]"
 #: what may follow the text: a link to the rest of the story (the vocabulary's), a cut mark, a sign-off
 _CUT_MARK = re.compile(r"\s*[\[(](?:\.{3}|…)[\])]$")
@@ -864,6 +866,10 @@ class WebTextParser(Parser):
         removed += lay.inline
         if lay.last is not None:
             units[lay.last] = _end_of_text(units[lay.last], removed)
+        if lay.keep and (credited := _SOURCE_PREFIX.match(units[lay.keep[0]])):
+            # an aggregator's credit before the lead: "(FEED - Example News Agency (ENA)) CITY, ..."
+            removed.append(Removed(credited.group().strip(), "credit"))
+            units[lay.keep[0]] = units[lay.keep[0]][credited.end() :]
         body = list(_body_blocks([units[i] for i in lay.keep]))
         if front is not None:
             _apply_front_matter(head, front, removed)

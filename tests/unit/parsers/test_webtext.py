@@ -738,3 +738,16 @@ def test_chinese_page_without_spaces_or_stop_list() -> None:
     assert item.headline == "港口城市开通通往三个岛屿的新渡轮航线"
     assert [b.text[:6] for b in item.body] == ["市议会周一开", "市长表示，渡"]
     assert Removed("2024年11月03日 14:05 来源：示例通讯社", "date-line") in item.removed
+
+
+def test_aggregator_credit_before_the_lead_goes() -> None:
+    """ "(FEED - Example News Agency (ENA)) PORTVILLE, Nov 3 (ENA) -- ...": the credit goes, the dateline is read."""
+    item = clean(
+        parse_one(
+            "( FEED - Example News Agency (ENA)) PORTVILLE, Nov 3 (ENA) -- The council approved the harbour "
+            "budget on Tuesday after a debate that lasted most of the day.\n"
+        )
+    )
+    assert item.body[0].text.startswith("The council approved")
+    assert item.dateline is not None and item.dateline.place == "PORTVILLE"
+    assert Removed("( FEED - Example News Agency (ENA))", "credit") in item.removed
