@@ -41,6 +41,8 @@ FILES = {
     (DEADLETTER, "value.v1"): "wire.deadletter/value.v1.json",
     (DEADLETTER, "headers.v1"): "wire.deadletter/headers.v1.json",
     ("wire.cleaned", "value"): "wire.cleaned/value.v1.json",
+    # the feeders' state (pipeline/feeders/journal.py)
+    ("wire.feeders", "value"): "wire.feeders/value.v1.json",
     ("ninjs", "3.1"): "ninjs/ninjs-schema_3.1.json",
 }
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import orjson
 import pytest
 
 from pipeline.broker import EmbeddedBroker, die_with_parent
@@ -57,6 +58,20 @@ async def _raw(settings: Settings) -> list[tuple[dict[str, str], bytes]]:
         headers = {k: v.decode() for k, v in record.headers or ()}
         out.append((headers, record.value or b""))
     return out
+
+
+async def _state_problems(settings: Settings) -> list[str]:
+    """Schema violations of the feeders' state records (schemas/wire.feeders)."""
+    from pipeline.schemas import errors
+
+    problems, kinds = [], set()
+    async for record in read(settings.bootstrap_servers, [settings.topic("wire.feeders")], idle_timeout=0.3):
+        if record.value is not None:
+            value = orjson.loads(record.value)
+            kinds.add(value["type"])
+            problems += errors("wire.feeders", "value", value)
+    assert kinds == {"seen", "cursor", "pending"}
+    return problems
 
 
 def _guids(records: list[tuple[dict[str, str], bytes]]) -> Counter[str]:
@@ -196,6 +211,7 @@ async def test_a_poller_stopped_after_sending_sends_nothing_twice(broker: Embedd
     assert (recovered, poller.stats[feed.name].sent, poller.stats[feed.name].known) == (5, 0, 5)
     assert route.statuses == [200, 200]  # no 304 after the stop: the validators are stored last
     assert _guids(records) == Counter({guid: 1 for guid, _ in ITEMS[:5]})
+    assert await _state_problems(settings) == []
 
 
 async def test_a_poller_stopped_before_sending_loses_nothing(broker: EmbeddedBroker) -> None:
