@@ -12,6 +12,7 @@ import faust
 
 from pipeline.agents import wire
 from pipeline.delivery.consumer import LedgerApp
+from pipeline.kafka import faust_credentials
 from pipeline.settings import Settings
 from pipeline.stages.flow import Stages
 from pipeline.topics import SIZE_MARGIN, declare_topics
@@ -26,11 +27,13 @@ def create_app(settings: Settings, stages: Stages | None = None) -> faust.App:
     app = LedgerApp(
         settings.app_id,
         broker=settings.broker,
+        # SASL/TLS as configured (WIREFEED_KAFKA_*); None: plaintext
+        broker_credentials=faust_credentials(settings),
         store="memory://",
         datadir=str(datadir),
         web_enabled=settings.web_port > 0,
         web_port=settings.web_port or 6066,
-        web_bind="127.0.0.1",
+        web_bind=settings.web_host,
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication,
         broker_session_timeout=settings.session_timeout,

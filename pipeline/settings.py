@@ -85,6 +85,8 @@ class Settings:
     data_dir: Path = Path(".wirefeed")
     #: port of the worker's web/metrics endpoint; 0 = disabled
     web_port: int = 0
+    #: address it listens on (0.0.0.0 in a container, for Prometheus and health probes)
+    web_host: str = "127.0.0.1"
     log_level: str = "info"
     #: validate every outgoing record against its JSON Schema (costs about 1 ms per article)
     validate: bool = False

@@ -6,6 +6,7 @@ scalable worker, and that each `command` is a valid `wirefeed` invocation.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ def test_worker_scales_without_fixed_names_or_ports(compose: dict) -> None:
     assert worker["environment"]["WIREFEED_BROKER"] == "kafka://kafka:9092"
 
 
-@pytest.mark.parametrize("service", ["worker", "ingest", "tail", "audit"])
+@pytest.mark.parametrize("service", ["worker", "ingest", "tail", "audit", "poll", "watch"])
 def test_every_service_command_is_a_wirefeed_command(compose: dict, service: str) -> None:
     """The Dockerfile's entrypoint is `wirefeed`; each service's command parses with its CLI."""
     command = compose["services"][service]["command"]
@@ -53,3 +54,61 @@ def test_dockerfile_installs_the_locked_dependencies_and_runs_wirefeed() -> None
     assert 'ENTRYPOINT ["wirefeed"]' in text and 'CMD ["worker"]' in text
     for copied in ("pipeline", "schemas", "samples", "requirements.lock", "pyproject.toml"):
         assert f"COPY {copied}" in text or f" {copied} " in text.replace("\n", " ")
+
+
+def _mounts(service: dict) -> dict[str, str]:
+    """Container path -> host path of a service's bind mounts."""
+    out = {}
+    for volume in service.get("volumes", []):
+        host, container = volume.split(":")[:2]
+        out[container] = host
+    return out
+
+
+def test_prometheus_scrapes_every_worker_on_its_web_port(compose: dict) -> None:
+    """Prometheus finds the scaled workers by the service's DNS name, on the port the workers serve."""
+    prometheus = compose["services"]["prometheus"]
+    config_path = _mounts(prometheus)["/etc/prometheus/prometheus.yml"]
+    config = yaml.safe_load((ROOT / config_path).read_text())
+    (job,) = config["scrape_configs"]
+    (sd,) = job["dns_sd_configs"]
+    worker = compose["services"]["worker"]
+    assert sd["names"] == ["worker"] and job["metrics_path"] == "/metrics"
+    assert str(sd["port"]) == worker["environment"]["WIREFEED_WEB_PORT"]
+    assert worker["environment"]["WIREFEED_WEB_HOST"] == "0.0.0.0"  # reachable from the Prometheus container
+
+
+def test_worker_healthcheck_asks_its_web_endpoint(compose: dict) -> None:
+    """The healthcheck requests the worker's own web port with the image's Python (no curl in the image)."""
+    worker = compose["services"]["worker"]
+    test = " ".join(worker["healthcheck"]["test"])
+    assert test.startswith("CMD python -c") and f"127.0.0.1:{worker['environment']['WIREFEED_WEB_PORT']}/" in test
+    assert worker["healthcheck"]["start_period"]
+
+
+def test_grafana_is_provisioned_with_the_prometheus_source_and_the_dashboard(compose: dict) -> None:
+    """The provisioned datasource is the one every panel names; the dashboard file is where the provider looks."""
+    grafana = compose["services"]["grafana"]
+    mounts = _mounts(grafana)
+    provisioning = ROOT / mounts["/etc/grafana/provisioning"]
+    (source,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"]
+    assert source["url"] == "http://prometheus:9090" and source["type"] == "prometheus"
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "wirefeed.yml").read_text())["providers"]
+    dashboards = ROOT / mounts[provider["options"]["path"]]
+    dashboard = json.loads((dashboards / "wirefeed.json").read_text())
+    assert dashboard["uid"] == "wirefeed" and len(dashboard["panels"]) >= 8
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == source["uid"]
+        for target in panel["targets"]:
+            assert "wirefeed_" in target["expr"] or 'up{job="wirefeed-worker"}' in target["expr"], target["expr"]
+    assert grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"].endswith("/wirefeed.json")
+
+
+def test_feeders_run_as_services_with_their_state_in_kafka(compose: dict) -> None:
+    """poll and watch keep no local state (it is in wire.feeders): only their inputs are mounted."""
+    poll, watch = compose["services"]["poll"], compose["services"]["watch"]
+    assert list(_mounts(poll)) == ["/etc/wirefeed/feeds.toml"] and poll["command"][1:] == [
+        "--feeds",
+        "/etc/wirefeed/feeds.toml",
+    ]
+    assert list(_mounts(watch)) == ["/srv/dropbox"] and watch["command"][1] == "/srv/dropbox"
