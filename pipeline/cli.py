@@ -79,6 +79,11 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.delivery import lifecycle
 
     settings = _with_broker(settings)
+    problems = asyncio.run(_prepare_topics(settings))
+    if problems:
+        for problem in problems:
+            print(f"wirefeed worker: {problem}", file=sys.stderr)
+        return 78  # EX_CONFIG
     lifecycle.configure(settings.shutdown_grace)
     # `kill -USR1` logs the stacks from the very start (its default action would kill a
     # starting worker); the app's diagnostics task takes the signal over once it runs
@@ -91,6 +96,35 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         code = lifecycle.exit_code()
         return code if code is not None else int(exc.code or 0)
     return lifecycle.exit_code() or 0
+
+
+async def _prepare_topics(settings: Settings, wait: float = 60.0) -> list[str]:
+    """Create the topics with their settings if they do not exist, and check the partition counts
+    of those that do (``topics.partition_problems``); waits up to ``wait`` s for the broker."""
+    from aiokafka.errors import KafkaError
+
+    from pipeline.kafka import ensure_topics, partition_counts
+    from pipeline.topics import changelog_topic, partition_problems, topic_configs
+
+    names = TopicNames.with_prefix(settings.topic_prefix)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            counts = await partition_counts(
+                settings.bootstrap_servers, [*names.all(), changelog_topic(settings, "boilerplate")]
+            )
+            problems = partition_problems(settings, counts)
+            if not problems:
+                configs = topic_configs(settings)
+                await ensure_topics(
+                    settings.bootstrap_servers, names.all(), settings.partitions, settings.replication, configs
+                )
+            return problems
+        except KafkaError as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("the broker is not there yet (%r); trying again", exc)
+            await asyncio.sleep(2.0)
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:

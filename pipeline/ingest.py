@@ -2,7 +2,8 @@
 
 Each dispatch is sent with the ``wire.raw`` headers of its source (schemas/wire.raw/) and
 the broker's acknowledgement is awaited; the (partition, offset) of every record is
-returned so callers can follow its outcome. A dispatch over the size limit
+returned so callers can follow its outcome. Records are keyed by story (``story_key``) so
+that the versions of a story stay in order. A dispatch over the size limit
 (``WIREFEED_MAX_MESSAGE_BYTES``) is not sent: it is reported back as refused, with its
 size, so that the caller can say so (the pipeline could not carry it anyway).
 """
@@ -15,8 +16,33 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipeline.console import Progress
+from pipeline.records import Headers, RawDispatch, header_value
 from pipeline.settings import Settings
-from pipeline.topics import TopicNames
+from pipeline.topics import TopicNames, topic_configs
+
+
+def story_key(value: bytes, headers: Headers) -> bytes | None:
+    """The ``wire.raw`` key of a dispatch: its story's identity, so that every version of a story
+    lands on one partition and is processed in order, to the output.
+
+    A dispatch that carries one item with the source's own id (NewsML-G2 guid, NITF doc-id,
+    ninjs uri, RSS guid ...) is keyed by the article uri that id gives -- the key the article
+    itself gets; otherwise (no id, several items, not parseable here) by its feed
+    (``wf_source``), which keeps a feed in order. The dispatch is parsed to find out, not
+    cleaned; parsing is a few milliseconds, and what fails here fails again, and is reported,
+    in the pipeline.
+    """
+    from pipeline.stages.flow import parse_dispatch
+    from pipeline.stages.normalise import story_uri
+
+    try:
+        items = list(parse_dispatch(RawDispatch(value, headers)))
+    except Exception:  # not ours to judge here: the worker dead-letters it with the reason
+        items = []
+    if len(items) == 1 and items[0].guid:
+        return story_uri(items[0]).encode("utf-8")
+    feed = header_value(headers, "wf_source")
+    return f"feed:{feed}".encode() if feed else None
 
 
 async def produce_dispatches(
@@ -37,7 +63,8 @@ async def produce_dispatches(
     """
     from pipeline.kafka import ensure_topics, producer
 
-    await ensure_topics(bootstrap, names.all(), settings.partitions, settings.replication)
+    configs = topic_configs(settings)
+    await ensure_topics(bootstrap, names.all(), settings.partitions, settings.replication, configs=configs)
     start = time.monotonic()
     futures = []
     async with producer(bootstrap) as prod:
@@ -50,9 +77,9 @@ async def produce_dispatches(
                 if refused is not None:
                     refused.append((dispatch.input, len(dispatch.value)))
                 continue
-            headers = list(dispatch.headers(source=source, agency=agency))
-            key = None
-            futures.append(await prod.send(names.raw, dispatch.value, key=key, headers=headers))
+            headers = dispatch.headers(source=source, agency=agency)
+            key = story_key(dispatch.value, headers)
+            futures.append(await prod.send(names.raw, dispatch.value, key=key, headers=list(headers)))
             if progress:
                 progress.update()
         results = await asyncio.gather(*futures)

@@ -68,27 +68,44 @@ async def ensure_topics(
     partitions: int,
     replication: int = 1,
     config: Mapping[str, str] | None = None,
+    configs: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
-    """Create the topics that do not exist yet (a no-op for the ones that do), with ``config``."""
+    """Create the topics that do not exist yet (a no-op for the ones that do), with ``config``
+    for all of them and ``configs`` (topic name -> settings, see ``topics.topic_configs``) per topic."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **_options)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [t for t in topics if t not in existing]
         if missing:
-            with contextlib.suppress(TopicAlreadyExistsError):  # a worker created it meanwhile
-                await admin.create_topics(
-                    [
-                        NewTopic(
-                            name=t,
-                            num_partitions=partitions,
-                            replication_factor=replication,
-                            topic_configs=dict(config or {}),
-                        )
-                        for t in missing
-                    ]
+            per_topic = configs or {}
+            new = [
+                NewTopic(
+                    name=t,
+                    num_partitions=partitions,
+                    replication_factor=replication,
+                    topic_configs={**(config or {}), **per_topic.get(t, {})},
                 )
+                for t in missing
+            ]
+            with contextlib.suppress(TopicAlreadyExistsError):  # a worker created it meanwhile
+                await admin.create_topics(new)
             log.info("created topics %s (%d partitions)", ", ".join(missing), partitions)
+    finally:
+        await admin.close()
+
+
+async def partition_counts(bootstrap: str, topics: Iterable[str]) -> dict[str, int]:
+    """The number of partitions of each of ``topics`` that exists."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **_options)
+    await admin.start()
+    try:
+        wanted = list(topics)
+        existing = set(await admin.list_topics())
+        present = [t for t in wanted if t in existing]
+        if not present:
+            return {}
+        return {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics(present)}
     finally:
         await admin.close()
 

@@ -32,7 +32,7 @@ from pipeline.broker import EmbeddedBroker, die_with_parent
 from pipeline.console import Progress, article_line, headers_dict, value_json
 from pipeline.ingest import produce_dispatches
 from pipeline.settings import PREFIX, Settings
-from pipeline.topics import TopicNames
+from pipeline.topics import TopicNames, topic_configs
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "firehose"
 
@@ -171,7 +171,8 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
         else:
             _print(f"broker {settings.broker}")
         bootstrap = settings.bootstrap_servers
-        await ensure_topics(bootstrap, names.all(), settings.partitions, settings.replication)
+        configs = topic_configs(settings)
+        await ensure_topics(bootstrap, names.all(), settings.partitions, settings.replication, configs=configs)
         workers = Workers(max(args.workers, 1), settings, log_dir)
         workers.start()
         _print(f"{workers.count} worker(s) started; logs in {log_dir}/")

@@ -29,6 +29,11 @@ class Settings:
     #: partitions of the wirefeed topics when wirefeed creates them (the unit of scaling)
     partitions: int = 4
     replication: int = 1
+    #: in-sync replicas a write needs (acks=all), when wirefeed creates the topics (at most replication)
+    min_insync_replicas: int = 2
+    #: hours records are kept: the raw and internal topics, and the outcome topics
+    retention_hours: float = 7 * 24.0
+    outcome_retention_hours: float = 30 * 24.0
     #: consumer-group timings in seconds; short values make joins fast on the embedded broker
     session_timeout: float = 30.0
     heartbeat_interval: float = 3.0
@@ -130,7 +135,6 @@ class Settings:
         if self.broker is None:
             raise RuntimeError("no broker configured yet (the embedded broker sets one when it starts)")
         return kafka_bootstrap(self.broker)
-
 
     def kafka_client_options(self) -> dict[str, Any]:
         """aiokafka keyword arguments for the configured security (empty for PLAINTEXT)."""

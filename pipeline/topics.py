@@ -76,6 +76,64 @@ class TopicNames:
         return name
 
 
+def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
+    """The settings of every wirefeed topic, by concrete name, for when wirefeed creates it.
+
+    Records of any size up to the limit fit (``max.message.bytes``, with the framing margin);
+    a write is acknowledged by ``min.insync.replicas`` replicas (capped at the replication);
+    records are kept ``retention_hours`` (outcomes ``outcome_retention_hours``): the raw topic
+    must keep a dispatch long enough for ``wirefeed redrive`` to fetch it back by coordinates.
+    """
+    names = TopicNames.with_prefix(settings.topic_prefix)
+    common = {
+        "cleanup.policy": "delete",
+        "max.message.bytes": str(settings.max_message_bytes + SIZE_MARGIN),
+        "min.insync.replicas": str(max(1, min(settings.min_insync_replicas, settings.replication))),
+    }
+    hour_ms = 3600 * 1000
+    kept = {"retention.ms": str(int(settings.retention_hours * hour_ms))}
+    outcomes = {"retention.ms": str(int(settings.outcome_retention_hours * hour_ms))}
+    return {
+        names.raw: {**common, **kept},
+        names.parsed: {**common, **kept},
+        names.cleaned: {**common, **kept},
+        names.articles: {**common, **outcomes},
+        names.deadletter: {**common, **outcomes},
+    }
+
+
+def changelog_topic(settings: Settings, table: str) -> str:
+    """The changelog topic Faust keeps for ``table`` of the app."""
+    return f"{settings.app_id}-{table}-changelog"
+
+
+def partition_problems(settings: Settings, counts: dict[str, int]) -> list[str]:
+    """What is wrong with the partition counts of the topics that exist (``counts``: name -> count).
+
+    The learned-boilerplate table is co-partitioned with ``wire.parsed``: its state for a
+    shard lives on the changelog partition of the shard's ``wire.parsed`` partition. A
+    different count (someone added partitions to one of them, or ``WIREFEED_PARTITIONS``
+    changed after the topics were created) would silently put state where no worker looks:
+    an error, not a split.
+    """
+    names = TopicNames.with_prefix(settings.topic_prefix)
+    problems = []
+    parsed = counts.get(names.parsed)
+    changelog_name = changelog_topic(settings, "boilerplate")
+    changelog = counts.get(changelog_name)
+    if parsed is not None and parsed != settings.partitions:
+        problems.append(
+            f"{names.parsed} has {parsed} partitions but WIREFEED_PARTITIONS is {settings.partitions}: the learned-"
+            f"boilerplate table must have as many partitions as {names.parsed} (set WIREFEED_PARTITIONS={parsed})"
+        )
+    if parsed is not None and changelog is not None and parsed != changelog:
+        problems.append(
+            f"{changelog_name} has {changelog} partitions and {names.parsed} {parsed}: the table's state would be "
+            "split from its records; give both the same count (and WIREFEED_PARTITIONS)"
+        )
+    return problems
+
+
 @dataclass(frozen=True)
 class Topics:
     """The Faust topic objects of one app (the worker's side of the names above)."""
@@ -94,7 +152,7 @@ class Topics:
         raise KeyError(name)
 
 
-def _topic(app: faust.App, name: str, settings: Settings) -> faust.TopicT:
+def _topic(app: faust.App, name: str, settings: Settings, config: dict[str, str]) -> faust.TopicT:
     return app.topic(
         name,
         key_type=bytes,
@@ -105,17 +163,19 @@ def _topic(app: faust.App, name: str, settings: Settings) -> faust.TopicT:
         replicas=settings.replication,
         # internal=True: the worker creates the topic at start if it does not exist yet
         internal=True,
+        config=config,
     )
 
 
 def declare_topics(app: faust.App, settings: Settings) -> Topics:
     """Declare every wirefeed topic on ``app``."""
     names = TopicNames.with_prefix(settings.topic_prefix)
+    configs = topic_configs(settings)
     return Topics(
         names=names,
-        raw=_topic(app, names.raw, settings),
-        parsed=_topic(app, names.parsed, settings),
-        cleaned=_topic(app, names.cleaned, settings),
-        articles=_topic(app, names.articles, settings),
-        deadletter=_topic(app, names.deadletter, settings),
+        raw=_topic(app, names.raw, settings, configs[names.raw]),
+        parsed=_topic(app, names.parsed, settings, configs[names.parsed]),
+        cleaned=_topic(app, names.cleaned, settings, configs[names.cleaned]),
+        articles=_topic(app, names.articles, settings, configs[names.articles]),
+        deadletter=_topic(app, names.deadletter, settings, configs[names.deadletter]),
     )

@@ -21,6 +21,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from pipeline.kafka import client_options
+
 log = logging.getLogger(__name__)
 
 
@@ -43,6 +45,7 @@ async def fetched_ends(
         return {}
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
+        **client_options(),  # the deployment's SASL/TLS (pipeline.kafka.configure)
         enable_auto_commit=False,
         isolation_level=isolation_level,
         auto_offset_reset="latest",

@@ -87,11 +87,6 @@ def test_no_agent_crashed_and_workers_stop_on_sigterm(report: dict[str, Any]) ->
     assert not [w["worker"] for w in report["workers"] if "no exit" in str(w["how"] or "")]
 
 
-@pytest.mark.xfail(
-    reason="wire.raw is not keyed by story yet (issue 9 item 5; chaos-findings F2): versions of one "
-    "story are processed on different partitions and may overtake each other",
-    strict=False,
-)
 def test_versions_of_a_story_come_out_in_order(report: dict[str, Any]) -> None:
     """Every version of a story on one partition of wire.articles, in increasing version order."""
     figures = report["figures"]
