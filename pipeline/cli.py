@@ -117,7 +117,7 @@ async def _prepare_topics(settings: Settings, wait: float = 60.0) -> list[str]:
             if not problems:
                 configs = topic_configs(settings)
                 await ensure_topics(
-                    settings.bootstrap_servers, names.all(), settings.partitions, settings.replication, configs
+                    settings.bootstrap_servers, names.all(), settings.partitions, settings.replication, configs=configs
                 )
             return problems
         except KafkaError as exc:
