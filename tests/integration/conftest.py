@@ -217,6 +217,10 @@ async def assert_commits_have_outcomes(pipeline: Pipeline) -> None:
     async def _records(topic: str) -> list[ConsumerRecord]:
         return [r async for r in read(pipeline.bootstrap, [topic], idle_timeout=0.3)]
 
+    # the commits first: an output is acknowledged before its input's offset is committed, so
+    # everything a commit read now promises is readable afterwards (reading the outputs first
+    # would race with the worker publishing and committing in between)
+    committed = {topic: await committed_offsets(pipeline.bootstrap, group, topic) for topic in names.all()[:3]}
     outcomes = {_item(r) for topic in names.outcomes() for r in await _records(topic)}
     parsed, cleaned = await _records(names.parsed), await _records(names.cleaned)
     hops = (
@@ -225,9 +229,8 @@ async def assert_commits_have_outcomes(pipeline: Pipeline) -> None:
         (names.cleaned, cleaned, outcomes),
     )
     for topic, records, outputs in hops:
-        committed = await committed_offsets(pipeline.bootstrap, group, topic)
         for record in records:
-            offset = committed.get(record.partition)
+            offset = committed[topic].get(record.partition)
             if offset is None or record.offset >= offset:
                 continue
             key = (record.partition, record.offset) if topic == names.raw else _item(record)
