@@ -99,7 +99,8 @@ class ArticleView:
     text: str = ""  # folded, for keywords
 
     @classmethod
-    def of(cls, article: Mapping[str, Any] | None, headers: Mapping[str, str]) -> ArticleView:
+    def of(cls, article: Mapping[str, Any] | None, headers: Mapping[str, str], *, text: bool = True) -> ArticleView:
+        """The view of an article; ``text=False`` skips the folded text (no keyword filter to feed)."""
         article = article if isinstance(article, Mapping) else {}
         language = article.get("language") or _language_header(headers)
         urgency = article.get("urgency")
@@ -113,7 +114,7 @@ class ArticleView:
                 if isinstance(p, Mapping) and p.get("uri") and p.get("rel") in ABOUT_RELS
             ),
             urgency=urgency if isinstance(urgency, int) and not isinstance(urgency, bool) else None,
-            text=fold(_text(article)),
+            text=fold(_text(article)) if text else "",
         )
 
 
@@ -264,7 +265,9 @@ class Rules:
 
     def match(self, article: Mapping[str, Any] | None, headers: Mapping[str, str]) -> tuple[str, ...]:
         """The topics (logical names, in rule order, each once) an article goes to."""
-        return self.match_view(ArticleView.of(article, headers)) if self.routes else ()
+        if not self.routes:
+            return ()
+        return self.match_view(ArticleView.of(article, headers, text=self.needs_text))
 
     def match_view(self, view: ArticleView) -> tuple[str, ...]:
         topics: dict[str, None] = {}
@@ -276,6 +279,11 @@ class Rules:
     @property
     def topics(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(r.topic for r in self.routes))
+
+    @property
+    def needs_text(self) -> bool:
+        """Whether any route looks at the text (folding a body is most of a match's cost)."""
+        return any(r.filters.keywords is not None or r.exclude.keywords is not None for r in self.routes)
 
 
 def load_rules(path: str | Path) -> Rules:
