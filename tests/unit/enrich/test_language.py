@@ -1,11 +1,12 @@
-"""Language: detection restricted to the agency languages, and the declared-vs-detected rule."""
+"""Language: detection among every language (or a restriction), standards of one language,
+and the declared-vs-detected rule."""
 
 from __future__ import annotations
 
 import pytest
 
 from pipeline.enrich.config import EnrichConfig
-from pipeline.enrich.language import LanguageResult, detect, identify, language_words, normalise_tag
+from pipeline.enrich.language import LanguageResult, detect, identify, known_languages, language_words, normalise_tag
 
 FR = (
     "Une association de jardiniers inventée a inauguré samedi un potager partagé sur le toit "
@@ -148,3 +149,110 @@ def test_language_words_skip_names_and_suffixes_glued_to_them() -> None:
     assert language_words("Le maire d'Orbec parle. Ayla Deniz'in sergisi Ankara'da.") == [
         "le", "maire", "d", "parle", "ayla", "sergisi",
     ]  # fmt: skip
+
+
+# ----------------------------------------------------------------- every language (issue 8)
+
+ID = (
+    "Pemerintah kota mengumumkan bahwa jembatan baru di atas sungai akan dibuka untuk umum pada "
+    "hari Senin karena pekerjaan sudah selesai."
+)
+MS = (
+    "Kerajaan negeri mengumumkan bahawa jambatan baharu di atas sungai itu akan dibuka kepada orang "
+    "ramai pada hari Isnin kerana kerja pembinaan telah siap."
+)
+SL = (
+    "Mestni svet je v torek sprejel odločitev, da bo novi most čez reko odprt za promet že "
+    "prihodnji mesec, so sporočili z občine."
+)
+RO = (
+    "Consiliul local a anunțat marți că noul pod peste râu va fi deschis circulației luna viitoare, "
+    "după ce lucrările au fost finalizate."
+)
+UK = (
+    "Міська рада у вівторок оголосила, що новий міст через річку відкриють для руху наступного "
+    "місяця, коли завершаться роботи."
+)
+SQ = (
+    "Këshilli i qytetit njoftoi të martën se ura e re mbi lumë do të hapet për qarkullim muajin e "
+    "ardhshëm, pasi të përfundojnë punimet."
+)
+AZ = (
+    "Şəhər şurası çərşənbə axşamı bildirib ki, çay üzərindəki yeni körpü gələn ay hərəkət üçün "
+    "açılacaq və işlər artıq başa çatıb."
+)
+FA = "شورای شهر روز سه‌شنبه اعلام کرد که پل جدید روی رودخانه ماه آینده برای عبور و مرور باز خواهد شد."
+KU = (
+    "Ev pira nû ya ku şaredariyê li ser çem çêkiriye dê meha bê ji bo hatin û çûnê were vekirin; "
+    "serokê şaredariyê got ku ew ji vê yekê gelek kêfxweş e û hemû kar bi dawî bûye."
+)
+SR_CYRILLIC = "Градско веће је у уторак саопштило да ће нови мост преко реке бити отворен за саобраћај следећег месеца."
+SR_LATIN = (
+    "Gradsko veće je u utorak saopštilo da će novi most preko reke biti otvoren za saobraćaj "
+    "sledećeg meseca, posle završetka radova."
+)
+HR = (
+    "Gradsko vijeće priopćilo je u utorak da će novi most preko rijeke biti otvoren za promet "
+    "tijekom idućeg tjedna, nakon što radovi budu završeni."
+)
+BS = (
+    "Gradsko vijeće saopćilo je u utorak da će novi most preko rijeke biti otvoren za saobraćaj "
+    "sljedeće sedmice, nakon što radovi budu završeni."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [(ID, "id"), (MS, "ms"), (SL, "sl"), (RO, "ro"), (UK, "uk"), (SQ, "sq"), (AZ, "az"), (FA, "fa"), (KU, "ku"),
+     (SR_CYRILLIC, "sr"), (SR_LATIN, "sr"), (HR, "hr"), (BS, "bs")],
+    ids=["indonesian", "malay", "slovene", "romanian", "ukrainian", "albanian", "azerbaijani", "persian",
+         "kurdish", "serbian-cyrillic", "serbian-latin-ekavian", "croatian", "bosnian"],
+)  # fmt: skip
+def test_every_language_is_a_candidate_by_default(text: str, expected: str) -> None:
+    """Without a restriction the detector chooses among every language it knows, Kurdish
+    (function words only) and the standards of one language (by their markers) included."""
+    found = identify(text)
+    assert (found.language, found.settled) == (expected, True)
+
+
+def test_known_languages_reach_beyond_lingua() -> None:
+    """lingua's 75 languages and the function-word-only ones (Kurdish) are all known."""
+    known = known_languages()
+    assert {"id", "ms", "sl", "ro", "uk", "bs", "hr", "sr", "sq", "az", "fa", "ku"} <= set(known)
+    assert len(known) > 75
+
+
+def test_an_unmarked_text_of_a_group_gives_way_to_the_declared_member() -> None:
+    """A sentence no standard's markers mark: the source's declared member of the group wins."""
+    text = (
+        "Novi most je otvoren u utorak, a gradonačelnik je zahvalio svim radnicima koji su na njemu "
+        "radili i rekao da je to veliki dan za grad."
+    )
+    found = identify(text)
+    assert found.language in {"bs", "hr", "sr"} and not found.settled
+    assert detect(text, "hr").language == "hr"
+    assert detect(text, "sr-Latn").language == "sr-Latn"
+    assert detect(text, None, hint="sr").language == "sr"
+
+
+def test_the_hint_stands_in_only_when_the_text_cannot_tell() -> None:
+    """A page-label hint names the language of a text without letters, never overrules one."""
+    assert detect("12 345 678 -- 90", None, hint="tr").language == "tr"
+    assert detect(FR, None, hint="tr").language == "fr"
+
+
+def test_restriction_per_source() -> None:
+    """A source restricted to Turkish and English never gets Spanish; others choose among all."""
+    config = EnrichConfig(source_languages=("aa=tr|en",), cache_dir=None)
+    assert config.languages_for("AA") == ("tr", "en")
+    assert detect(ES, None, config, source="aa").detected in {"tr", "en", None}
+    assert detect(ES, None, config, source="efe").detected == "es"
+    with pytest.raises(ValueError, match="source=lang"):
+        EnrichConfig(source_languages=("aa",))
+
+
+def test_widgets_in_another_language_do_not_decide() -> None:
+    """An English article followed by a page's Croatian widgets is English."""
+    article = "\n\n".join([EN] * 6)
+    widgets = "\n\n".join([HR, "Potvrđena optužnica protiv četvorice osumnjičenih u aferi s odijelima."] * 3)
+    assert identify(f"{article}\n\n{widgets}").language == "en"
