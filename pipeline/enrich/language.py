@@ -761,10 +761,13 @@ def identify(text: str, config: EnrichConfig | None = None, source: str | None =
     candidates = candidate_languages(config, source)
     head = _head(full)
     best, evidence = _attempt(head, config, candidates)
-    if best is None:
+    if head != full and (best is None or evidence.count(best[0]) <= STRONG_EVIDENCE):
+        # the head did not settle it (a page may open with code or a widget): read it all,
+        # by paragraphs when they disagree; the head's answer stands if the whole says nothing
         sample = _main_text(full, detector(config, source))
-        if sample != head:
-            best, evidence = _attempt(sample, config, candidates)
+        found, found_evidence = _attempt(sample, config, candidates)
+        if found is not None or best is None:
+            best, evidence = found, found_evidence
     if best is None:
         return Identified(evidence.function_words_only(), None, letters)
     language, settled = _settle(best[0], full, candidates)
