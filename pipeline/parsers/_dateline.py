@@ -1,7 +1,8 @@
 """Datelines as the XML formats print them, split into place, date text and agency.
 
 Sources print "STOCKHOLM, Aug 29, 2014 (AFP) -", "London (dpa) - ", "Strasbourg, 10 juil
-2024 (AFP)", "نيويورك (أ ف ب)", "FORT WASHINGTON, Pa.", or only a date ("4/4/2018",
+2024 (AFP)", "نيويورك (أ ف ب)", "FORT WASHINGTON, Pa.", "PRIEGO DE CÓRDOBA (CÓRDOBA)" (a
+province in brackets: a known place that names no agency is the region), or only a date ("4/4/2018",
 Reuters' "2014-07-16 15:53:10 GMT+00:00", "MARCH 04, 2013"). The shape is general: an
 optional agency in parentheses (or between slashes, "/ritzau/") at the end, and a place
 followed by a date after the first comma. Whether a piece is a date is decided by its
@@ -69,12 +70,15 @@ def parse_dateline(raw: str | None) -> Dateline | None:
     text = _WS.sub(" ", raw).strip()
     if not text:
         return None
-    agency = None
+    agency = region = None
     rest = text
     match = _AGENCY_PARENS.search(rest) or _AGENCY_SLASHES.search(rest)
     if match:
         agency = match.group(1).strip().strip("/").strip() or None
         rest = rest[: match.start()]
+        if agency and match.re is _AGENCY_PARENS and _region_not_agency(agency):
+            # "PRIEGO DE CÓRDOBA (CÓRDOBA)": a province in brackets, not an agency
+            agency, region = None, agency
     rest = _TRAILER.sub("", rest).strip().rstrip(",").strip()
     place = date_text = None
     if rest:
@@ -86,4 +90,11 @@ def parse_dateline(raw: str | None) -> Dateline | None:
                 place, date_text = head.strip() or None, tail.strip()
             else:
                 place = rest
-    return Dateline(raw=text, place=place, agency=agency, date_text=date_text)
+    return Dateline(raw=text, place=place, agency=agency, date_text=date_text, region=region)
+
+
+def _region_not_agency(text: str) -> bool:
+    """Bracketed text that is a known place and names no agency (see ``pipeline.dateline``)."""
+    from pipeline import dateline  # the grammar's agency names and the place gazetteer
+
+    return not dateline.known_agency(text) and dateline.resolved(text)

@@ -481,7 +481,13 @@ def match_dateline(
     language: str | None = None,
     modes: tuple[str, ...] = ("line", "prefix"),
 ) -> DatelineMatch | None:
-    """The dateline at the start of ``text`` (``line``: the whole text is the dateline)."""
+    """The dateline at the start of ``text`` (``line``: the whole text is the dateline).
+
+    The agency's own patterns are asked first, then the dateline grammar
+    (``pipeline.dateline``), which also knows the modes ``lead`` (weaker shapes at the start
+    of a lead paragraph) and ``suffix`` (a dateline closing the text; its ``end`` is where
+    it starts).
+    """
     for pattern in profile.patterns("dateline", language):
         if pattern.mode not in modes:
             continue
@@ -510,7 +516,9 @@ def match_dateline(
             pattern=pattern,
             region=_group(m, "region"),
         )
-    return None
+    from pipeline import dateline  # the grammar reads the profiles' aliases: imported late
+
+    return dateline.find(text, profile, modes)
 
 
 def _glued(text: str, pattern: Pattern, profile: AgencyProfile) -> DatelineMatch | None:

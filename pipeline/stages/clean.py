@@ -88,6 +88,11 @@ MAX_LIST_ITEM = 160
 _LIST_ITEM_REASON = {"read-also": "related-link", "tags": "tag"}
 #: rules run to a fixed point; this bounds the loop (two passes always suffice in practice)
 MAX_PASSES = 4
+#: a dateline is looked for in this many first blocks (see ``_find_dateline``)
+DATELINE_BLOCKS = 6
+#: a lead paragraph has at least this many words and ends a sentence
+LEAD_WORDS = 12
+_LEAD_END = frozenset(".!?…\"”»'’)")
 
 
 # ------------------------------------------------------------------ text hygiene
@@ -550,25 +555,75 @@ def _has_removed(work: _Work, reason: str) -> bool:
     return any(r.reason == reason for r in work.removed)
 
 
+def _lead_index(blocks: list[Block]) -> int:
+    """The first block that reads as the lead: a paragraph of a sentence or more (what is
+    above it is header furniture: stamps, credits, captions, a repeated title)."""
+    for n, block in enumerate(blocks[:DATELINE_BLOCKS]):
+        if len(block.text.split()) >= LEAD_WORDS and block.text.rstrip()[-1:] in _LEAD_END:
+            return n
+    return 0
+
+
+def _find_dateline(work: _Work, current: Dateline | None) -> tuple[int, DatelineMatch | None]:
+    """The block that opens with the dateline, and the dateline.
+
+    The first block first (if it is the lead, a weaker shape may open it: "Praha - ...").
+    Further down, among the first ``DATELINE_BLOCKS``: the lead's dateline, a dateline
+    line just above the lead ("JAKARTA"), or one naming its agency anywhere ("AA - Ankara
+    - <reporter>" below a standfirst, "PLACE, Dec. 2 (Xinhua) --" below stamps).
+    """
+    profile, language = work.profile, work.language
+    lead = _lead_index(work.blocks)
+    first = work.blocks[0].text
+    found = match_dateline(
+        first, profile, language, modes=("line", "prefix", "lead") if lead == 0 else ("line", "prefix")
+    )
+    if found is None and current is None:
+        found = match_dateline(first, profile, language, modes=("glued",))
+    if found is not None:
+        return 0, found
+    for at in range(1, min(len(work.blocks), DATELINE_BLOCKS)):
+        modes = ("line", "prefix", "lead") if at == lead else ("line", "prefix")
+        found = match_dateline(work.blocks[at].text, profile, language, modes=modes)
+        if found is not None and (found.agency or at in (lead, lead - 1)):
+            return at, found
+    return 0, None
+
+
+def _take_closing_dateline(work: _Work) -> None:
+    """A dateline that closes the text ("... dedi. - İSTANBUL", a last line "ANKARA-BHA")."""
+    last = work.blocks[-1]
+    found = match_dateline(last.text, work.profile, work.language, modes=("suffix",))
+    if found is None or last.kind == "pre":
+        return
+    rest = last.text[: found.end].rstrip(" -–—")
+    work.remove(found.raw, "dateline")
+    if rest:
+        work.blocks[-1] = Block(rest, last.kind)
+    else:
+        work.blocks.pop()
+    work.changes["dateline"] = _merge_dateline(None, found)
+
+
 def _take_dateline(work: _Work) -> None:
     """Strip a dateline from the start of the first paragraph (once per item)."""
     if not work.blocks or _has_removed(work, "dateline"):
         return
     current: Dateline | None = work.changes.get("dateline", work.item.dateline)  # type: ignore[assignment]
-    first = work.blocks[0]
-    found = match_dateline(first.text, work.profile, work.language, modes=("line", "prefix"))
-    if found is None and current is None:
-        found = match_dateline(first.text, work.profile, work.language, modes=("glued",))
+    at, found = _find_dateline(work, current)
     if found is None:
+        if current is None:
+            _take_closing_dateline(work)
         return
     if current is not None and found.place and current.place and not _same_place(found.place, current.place):
         return  # the lead starts with some other place: not the dateline the source gave
-    rest = first.text[found.end :].strip()
+    block = work.blocks[at]
+    rest = block.text[found.end :].strip()
     work.remove(found.raw, "dateline")
     if rest:
-        work.blocks[0] = Block(rest, first.kind)
+        work.blocks[at] = Block(rest, block.kind)
     else:
-        work.blocks.pop(0)
+        work.blocks.pop(at)
     work.changes["dateline"] = _merge_dateline(current, found)
     if found.reporter and not (work.item.byline or work.changes.get("byline")):
         work.changes["byline"] = found.reporter

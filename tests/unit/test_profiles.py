@@ -62,7 +62,7 @@ def test_profiles_are_loaded_once() -> None:
 
 def test_agency_patterns_come_before_generic_ones() -> None:
     """A profile's patterns of a kind are its own first, then the generic profile's."""
-    patterns = get_profile("aa").patterns("dateline")
+    patterns = get_profile("aa").patterns("byline")
     owners = [p.profile for p in patterns]
     assert owners[0] == "aa"
     assert owners[-1] == "generic"

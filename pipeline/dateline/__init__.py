@@ -1,0 +1,439 @@
+"""Datelines of every agency: one grammar, composed from data.
+
+Agencies print where a story was filed, and by whom, in a handful of shapes, each in its
+own language and script:
+
+    KAZAN, October 5. /TASS/.        BEIJING, Dec. 26 (Xinhua) --     BELGRADE, Serbia (AP) —
+    Madrid, 15 ene (EFE).-           (ANSA) - ROMA, 15 AGO -          İSTANBUL (AA) -
+    AA - Ankara - <reporter>         AA / Istanbul                    رام الله/ <reporter>/ الأناضول-
+    غزة- قنا- الأناضول-              ANKARA. KAZINFORM                Hamburg (dpa/lno).
+    12.12.2018, Warszawa (PAP) –     (Bernama) –                      LONDON, March 3 -
+    ... said. - İSTANBUL             ANKARA-BHA (at the end)
+
+The shapes are the grammar (``_PRODUCTIONS``): place, region, date, agency and reporter
+slots around separators. What fills a slot is data, not a pattern per sample:
+
+- agency: the names, aliases and acronyms of news agencies in every script
+  (``data/grammar.toml``, plus every profile's ``aliases``); between brackets any short
+  name is an agency when the rest of the dateline holds;
+- date: day and month in the month names and abbreviations of every agency language
+  (CLDR, through babel), or in figures ("14/3", "12.12.2018");
+- place: a capitalised (or upper-case) run of words in the place slot, or words of a
+  script without case; resolved against the GeoNames gazetteer the enrich stage builds
+  (``pipeline.enrich.gazetteer``) and the profile's ``dateline_places``.
+
+How much a shape must prove depends on what else it holds. A dateline naming its agency
+(or a date and a place) is strong: a plausible place is enough. A bare "PLACE -" or a
+place alone on a line is weak: the place must be printed in capitals and known to the
+gazetteer (``prefix``), or, at the start of a lead followed by a sentence, in capitals
+and not a wire label ("UPDATE -"), or known and capitalised (``lead``). Whatever follows
+a dateline must start a sentence, so that "Acme Corp (ACME) - shares fell" is no
+dateline, and no slot runs past a few words, so that a dateline never eats the lead.
+
+Modes (a caller asks for the ones that fit where it looks): ``line`` (the whole text is
+the dateline), ``prefix`` (at the start of a text), ``lead`` (weak shapes at the start of
+a lead paragraph), ``suffix`` (a dateline closing the last paragraph: "... dedi. -
+İSTANBUL", or a last line "ANKARA-BHA").
+
+``find`` returns a ``pipeline.profiles.DatelineMatch``; ``pipeline.profiles.match_dateline``
+asks the agency's own patterns first and this grammar after them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from babel.dates import get_month_names
+
+if TYPE_CHECKING:
+    from pipeline.profiles import AgencyProfile, DatelineMatch, Pattern
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MODES", "agency_names", "find", "known_agency", "resolved", "upper_case"]
+
+#: where a caller may look for a dateline (see the module docstring)
+MODES = ("line", "prefix", "lead", "suffix")
+#: a place has at most this many words (particles aside)
+MAX_PLACE_WORDS = 4
+#: a lead after a weak dateline is a sentence of at least this many words
+MIN_LEAD_WORDS = 6
+
+
+# --------------------------------------------------------------------------- vocabulary
+
+
+def _read() -> dict[str, Any]:
+    text = resources.files("pipeline.dateline").joinpath("data", "grammar.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", " ".join(text.split())).replace("İ", "I").casefold()
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    agencies: Mapping[str, str]  # folded name -> agency id
+    labels: frozenset[str]  # folded
+    particles: frozenset[str]
+    corporate: frozenset[str]
+    months: frozenset[str]  # folded month names and abbreviations
+    agency_pattern: str  # alternation of agency names
+    month_pattern: str  # alternation of month names
+
+
+def _alternation(names: Iterable[str]) -> str:
+    return "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True))
+
+
+def _month_names(locales: Iterable[str], extra: Iterable[str]) -> set[str]:
+    names: set[str] = set(extra)
+    for locale in locales:
+        for width in ("wide", "abbreviated"):
+            for context in ("format", "stand-alone"):
+                try:
+                    found = get_month_names(width, context, locale)
+                except (ValueError, LookupError):
+                    log.warning("dateline grammar: babel has no months for %r", locale)
+                    continue
+                for name in found.values():
+                    name = name.strip().rstrip(".")
+                    if len(name) >= 3 and not any(c.isdigit() for c in name):
+                        names.add(name)
+    return names
+
+
+@cache
+def _vocabulary() -> _Vocabulary:
+    from pipeline.profiles import all_profiles  # the profiles' aliases join the agency names
+
+    data = _read()
+    agencies: dict[str, str] = {}
+    printed: set[str] = set()
+    for agency_id, names in data.get("agencies", {}).items():
+        for name in names:
+            agencies.setdefault(_fold(name), agency_id)
+            printed.add(name)
+    for profile in all_profiles():
+        for name in (*profile.aliases, profile.id.upper()):
+            agencies.setdefault(_fold(name.strip(".")), profile.id)
+            printed.add(name)
+    months = _month_names(data.get("month_locales", ("en",)), data.get("month_extra", ()))
+    # short acronyms in capitals only ("AA", "AP"); longer names in any case
+    short = {n for n in printed if len(n) <= 3}
+    longer = {n for n in printed if len(n) > 3}
+    agency_pattern = f"(?:{_alternation(short)}|(?i:{_alternation(longer)}))"
+    return _Vocabulary(
+        agencies=agencies,
+        labels=frozenset(_fold(x) for x in data.get("labels", ())),
+        particles=frozenset(data.get("particles", ())),
+        corporate=frozenset(data.get("corporate", ())),
+        months=frozenset(_fold(m) for m in months),
+        agency_pattern=agency_pattern,
+        month_pattern=f"(?i:{_alternation(months)})",
+    )
+
+
+def agency_names() -> Mapping[str, str]:
+    """Every agency name the grammar knows (case-folded) and the agency it names."""
+    return _vocabulary().agencies
+
+
+def known_agency(text: str | None) -> bool:
+    """Whether ``text`` names a known agency, alone or with a desk ("dpa/lno", "Antara Bali")."""
+    if not text:
+        return False
+    agencies = _vocabulary().agencies
+    if _fold(text) in agencies:
+        return True
+    return any(_fold(part) in agencies for part in re.split(r"[/\s,-]+", text) if part)
+
+
+# --------------------------------------------------------------------------- the grammar
+
+# A word of a place: letters first, then letters, apostrophes, dots and hyphens
+# ("SAINT-ÉTIENNE", "N'Djamena", "St.Louis").
+_W = r"[^\W\d_][\w'’.\-]*(?<![.\-])"
+_WORDS = r"{w}(?:[ \u00a0]+{w}){{0,{n}}}"
+
+
+def _grammar_parts() -> dict[str, str]:
+    v = _vocabulary()
+    particle = _alternation(v.particles)
+    words = rf"{_W}(?:[ \u00a0]+(?:(?:{particle})[ \u00a0]+)*{_W}){{0,{MAX_PLACE_WORDS + 2}}}"
+    place = rf"(?P<place>{words}(?:\s*/\s*{words})?)"  # "GAZA/JERUSALEM", "Tel Aviv/Beirut"
+    month = v.month_pattern
+    day_after = r"\d{1,2}(?:st|nd|rd|th)?"  # "March 3", "Sept 28th"
+    day_before = r"\d{1,2}(?:er|º|°)?\.?"  # "15 ene", "1er mars", "29. rujna"
+    year = r"\d{4}"
+    date = (
+        r"(?P<date>"
+        rf"{month}\.?[ \u00a0]+{day_after}(?:,?[ \u00a0]+{year})?"  # Dec. 26, March 3, 2014
+        rf"|{day_before}[ \u00a0]*(?:de[ \u00a0]+)?{month}(?:\.(?=[ \u00a0]*\d))?(?:[ \u00a0]+(?:de[ \u00a0]+)?{year})?"
+        r"|\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?"  # 14/3, 26/02, 12.12.2018
+        r"|\d{4}-\d{2}-\d{2}"
+        r"|\d{1,2}(?=\s*\()"  # the day alone, before the agency: "CITY, 2 (EUROPA PRESS)"
+        r")(?![\w/])"
+    )
+    region = rf"(?P<region>(?!{month}\b){_W}(?:[ \u00a0]+{_W}){{0,2}}\.?)"
+    known = v.agency_pattern
+    return {
+        "PLACE1": rf"(?P<place>{words})",  # one place, where a slash separates slots
+        "PLACE": place,
+        "DATE": date,
+        "REGION": region,
+        # any short name between brackets; whether it is an agency is checked afterwards
+        "AGP": r"\(\s*(?P<agency>[^\W\d_][^()\n]{0,30}?)\s*\)",
+        "AGS": rf"/\s*(?P<agency2>{known})\s*/",
+        "AGB": rf"(?P<agency>{known})(?![\w])",
+        "KNOWN": rf"(?:{known})(?![\w])",
+        "SEP": r"(?:\s*\.?\s*[-–—_=]+|\s*:|\s*\.(?!\w))",
+        "DASH": r"\s*[-–—]+",
+    }
+
+
+@dataclass(frozen=True)
+class _Production:
+    name: str
+    mode: str  # line, prefix, lead, suffix
+    strength: str  # "strong": holds an agency, or a place and a date; "weak": a place alone
+    regex: re.Pattern[str]
+
+
+#: the shapes of a dateline; slots in braces (see ``_grammar_parts``); order matters
+_SHAPES: tuple[tuple[str, str, str, str], ...] = (
+    # BEIJING, Dec. 26 (Xinhua) --   Madrid, 15 ene (EFE).-   KAZAN, October 5. /TASS/.
+    # BELGRADE, Serbia (AP) —   Cuenca (Ecuador), 3 mar (EFE).-   Hamburg (dpa/lno).
+    (
+        "place-agency",
+        "prefix",
+        "strong",
+        r"^{PLACE}(?:,\s*{REGION}|\s*\((?P<region2>[^()\n\d]{2,30})\))?(?:,?\s*{DATE})?\.?\s*(?:{AGP}|{AGS})(?P<sep>{SEP})?\s*",
+    ),
+    # (ANSA) - ROMA, 15 AGO -
+    ("agency-place", "prefix", "strong", r"^{AGP}{DASH}\s*{PLACE}(?:,\s*{DATE})?{DASH}\s*"),
+    # 12.12.2018, Warszawa (PAP) –
+    ("date-place-agency", "prefix", "strong", r"^{DATE},?\s+{PLACE}\s*{AGP}(?P<sep>{SEP})?\s*"),
+    # Mar 3 (Opta) -
+    ("date-agency", "prefix", "strong", r"^{DATE}\s*{AGP}{DASH}\s*"),
+    # (Bernama) –
+    ("agency", "prefix", "strong", r"^{AGP}(?:{DASH}|\s*:)\s*"),
+    # ANKARA. KAZINFORM   Москва. 23 января. INTERFAX.RU -
+    ("place-dot-agency", "prefix", "strong", r"^{PLACE}\.\s+(?:{DATE}\.\s+)?{AGB}(?:{SEP})?\s*"),
+    # HOBART, Mar 3 AAP -   LONDON, March 3 -
+    ("place-date", "prefix", "strong", r"^{PLACE}(?:,\s*{REGION})?,\s*{DATE}\.?(?:\s+{AGB})?{DASH}\s*"),
+    # رام الله/ <reporter>/ الأناضول-   غزة- قنا- الأناضول-   غزة/ الأناضول
+    (
+        "place-chain",
+        "prefix",
+        "strong",
+        r"^{PLACE1}\s*[/\-–—]\s*(?:(?P<reporter>[^/\n\-–—]{2,60}?)\s*/\s*)?(?:{KNOWN}\s*[/\-–—]\s*)*{AGB}\s*[-–—:]?\s*",
+    ),
+    # AA - Ankara - <reporter>   AA / Istanbul
+    (
+        "agency-place-line",
+        "line",
+        "strong",
+        r"^{AGB}\s*[-–—/]\s*{PLACE}(?:\s*[-–—]\s*(?P<reporter>[^\W\d_][^\n\-–—]{2,60}))?\s*$",
+    ),
+    # Istanbul / AA   ANKARA-BHA
+    ("place-agency-line", "line", "strong", r"^{PLACE}\s*[-–—/]\s*{AGB}\.?\s*$"),
+    # HALIFAX - ...   Praha - ...   TENOM – ...
+    ("place-dash", "prefix", "weak", r"^{PLACE}(?:,\s*{REGION})?\s+[-–—]+\s+(?=[^\W\d_]|[\"“«„'‘])"),
+    # ANKARA   GIRESUN, Türkiye   (alone on a line)
+    ("place-alone", "line", "weak", r"^{PLACE}(?:,\s*{REGION})?\s*$"),
+    # ... dedi. - İSTANBUL
+    ("end-dash-place", "suffix", "weak", r"(?<=[.!?\"”»…)])\s*[-–—]\s*{PLACE}\s*$"),
+    # ... (a last line) ANKARA-BHA
+    ("end-place-agency", "suffix", "strong", r"(?:^|\n)\s*{PLACE1}\s*[-–—/]\s*{AGB}\.?\s*$"),
+)
+
+
+@cache
+def _productions() -> tuple[_Production, ...]:
+    parts = _grammar_parts()
+    out = []
+    for name, mode, strength, shape in _SHAPES:
+        pattern = shape
+        for key, value in parts.items():
+            pattern = pattern.replace("{" + key + "}", value)
+        out.append(_Production(name, mode, strength, re.compile(pattern)))
+    return tuple(out)
+
+
+@cache
+def _pattern_of(name: str) -> Pattern:
+    from pipeline.profiles import Pattern
+
+    return Pattern(kind="dateline", regex=re.compile(""), name=f"grammar:{name}", profile="grammar")
+
+
+# --------------------------------------------------------------------------- the slots
+
+
+def _cased(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return bool(letters) and letters[0].lower() != letters[0].upper()
+
+
+def _plausible_place(place: str) -> bool:
+    """A capitalised (or upper-case) run of words, or words of a script without case."""
+    v = _vocabulary()
+    words = [w for w in re.split(r"[\s/]+", place) if w]
+    if not words or len([w for w in words if w not in v.particles]) > MAX_PLACE_WORDS + 1:
+        return False
+    if _fold(place) in v.labels or _fold(place) in v.months or _fold(place) in v.agencies:
+        return False
+    if any(w.strip(".") in v.corporate for w in words):
+        return False
+    for word in words:
+        if word in v.particles:
+            continue
+        if _cased(word) and not word[0].isupper():
+            return False
+    return True
+
+
+def upper_case(place: str) -> bool:
+    """Printed in capitals ("İSTANBUL", "GAZA CITY"); False for scripts without case."""
+    letters = [c for c in place if c.isalpha()]
+    cased = [c for c in letters if c.lower() != c.upper()]
+    return bool(cased) and len(cased) == len(letters) and all(c.isupper() for c in cased)
+
+
+def resolved(place: str, profile: AgencyProfile | None = None) -> bool:
+    """Whether ``place`` (each part of "GAZA/JERUSALEM") is a place the gazetteer or the
+    agency's profile knows."""
+    from pipeline.enrich import gazetteer  # the place gazetteer of the enrich stage (cached on disk)
+
+    gz = gazetteer.load()
+    for part in re.split(r"\s*/\s*", place):
+        part = part.strip(" .,")
+        if not part:
+            return False
+        if profile is not None and part in profile.dateline_places:
+            continue
+        if not gz.candidates(part):
+            return False
+    return True
+
+
+def _starts_sentence(rest: str) -> bool:
+    """What follows a dateline starts a sentence: not a lower-case word."""
+    rest = rest.lstrip(" \u00a0\"'“”«»„‘’(")
+    if not rest:
+        return True
+    return not (rest[0].isalpha() and rest[0].islower())
+
+
+def _sentence(rest: str) -> bool:
+    return _starts_sentence(rest) and len(rest.split()) >= MIN_LEAD_WORDS
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def _group(m: re.Match[str], name: str) -> str | None:
+    if name not in m.re.groupindex:
+        return None
+    value = m.group(name)
+    if value is None:
+        return None
+    value = " ".join(value.split()).strip(" ,/")
+    return value or None
+
+
+def _accept(production: _Production, m: re.Match[str], text: str, profile: AgencyProfile, lead: bool) -> bool:
+    place = _group(m, "place")
+    agency = _group(m, "agency") or _group(m, "agency2")
+    date = _group(m, "date")
+    rest = text[m.end() :]
+    if place is not None and not _plausible_place(place):
+        return False
+    if production.mode == "suffix":
+        # closing the text: a place in capitals, known (a weak shape) or with its agency
+        if place is None or not upper_case(place) or len(place.split()) > 3:
+            return False
+        return production.strength == "strong" or resolved(place, profile)
+    if production.mode != "line" and not _starts_sentence(rest):
+        return False
+    if production.strength == "weak":
+        assert place is not None
+        if upper_case(place) and resolved(place, profile):
+            return production.mode == "line" or _starts_sentence(rest)
+        if not lead or production.mode == "line":
+            return False
+        # at the start of a lead: a known place, or a run of capitals that is no label
+        return _sentence(rest) and (upper_case(place) or resolved(place, profile))
+    if production.name == "place-date" and agency is None:
+        # "LONDON, March 3 -": no agency; the place in capitals, or known
+        return place is not None and (upper_case(place) or resolved(place, profile))
+    if production.name == "agency":
+        return known_agency(agency)
+    if "(" in m.group(0) and agency is not None and not known_agency(agency):
+        # an unknown name in brackets: a dateline if the rest of it says so (a date, a
+        # place in capitals or known; at the start of a lead, a place before a sentence),
+        # not a company and its ticker ("Acme Corp (ACME) - The ...")
+        if date is not None:
+            return True
+        if place is None:
+            return False
+        return upper_case(place) or resolved(place, profile) or (lead and _sentence(rest))
+    return True
+
+
+def find(
+    text: str,
+    profile: AgencyProfile,
+    modes: tuple[str, ...] = ("line", "prefix"),
+) -> DatelineMatch | None:
+    """The dateline of ``text`` in one of ``modes`` (see the module docstring), or None."""
+    from pipeline.profiles import DatelineMatch
+
+    if not text or not text.strip():
+        return None
+    lead = "lead" in modes
+    wanted = set(modes) | ({"prefix"} if lead else set())  # a lead starts a text
+    for production in _productions():
+        if production.mode not in wanted:
+            continue
+        target = text.rstrip() if production.mode in ("line", "suffix") else text
+        m = production.regex.search(target) if production.mode == "suffix" else production.regex.match(target)
+        if not m or not _accept(production, m, target, profile, lead):
+            continue
+        place = _group(m, "place")
+        region = _group(m, "region") or _group(m, "region2")
+        agency = _group(m, "agency") or _group(m, "agency2")
+        if agency and region is None and "(" in m.group(0) and not known_agency(agency) and resolved(agency, profile):
+            agency, region = None, agency  # "PRIEGO DE CÓRDOBA (CÓRDOBA) -": a province, no agency
+        if production.mode == "suffix":
+            # closing the text: ``end`` is where the dateline starts (the text before it stays)
+            return DatelineMatch(
+                raw=target[m.start() :].strip(" -–—\n"),
+                place=place,
+                agency=_group(m, "agency"),
+                date_text=None,
+                reporter=None,
+                end=m.start(),
+                pattern=_pattern_of(production.name),
+            )
+        return DatelineMatch(
+            raw=target[: m.end()].strip(),
+            place=place,
+            agency=agency,
+            date_text=_group(m, "date"),
+            reporter=_group(m, "reporter"),
+            end=m.end(),
+            pattern=_pattern_of(production.name),
+            region=region,
+        )
+    return None
