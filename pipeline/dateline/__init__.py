@@ -285,6 +285,9 @@ def _cased(word: str) -> bool:
     return bool(letters) and letters[0].lower() != letters[0].upper()
 
 
+_DOMAIN = re.compile(r"[^\W\d_]{2,}\.(?:com|net|org|info|news|co|[a-z]{2})$", re.IGNORECASE)
+
+
 def _plausible_place(place: str) -> bool:
     """A capitalised (or upper-case) run of words, or words of a script without case."""
     v = _vocabulary()
@@ -293,8 +296,8 @@ def _plausible_place(place: str) -> bool:
         return False
     if _fold(place) in v.labels or _fold(place) in v.months or _fold(place) in v.agencies:
         return False
-    if any(w.strip(".") in v.corporate for w in words):
-        return False
+    if any(w.strip(".") in v.corporate or _DOMAIN.search(w) for w in words):
+        return False  # a company ("Acme Corp") or a web address ("EXAMPLE.COM") is no place
     for word in words:
         if word in v.particles:
             continue

@@ -382,6 +382,9 @@ def _profile_line(profile: AgencyProfile, text: str) -> str | None:
         for pattern in profile.patterns(kind):
             if pattern.mode == "line" and pattern.regex.fullmatch(text):
                 return pattern.reason or kind
+    closing = match_dateline(text, profile, modes=("suffix",))
+    if closing is not None and closing.end == 0:
+        return "dateline"  # a line that is a dateline closing the text ("ANKARA-BHA"): clean takes it
     return None
 
 
