@@ -341,7 +341,16 @@ _SENTENCE_END = frozenset(".!?:\n")
 
 
 def language_words(sample: str) -> list[str]:
-    """The words of ``sample`` that carry language evidence, lower-cased (see the module doc)."""
+    """The words of ``sample`` that carry language evidence, lower-cased (see the module doc).
+
+    Each line is judged on its own: a line in capitals (a headline, a list of titles) counts
+    every word, even among lines of mixed case."""
+    if "\n" not in sample.strip():
+        return _line_words(sample)
+    return [w for line in sample.split("\n") if line.strip() for w in _line_words(line)]
+
+
+def _line_words(sample: str) -> list[str]:
     matches = list(_WORD.finditer(sample))
     cased = [m.group() for m in matches if m.group().lower() != m.group().upper()]
     lower_case = [w for w in cased if w == w.lower()]
