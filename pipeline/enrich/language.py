@@ -343,11 +343,23 @@ _SENTENCE_END = frozenset(".!?:\n")
 def language_words(sample: str) -> list[str]:
     """The words of ``sample`` that carry language evidence, lower-cased (see the module doc).
 
-    Each line is judged on its own: a line in capitals (a headline, a list of titles) counts
-    every word, even among lines of mixed case."""
-    if "\n" not in sample.strip():
-        return _line_words(sample)
-    return [w for line in sample.split("\n") if line.strip() for w in _line_words(line)]
+    A text mostly in capitals (a list of titles under one mixed-case line) is read line by
+    line: its lines in capitals count every word."""
+    lines = [line for line in sample.split("\n") if line.strip()]
+    if len(lines) > 1:
+        caps = sum(_letters(line) for line in lines if _in_capitals(line))
+        if caps * 2 > _letters(sample):
+            return [w for line in lines for w in _line_words(line)]
+    return _line_words(sample)
+
+
+def _letters(text: str) -> int:
+    return sum(1 for c in text if c.isalpha())
+
+
+def _in_capitals(line: str) -> bool:
+    cased = [c for c in line if c.lower() != c.upper()]
+    return bool(cased) and all(c.isupper() for c in cased)
 
 
 def _line_words(sample: str) -> list[str]:
