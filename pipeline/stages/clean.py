@@ -614,6 +614,12 @@ def _take_dateline(work: _Work) -> None:
     if found is None:
         if current is None:
             _take_closing_dateline(work)
+        if current is None and "dateline" not in work.changes and work.item.summary:
+            # a lead the page printed as its standfirst: its dateline is the story's (the
+            # standfirst itself is left as printed)
+            lead = match_dateline(work.item.summary.strip(), work.profile, work.language, modes=("prefix",))
+            if lead is not None and lead.agency:
+                work.changes["dateline"] = _merge_dateline(None, lead)
         return
     if current is not None and found.place and current.place and not _same_place(found.place, current.place):
         return  # the lead starts with some other place: not the dateline the source gave

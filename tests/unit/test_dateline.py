@@ -159,3 +159,15 @@ def test_clean_takes_a_closing_dateline() -> None:
     item = clean(_item("Köprü bugün trafiğe açıldı.", 'Bakan "Köprü açıldı" dedi. - İZMİR'))
     assert item.dateline is not None and item.dateline.place == "İZMİR"
     assert item.body[-1].text == 'Bakan "Köprü açıldı" dedi.'
+
+
+def test_clean_reads_the_dateline_of_a_lead_printed_as_standfirst() -> None:
+    """A page that printed its lead as the standfirst: the dateline there is the story's."""
+    item = ParsedItem(
+        format="webtext",
+        summary="TRABZON, March 5 (Xinhua) -- The new bridge over the river opened to traffic on Tuesday.",
+        body=(Block("It took three years to build, the mayor said on Tuesday."),),
+    )
+    cleaned = clean(item)
+    assert cleaned.dateline is not None and (cleaned.dateline.place, cleaned.dateline.agency) == ("TRABZON", "Xinhua")
+    assert clean(cleaned) == cleaned
