@@ -158,6 +158,21 @@ class Fleet:
         self.faults[-1].detail = f"exited {worker.exit_code} after {took:.1f} s"
         self._ended(worker, "scale-in")
 
+    def reap(self) -> list[Worker]:
+        """Workers that exited on their own (no fault of ours): recorded, and replaced in their
+        slot as a supervisor (systemd, Kubernetes) would. Returns the ones that died."""
+        died = []
+        for worker in self.live():
+            if worker.frozen or worker.alive():
+                continue
+            worker.exit_code = worker.proc.returncode
+            self.faults.append(Fault(self.now(), "died", worker.name, worker.pid, f"exit {worker.exit_code}"))
+            self._ended(worker, f"died on its own (exit {worker.exit_code})")
+            log.warning("worker %s (pid %d) exited with %s on its own", worker.name, worker.pid, worker.exit_code)
+            self.start(worker.slot)
+            died.append(worker)
+        return died
+
     def dump_stacks(self, settled: float = 30.0) -> None:
         """SIGUSR1 to every live worker: each logs where its tasks and threads wait.
 

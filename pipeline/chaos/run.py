@@ -227,6 +227,8 @@ class FaultPlan:
         )
 
     def tick(self, progress: float) -> None:
+        for worker in self.fleet.reap():
+            _say(f"  worker {worker.name} (pid {worker.pid}) exited on its own with {worker.exit_code}; replaced")
         now = self.fleet.now()
         for worker, at in list(self.frozen):
             if now >= at:
@@ -407,6 +409,9 @@ async def chaos(opts: Options, settings: Settings) -> dict[str, Any]:
         crashes = sum(int(w["agent_crashes"]) for w in workers)  # type: ignore[call-overload]
         if crashes:
             violations.append(f"{crashes} agent crashes in the worker logs")
+        died = [f"{w['worker']} ({w['how']})" for w in workers if "on its own" in str(w["how"] or "")]
+        if died:
+            violations.append(f"workers that exited on their own: {died}")
         hung = [w["worker"] for w in workers if "no exit" in str(w["how"] or "")]
         if hung:
             violations.append(f"workers that did not exit within 60 s of SIGTERM: {hung}")

@@ -82,8 +82,10 @@ def test_duplicates_are_twins(report: dict[str, Any]) -> None:
 
 
 def test_no_agent_crashed_and_workers_stop_on_sigterm(report: dict[str, Any]) -> None:
-    """No 'Crashed reason=' in any worker log; every worker exits within 60 s of SIGTERM."""
+    """No 'Crashed reason=' in any worker log; no worker exits on its own; every worker exits within
+    60 s of SIGTERM."""
     assert report["figures"]["agent_crashes"] == 0, [w["crash_lines"] for w in report["workers"]]
+    assert not [w["worker"] for w in report["workers"] if "on its own" in str(w["how"] or "")]
     assert not [w["worker"] for w in report["workers"] if "no exit" in str(w["how"] or "")]
 
 
