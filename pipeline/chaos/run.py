@@ -318,7 +318,12 @@ async def chaos(opts: Options, settings: Settings) -> dict[str, Any]:
             f"enrichment {opts.enrichment}, faults {','.join(opts.faults) or 'none'} every {opts.fault_interval:.0f} s "
             f"from {opts.fault_after:.0%}"
         )
-        await ensure_topics(bootstrap, names.all(), opts.partitions, run_settings.replication)
+        # the topics as wirefeed creates them (per-topic settings), before any worker or consumer
+        from pipeline.topics import topic_configs
+
+        await ensure_topics(
+            bootstrap, names.all(), opts.partitions, run_settings.replication, configs=topic_configs(run_settings)
+        )
         env = worker_env(
             os.environ,  # every other WIREFEED_* setting the caller gave applies to the workers too
             broker=broker_url,
