@@ -119,13 +119,14 @@ def _vocabulary() -> _Vocabulary:
     data = _read()
     agencies: dict[str, str] = {}
     printed: set[str] = set()
-    for agency_id, names in data.get("agencies", {}).items():
-        for name in names:
-            agencies.setdefault(_fold(name), agency_id)
-            printed.add(name)
+    # a profile's own names first: "APA" is the Austrian agency's, which has a profile
     for profile in all_profiles():
         for name in (*profile.aliases, profile.id.upper()):
             agencies.setdefault(_fold(name.strip(".")), profile.id)
+            printed.add(name)
+    for agency_id, names in data.get("agencies", {}).items():
+        for name in names:
+            agencies.setdefault(_fold(name), agency_id)
             printed.add(name)
     months = _month_names(data.get("month_locales", ("en",)), data.get("month_extra", ()))
     # short acronyms in capitals only ("AA", "AP"); longer names in any case

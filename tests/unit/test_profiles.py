@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from pipeline import dateline
 from pipeline.profiles import (
     _build,
     all_profiles,
@@ -37,12 +38,14 @@ def test_every_required_agency_has_a_profile() -> None:
 
 @pytest.mark.parametrize("agency", AGENCIES + MORE_AGENCIES)
 def test_profile_has_identity_zone_and_datelines(agency: str) -> None:
-    """Each profile names the agency, its web address, a real time zone and dateline patterns."""
+    """Each profile names the agency, its web address, a real time zone, and the names its
+    datelines print, which the dateline grammar reads as this agency's."""
     profile = get_profile(agency)
     assert profile.id == agency
     assert profile.name and profile.uri and profile.uri.startswith("https://")
     assert profile.tz.key == profile.home_timezone != "UTC"
-    assert profile.patterns("dateline")
+    assert profile.aliases
+    assert all(dateline.agency_names()[alias.strip(".").casefold()] == agency for alias in profile.aliases)
     assert profile.patterns("signature")
 
 
