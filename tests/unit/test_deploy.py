@@ -112,3 +112,14 @@ def test_feeders_run_as_services_with_their_state_in_kafka(compose: dict) -> Non
         "/etc/wirefeed/feeds.toml",
     ]
     assert list(_mounts(watch)) == ["/srv/dropbox"] and watch["command"][1] == "/srv/dropbox"
+
+
+def test_the_example_feeds_file_loads() -> None:
+    """deploy/feeds.example.toml is a valid feeds file once its secrets are in the environment."""
+    from pipeline.feeders.poll import FeedsError, load_feeds
+
+    example = ROOT / "deploy" / "feeds.example.toml"
+    feeds = load_feeds(example, env={"EXAMPLE_API_TOKEN": "t", "EXAMPLE_G2_BASIC": "b"})
+    assert [f.name for f in feeds] == ["example-rss-en", "example-api", "example-g2"]
+    with pytest.raises(FeedsError, match="EXAMPLE_API_TOKEN"):
+        load_feeds(example, env={})
