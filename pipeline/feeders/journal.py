@@ -48,7 +48,7 @@ from pipeline.feeders.items import FeedItem
 from pipeline.kafka import end_offsets, ensure_topics, producer, read
 from pipeline.settings import Settings
 from pipeline.sources import SourceDispatch
-from pipeline.topics import TopicNames
+from pipeline.topics import TopicNames, topic_configs
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,11 @@ class Journal:
     # ------------------------------------------------------------------ life cycle
 
     async def start(self) -> None:
-        await ensure_topics(self.bootstrap, self.names.all(), self.settings.partitions, self.settings.replication)
+        # the pipeline's topics as the ingest path creates them (their per-topic settings)
+        configs = topic_configs(self.settings)
+        await ensure_topics(
+            self.bootstrap, self.names.all(), self.settings.partitions, self.settings.replication, configs=configs
+        )
         await ensure_topics(self.bootstrap, [self.topic], 1, self.settings.replication, TOPIC_CONFIG)
         self._producer_cm = producer(self.bootstrap)
         self._producer = await self._producer_cm.__aenter__()
