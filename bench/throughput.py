@@ -5,8 +5,12 @@ Measured side by side in one run, on Reuters-21578 dispatches from the shared co
 
 1. in-process: ``flow.process`` on every dispatch (parse, clean, enrich, normalise),
    after a warm-up, repeated ``--repeat`` times; per-stage seconds from timed stages;
-2. through the embedded broker and one real worker process (``wirefeed worker``):
-   produce all dispatches to wire.raw, wait until every one has its outcome.
+2. the stage runners alone, no broker: the parse and enrich stages over batches of 64 in a
+   thread of this process vs in a stage process of their own (``pipeline.delivery.pool``),
+   i.e. what the per-record time limit costs in IPC;
+3. through the embedded broker and one real worker process (``wirefeed worker``), once with
+   each stage pool (``WIREFEED_STAGE_POOL=process``, the default, and ``thread``): produce
+   all dispatches to wire.raw, wait until every one has its outcome.
 
 Prints dispatches/s (median of the repeats), the broker/in-process ratio, and peak RSS
 of this process (in-process run) and of the worker. The machine is shared and noisy:
@@ -102,24 +106,25 @@ def _peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-async def _through_broker(dispatches: list[SourceDispatch], workdir: Path) -> dict[str, Any]:
-    with EmbeddedBroker("127.0.0.1:0", log_file=workdir / "broker.log") as broker:
-        prefix = "bench."
+async def _through_broker(dispatches: list[SourceDispatch], workdir: Path, pool: str) -> dict[str, Any]:
+    with EmbeddedBroker("127.0.0.1:0", log_file=workdir / f"broker-{pool}.log") as broker:
+        prefix = f"bench-{pool}."
         names = TopicNames.with_prefix(prefix)
         env = {
             **os.environ,
             "WIREFEED_BROKER": broker.url,
-            "WIREFEED_APP_ID": "wirefeed-bench",
+            "WIREFEED_APP_ID": f"wirefeed-bench-{pool}",
+            "WIREFEED_STAGE_POOL": pool,
             "WIREFEED_TOPIC_PREFIX": prefix,
             "WIREFEED_PARTITIONS": "4",
             "WIREFEED_SESSION_TIMEOUT": "10",
             "WIREFEED_HEARTBEAT_INTERVAL": "1",
             "WIREFEED_REBALANCE_TIMEOUT": "3",
-            "WIREFEED_DATA_DIR": str(workdir / "state"),
+            "WIREFEED_DATA_DIR": str(workdir / f"state-{pool}"),
             "WIREFEED_LOG_LEVEL": "warning",
         }
         await ensure_topics(broker.bootstrap, names.all(), 4)
-        with (workdir / "worker.log").open("ab") as log:
+        with (workdir / f"worker-{pool}.log").open("ab") as log:
             worker = subprocess.Popen(
                 [sys.executable, "-m", "pipeline", "worker"],
                 env=env,
@@ -134,11 +139,60 @@ async def _through_broker(dispatches: list[SourceDispatch], workdir: Path) -> di
             start = time.perf_counter()
             count = await _produce_and_wait(broker.bootstrap, names, dispatches, timeout=3600)
             elapsed = time.perf_counter() - start
-            rss = _peak_rss_mb(worker.pid)
+            rss = sum(filter(None, (_peak_rss_mb(pid) for pid in (worker.pid, *_children(worker.pid)))))
         finally:
             worker.terminate()
             worker.wait(30)
         return {"rate": count / elapsed, "seconds": elapsed, "dispatches": count, "worker_peak_rss_mb": rss}
+
+
+def _children(pid: int) -> list[int]:
+    """The worker's child processes (its stage processes)."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def runners(dispatches: list[SourceDispatch], repeat: int) -> dict[str, Any]:
+    """Both stages over batches of 64, in a thread vs in a stage process (no broker)."""
+    from pipeline.delivery.pool import ProcessRunner, ThreadRunner
+    from pipeline.records import Provenance, RawDispatch
+    from pipeline.settings import Settings
+    from pipeline.work import make_work, run_batch
+
+    settings = Settings()
+    raws = [
+        RawDispatch(d.value, d.headers(), provenance=Provenance("wire.raw", 0, n)) for n, d in enumerate(dispatches)
+    ]
+    parse = make_work("parse-clean", settings)
+    internal = [
+        RawDispatch(outcome.value, provenance=Provenance("wire.cleaned", 0, n))
+        for n, outcomes in enumerate(run_batch(parse, raws))
+        for outcome in outcomes
+        if outcome.topic == "wire.parsed"
+    ]
+    batches = {"parse-clean": raws, "enrich-emit": internal}
+
+    async def measure(make: Callable[[str], Any]) -> dict[str, float]:
+        rates = {}
+        for kind, records in batches.items():
+            runner = make(kind)
+            await runner.start()
+            await runner.run(records[:64])  # warm
+            times = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                for i in range(0, len(records), 64):
+                    await runner.run(records[i : i + 64])
+                times.append(time.perf_counter() - start)
+            runner.close()
+            rates[kind] = len(records) / statistics.median(times)
+        return rates
+
+    thread = asyncio.run(measure(lambda kind: ThreadRunner(kind, settings)))
+    process = asyncio.run(measure(lambda kind: ProcessRunner(kind, settings, time_limit=600)))
+    return {"thread": thread, "process": process, "records": {k: len(v) for k, v in batches.items()}}
 
 
 async def _produce_and_wait(bootstrap: str, names: TopicNames, dispatches: list[SourceDispatch], timeout: float) -> int:
@@ -189,17 +243,33 @@ def main() -> int:
     )
     print(f"             outcomes {local['outcomes']}; peak RSS {local['peak_rss_mb']:.0f} MB")
 
+    pools = runners(dispatches, args.repeat)
+    for kind in ("parse-clean", "enrich-emit"):
+        thread, process = pools["thread"][kind], pools["process"][kind]
+        overhead = (1 / process - 1 / thread) * 1000 * 64
+        print(
+            f"{kind:<11}: thread {thread:8.1f} records/s, stage process {process:8.1f} records/s "
+            f"(ratio {process / thread:.2f}; {overhead:+.0f} ms per batch of 64)"
+        )
+
+    broker: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="wirefeed-bench-") as tmp:
-        kafka = asyncio.run(_through_broker(dispatches, Path(tmp)))
+        for pool in ("process", "thread"):
+            broker[pool] = kafka = asyncio.run(_through_broker(dispatches, Path(tmp), pool))
+            print(
+                f"via broker : {kafka['rate']:8.1f} dispatches/s  ({kafka['dispatches']} in {kafka['seconds']:.1f} s, "
+                f"embedded broker + 1 worker, stages in a {pool}; worker peak RSS incl. stage processes "
+                f"{kafka['worker_peak_rss_mb'] or 0:.0f} MB)"
+            )
+    ratio = broker["process"]["rate"] / local["median_rate"]
     print(
-        f"via broker : {kafka['rate']:8.1f} dispatches/s  ({kafka['dispatches']} in {kafka['seconds']:.1f} s, "
-        f"embedded broker + 1 worker; worker peak RSS {kafka['worker_peak_rss_mb'] or 0:.0f} MB)"
+        f"ratio      : broker/in-process = {ratio:.2f}; stage process/thread via broker = "
+        f"{broker['process']['rate'] / broker['thread']['rate']:.2f}"
     )
-    ratio = kafka["rate"] / local["median_rate"]
-    print(f"ratio      : broker/in-process = {ratio:.2f}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"in_process": local, "broker": kafka, "ratio": ratio}, indent=2))
+        figures = {"in_process": local, "runners": pools, "broker": broker, "ratio": ratio}
+        args.json.write_text(json.dumps(figures, indent=2))
     return 0
 
 

@@ -14,12 +14,11 @@ from pipeline.agents import wire
 from pipeline.delivery.consumer import LedgerApp
 from pipeline.kafka import faust_credentials
 from pipeline.settings import Settings
-from pipeline.stages.flow import Stages
 from pipeline.topics import SIZE_MARGIN, declare_topics
 
 
-def create_app(settings: Settings, stages: Stages | None = None) -> faust.App:
-    """The wirefeed Faust app. ``stages`` defaults to the production stages."""
+def create_app(settings: Settings) -> faust.App:
+    """The wirefeed Faust app (its stages: ``WIREFEED_STAGES``, by default the production ones)."""
     if settings.broker is None:
         raise ValueError("create_app needs a broker URL (start the embedded broker first)")
     datadir = settings.data_dir / settings.app_id
@@ -59,5 +58,5 @@ def create_app(settings: Settings, stages: Stages | None = None) -> faust.App:
         value_serializer="raw",
     )
     topics = declare_topics(app, settings)
-    wire(app, topics, settings, stages)
+    wire(app, topics, settings)
     return app

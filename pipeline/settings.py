@@ -57,6 +57,15 @@ class Settings:
     shutdown_grace: float = 20.0
     #: fault injection for tests (pipeline/delivery/failpoints.py); empty in production
     failpoints: tuple[str, ...] = ()
+    #: where the parse and enrich stages run: "process" (a worker process per agent stage, so
+    #: a stuck record can be abandoned) or "thread" (in the worker; no time limit)
+    stage_pool: str = "process"
+    #: seconds a stage may spend on one dispatch (or a batch's shared work) before it is abandoned
+    stage_time_limit: float = 60.0
+    #: deaths of a stage process under one dispatch before it is set aside (quarantined)
+    stage_max_crashes: int = 2
+    #: the stage functions, "module:function" called with the settings (default: the production stages)
+    stages: str = ""
     #: learned boilerplate (pipeline/stages/boilerplate.py): a line goes once this many earlier
     #: distinct stories of its source (shard) carried it, and this share of the stories since
     boilerplate_min_stories: int = 4

@@ -35,8 +35,8 @@ from pipeline.records import Headers, Outcome, Provenance, RawDispatch
 
 log = logging.getLogger(__name__)
 
-#: the stage of a hop: raw records of a batch in, every outcome of the batch out
-Stage = Callable[[list[RawDispatch]], Awaitable[list[Outcome]]]
+#: the stage of a hop: the records of a batch in, the outcomes of each record out (in order)
+Stage = Callable[[list[RawDispatch]], Awaitable[list[list[Outcome]]]]
 
 
 def _headers(raw_headers: Any) -> Headers:
@@ -210,8 +210,8 @@ async def _handle(
     failures = 0
     while True:
         try:
-            outcomes = await stage(records)
-            await publisher.publish(outcomes)
+            per_record = await stage(records)
+            await publisher.publish([outcome for outcomes in per_record for outcome in outcomes])
             if after is not None:
                 await after()
             return

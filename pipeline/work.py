@@ -1,0 +1,213 @@
+"""What the stage of each agent does to a batch of records: pure, no Faust, no Kafka.
+
+    ParseClean   raw records      -> per record: wire.parsed records | dead letters
+    EnrichEmit   wire.cleaned     -> per record: an article | a dead letter
+                 records             (batch enrichment first: the NER model streams them)
+
+It runs where the agent's stage runs (``pipeline.delivery.pool``: a worker process per
+agent by default, so that a record that hangs or crashes the stage can be abandoned), and
+returns every outcome of a record as ``Outcome`` values, already mapped to their topics.
+``fallback`` is the dead letter of a record the runner had to abandon (time limit,
+repeated crashes), from what the parent process knows without running the stage.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import import_module
+from typing import Protocol
+
+from pipeline.delivery.failpoints import Failpoints
+from pipeline.errors import ContractError, PipelineError, UnexpectedError
+from pipeline.records import CleanedDispatch, DeadLetter, Enrichment, Outcome, RawDispatch, Result
+from pipeline.settings import Settings
+from pipeline.stages import boilerplate, flow
+from pipeline.stages.flow import Stages
+from pipeline.stages.outcome import Limits, dead_letter
+from pipeline.topics import TopicNames
+
+log = logging.getLogger(__name__)
+
+
+def load_stages(settings: Settings) -> Stages:
+    """The production stages, or those of ``WIREFEED_STAGES`` ("module:function", called with the settings)."""
+    if settings.stages:
+        module, _, name = settings.stages.partition(":")
+        factory = getattr(import_module(module), name)
+        return factory(settings)
+    return flow.default_stages(settings)
+
+
+@dataclass
+class Context:
+    """What a stage needs, built once per process from the settings."""
+
+    settings: Settings
+    names: TopicNames = field(init=False)
+    limits: Limits = field(init=False)
+    learning: boilerplate.LearnerConfig = field(init=False)
+    faults: Failpoints = field(init=False)
+    _stages: Stages | None = None
+
+    def __post_init__(self) -> None:
+        self.names = TopicNames.with_prefix(self.settings.topic_prefix)
+        self.limits = Limits.from_settings(self.settings)
+        self.learning = boilerplate.LearnerConfig.from_settings(self.settings)
+        self.faults = Failpoints(self.settings.failpoints)
+
+    def stages(self) -> Stages:
+        """The stages; raises when they cannot be loaded -- the batch fails (retried, then the
+        worker stops): no dispatch is dead-lettered for what is not its fault."""
+        self.faults.hit("stage")
+        if self._stages is None:
+            self._stages = load_stages(self.settings)
+        return self._stages
+
+    def internal(self, topic: str, cleaned: CleanedDispatch, by: str) -> Outcome:
+        """The internal record for the next agent (or the dead letter: it is over the limit)."""
+        record = flow.internal_record(cleaned, by=by, limits=self.limits)
+        if isinstance(record, DeadLetter):
+            return self.names.outcome(record)
+        key, value = record
+        return Outcome(topic, key, value, (), cleaned.raw, cleaned.part, cleaned.parts)
+
+    def decode(self, record: RawDispatch) -> CleanedDispatch | DeadLetter:
+        """An internal record back into its CleanedDispatch, or the dead letter of what is not one."""
+        try:
+            return flow.decode_cleaned(record.value)
+        except ContractError as exc:  # not our record: dead-letter its bytes as they are
+            return dead_letter(record, exc, limits=self.limits)
+
+
+class Work(Protocol):
+    """One agent's stage: ``prepare`` a batch (optional shared work), then each record ``run``."""
+
+    name: str
+
+    def warm_up(self) -> None: ...
+
+    def prepare(self, records: Sequence[RawDispatch], batched: bool) -> None: ...
+
+    def run(self, index: int, record: RawDispatch) -> list[Outcome]: ...
+
+    def fallback(self, record: RawDispatch, error: PipelineError) -> list[Outcome]: ...
+
+
+class ParseClean:
+    """wire.raw -> parse and clean -> wire.parsed (keyed by learning shard) or dead letters."""
+
+    name = "parse-clean"
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.stages: Stages | None = None
+
+    def warm_up(self) -> None:
+        self.ctx.stages()  # the parsers load on first use; enrichment is not this stage's
+
+    def prepare(self, records: Sequence[RawDispatch], batched: bool) -> None:
+        self.stages = self.ctx.stages()
+
+    def run(self, index: int, record: RawDispatch) -> list[Outcome]:
+        ctx = self.ctx
+        assert self.stages is not None, "prepare() first"
+        out: list[Outcome] = []
+        dead: list[Result] = []
+        for result in flow.first_half(record, self.stages, learning=ctx.learning, limits=ctx.limits):
+            if isinstance(result, DeadLetter):
+                dead.append(result)
+                out.append(ctx.names.outcome(result))
+                continue
+            try:
+                out.append(ctx.internal(ctx.names.parsed, result, by="source"))
+            except Exception as exc:  # this item cannot be encoded: keep the dispatch as a dead letter
+                error = UnexpectedError(exc, stage="encode-cleaned")
+                letter = dead_letter(record, error, part=result.part, parts=result.parts, limits=ctx.limits)
+                out.append(ctx.names.outcome(letter))
+        if ctx.settings.validate:
+            check(dead, ctx.faults)
+        return out
+
+    def fallback(self, record: RawDispatch, error: PipelineError) -> list[Outcome]:
+        return [self.ctx.names.outcome(dead_letter(record, error, limits=self.ctx.limits))]
+
+
+class EnrichEmit:
+    """wire.cleaned -> enrich and normalise -> wire.articles, or dead letters."""
+
+    name = "enrich-emit"
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.stages: Stages | None = None
+        self.decoded: list[CleanedDispatch | DeadLetter] = []
+        self.enrichments: list[Enrichment | None] = []
+        self.now = datetime.now(tz=UTC)
+
+    def warm_up(self) -> None:
+        """Load the models and gazetteers (seconds to tens of seconds) before the first record."""
+        stages = self.ctx.stages()
+        if stages.warm_up is not None:
+            stages.warm_up()
+
+    def prepare(self, records: Sequence[RawDispatch], batched: bool) -> None:
+        """Decode the batch and, when ``batched``, enrich its items at once (the long part)."""
+        self.stages = self.ctx.stages()
+        self.now = datetime.now(tz=UTC)
+        self.decoded = [self.ctx.decode(record) for record in records]
+        items = [c.item for c in self.decoded if isinstance(c, CleanedDispatch)]
+        found = iter(flow.enrich_many(items, self.stages) if batched else [None] * len(items))
+        self.enrichments = [next(found) if isinstance(c, CleanedDispatch) else None for c in self.decoded]
+
+    def run(self, index: int, record: RawDispatch) -> list[Outcome]:
+        ctx = self.ctx
+        assert self.stages is not None, "prepare() first"
+        cleaned = self.decoded[index]
+        if isinstance(cleaned, DeadLetter):
+            return [ctx.names.outcome(cleaned)]
+        validator: flow.Validator | None = None
+        if ctx.settings.validate:
+            from pipeline.schemas import validate_result
+
+            validator = validate_result
+        enrichment = self.enrichments[index]
+        result = flow.second_half(cleaned, self.stages, validator, self.now, enrichment, limits=ctx.limits)
+        return [ctx.names.outcome(result)]
+
+    def fallback(self, record: RawDispatch, error: PipelineError) -> list[Outcome]:
+        ctx = self.ctx
+        cleaned = ctx.decode(record)
+        if isinstance(cleaned, DeadLetter):
+            return [ctx.names.outcome(cleaned)]
+        if cleaned.item.format:
+            error.format = error.format or cleaned.item.format
+        letter = dead_letter(cleaned.raw, error, part=cleaned.part, parts=cleaned.parts, limits=ctx.limits)
+        return [ctx.names.outcome(letter)]
+
+
+KINDS: dict[str, type[ParseClean] | type[EnrichEmit]] = {"parse-clean": ParseClean, "enrich-emit": EnrichEmit}
+
+
+def make_work(kind: str, settings: Settings) -> Work:
+    return KINDS[kind](Context(settings))
+
+
+def run_batch(work: Work, records: Sequence[RawDispatch], batched: bool = True) -> list[list[Outcome]]:
+    """The outcomes of every record of a batch, in order (in-process: no time limit)."""
+    work.prepare(records, batched)
+    return [work.run(index, record) for index, record in enumerate(records)]
+
+
+def check(results: Sequence[Result], faults: Failpoints) -> None:
+    """With WIREFEED_VALIDATE: log every result that breaks its schema (a bug, not bad input)."""
+    from pipeline.schemas import validate_result
+
+    faults.hit("validate")
+    for result in results:
+        try:
+            validate_result(result)
+        except ContractError as exc:
+            log.error("%s: %s", result.raw.where(), exc)
