@@ -22,11 +22,14 @@ import logging
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 
 import faust
 
+from pipeline.delivery import health
+from pipeline.delivery.breaker import Breaker, alert_record
 from pipeline.delivery.consumer import ledger_consumer
-from pipeline.delivery.hop import Reader, serve
+from pipeline.delivery.hop import Guard, Reader, serve
 from pipeline.delivery.pool import runner
 from pipeline.delivery.publish import Publisher, faust_send
 from pipeline.records import CleanedDispatch, DeadLetter, Outcome, RawDispatch
@@ -49,6 +52,19 @@ def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
     parse = runner("parse-clean", settings)
     enrich = runner("enrich-emit", settings)
     learner = boilerplate.Learner(boilerplate.LearnerConfig.from_settings(settings))
+    breakers = {
+        name: Breaker.from_settings(name, settings) for name in ("parse-clean", "learn-boilerplate", "enrich-emit")
+    }
+
+    async def alert(kind: str, tripped: Breaker, record: RawDispatch) -> None:
+        outcome = alert_record(names.alerts, kind, tripped, record)
+        try:
+            await publisher.publish([outcome])
+        except Exception:  # the log line is the alert then
+            log.exception("could not publish the %s alert", kind)
+
+    def guard(name: str, restart: Callable[[], None] = lambda: None) -> Guard:
+        return Guard(breakers[name], alert, restart)
 
     def reader(stream: faust.StreamT) -> Reader:
         return Reader(app, stream, consumer, batch_max=settings.batch_max, batch_within=settings.batch_within)
@@ -80,6 +96,12 @@ def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals off the main thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, dump_stacks)
 
+    @app.timer(5.0)
+    async def report_health() -> None:
+        """Where every partition is (done, high watermark, last progress), to a file every 5 s."""
+        stage_of = {names.raw: "parse-clean", names.parsed: "learn-boilerplate", names.cleaned: "enrich-emit"}
+        health.report(consumer, breakers, stage_of, settings)
+
     @app.task
     async def warm_up() -> None:
         """Start the stage processes (models and gazetteers load) before the first dispatch."""
@@ -91,8 +113,11 @@ def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
 
     @app.agent(topics.raw, name="parse-clean")
     async def parse_clean(stream: faust.StreamT) -> None:
+        name, attempts = "parse-clean", settings.batch_attempts
         try:
-            await serve(reader(stream), parse.run, publisher, name="parse-clean", attempts=settings.batch_attempts)
+            await serve(
+                reader(stream), parse.run, publisher, name=name, attempts=attempts, guard=guard(name, parse.close)
+            )
         finally:
             parse.close()  # the stage process ends with its agent
 
@@ -106,12 +131,15 @@ def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
             learner.flush()  # the keys this batch changed, each once, to the table (and its changelog)
 
         name, attempts = "learn-boilerplate", settings.batch_attempts
-        await serve(reader(stream), stage, publisher, name=name, attempts=attempts, after=checkpoint)
+        await serve(reader(stream), stage, publisher, name=name, attempts=attempts, after=checkpoint, guard=guard(name))
 
     @app.agent(topics.cleaned, name="enrich-emit")
     async def enrich_emit(stream: faust.StreamT) -> None:
+        name, attempts = "enrich-emit", settings.batch_attempts
         try:
-            await serve(reader(stream), enrich.run, publisher, name="enrich-emit", attempts=settings.batch_attempts)
+            await serve(
+                reader(stream), enrich.run, publisher, name=name, attempts=attempts, guard=guard(name, enrich.close)
+            )
         finally:
             enrich.close()
 

@@ -26,7 +26,7 @@ from referencing import Registry, Resource
 
 from pipeline.errors import ContractError
 from pipeline.records import Article, CleanedDispatch, Headers, Outcome, Result
-from pipeline.topics import ARTICLES, DEADLETTER, RAW
+from pipeline.topics import ALERTS, ARTICLES, DEADLETTER, RAW
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -41,6 +41,7 @@ FILES = {
     (DEADLETTER, "value.v1"): "wire.deadletter/value.v1.json",
     (DEADLETTER, "headers.v1"): "wire.deadletter/headers.v1.json",
     ("wire.cleaned", "value"): "wire.cleaned/value.v1.json",
+    (ALERTS, "value"): "wire.alerts/value.v1.json",
     # the feeders' state (pipeline/feeders/journal.py)
     ("wire.feeders", "value"): "wire.feeders/value.v1.json",
     ("ninjs", "3.1"): "ninjs/ninjs-schema_3.1.json",

@@ -66,6 +66,16 @@ class Settings:
     stage_max_crashes: int = 2
     #: the stage functions, "module:function" called with the settings (default: the production stages)
     stages: str = ""
+    #: circuit breaker per stage: it opens when at least this share of the last `window` records
+    #: (and at least `min_failures`) failed the same way, not by the input's fault; it probes the
+    #: first of them at doubling intervals, up to `probe_max` seconds
+    breaker_window: int = 20
+    breaker_threshold: float = 0.8
+    breaker_min_failures: int = 10
+    breaker_probe_first: float = 2.0
+    breaker_probe_max: float = 60.0
+    #: a partition with work waiting and no progress for this many seconds is "stalled" (health)
+    health_stall_after: float = 120.0
     #: learned boilerplate (pipeline/stages/boilerplate.py): a line goes once this many earlier
     #: distinct stories of its source (shard) carried it, and this share of the stories since
     boilerplate_min_stories: int = 4

@@ -11,6 +11,8 @@
                      headers: CloudEvents Kafka binding ce_* + wf_* (schemas/wire.articles/)
     wire.deadletter  key: dispatch id                   value: dead-letter envelope JSON, original bytes inside
                      headers: ce_* + wf_* (schemas/wire.deadletter/)
+    wire.alerts      key: stage                         value: an alert JSON (a stage paused / resumed by
+                     its circuit breaker: schemas/wire.alerts/), for operators
 
 All values travel as raw bytes through Faust (``value_serializer="raw"``): decoding is
 our code's job, so that a record we cannot read is dead-lettered instead of being
@@ -37,10 +39,11 @@ PARSED = "wire.parsed"
 CLEANED = "wire.cleaned"
 ARTICLES = "wire.articles"
 DEADLETTER = "wire.deadletter"
+ALERTS = "wire.alerts"
 
 #: topics whose records are outcomes of a raw record
 OUTCOME_TOPICS = (ARTICLES, DEADLETTER)
-ALL = (RAW, PARSED, CLEANED, ARTICLES, DEADLETTER)
+ALL = (RAW, PARSED, CLEANED, ARTICLES, DEADLETTER, ALERTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +55,14 @@ class TopicNames:
     cleaned: str
     articles: str
     deadletter: str
+    alerts: str
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TopicNames:
-        return cls(prefix + RAW, prefix + PARSED, prefix + CLEANED, prefix + ARTICLES, prefix + DEADLETTER)
+        return cls(*(prefix + name for name in ALL))
 
     def all(self) -> tuple[str, ...]:
-        return (self.raw, self.parsed, self.cleaned, self.articles, self.deadletter)
+        return (self.raw, self.parsed, self.cleaned, self.articles, self.deadletter, self.alerts)
 
     def outcomes(self) -> tuple[str, str]:
         return (self.articles, self.deadletter)
@@ -99,6 +103,7 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
         names.cleaned: {**common, **kept},
         names.articles: {**common, **outcomes},
         names.deadletter: {**common, **outcomes},
+        names.alerts: {**common, **outcomes},
     }
 
 
@@ -144,9 +149,10 @@ class Topics:
     cleaned: faust.TopicT
     articles: faust.TopicT
     deadletter: faust.TopicT
+    alerts: faust.TopicT
 
     def by_name(self, name: str) -> faust.TopicT:
-        for topic in (self.raw, self.parsed, self.cleaned, self.articles, self.deadletter):
+        for topic in (self.raw, self.parsed, self.cleaned, self.articles, self.deadletter, self.alerts):
             if name in topic.topics:
                 return topic
         raise KeyError(name)
@@ -178,4 +184,5 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         cleaned=_topic(app, names.cleaned, settings, configs[names.cleaned]),
         articles=_topic(app, names.articles, settings, configs[names.articles]),
         deadletter=_topic(app, names.deadletter, settings, configs[names.deadletter]),
+        alerts=_topic(app, names.alerts, settings, configs[names.alerts]),
     )

@@ -23,11 +23,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 import faust
 
 from pipeline.delivery import lifecycle
+from pipeline.delivery.breaker import Breaker
 from pipeline.delivery.consumer import LedgerConsumer
 from pipeline.delivery.ledger import Ledger, Verdict
 from pipeline.delivery.publish import BrokerUnavailable, Publisher, PublishFailed
@@ -175,6 +177,21 @@ class Reader:
         self.busy = False
 
 
+@dataclass
+class Guard:
+    """A stage's circuit breaker and what it needs: how to alert, how to restart the stage."""
+
+    breaker: Breaker
+    alert: Callable[[str, Breaker, RawDispatch], Awaitable[None]]
+    restart: Callable[[], None] = lambda: None
+
+
+class _Tripped(Exception):
+    def __init__(self, record: RawDispatch) -> None:
+        super().__init__("circuit breaker open")
+        self.record = record
+
+
 async def serve(
     reader: Reader,
     stage: Stage,
@@ -183,6 +200,7 @@ async def serve(
     name: str,
     attempts: int = 5,
     after: Callable[[], Awaitable[None]] | None = None,
+    guard: Guard | None = None,
 ) -> None:
     """The loop of one agent: batches through ``stage``, published, then done."""
     while True:
@@ -190,11 +208,44 @@ async def serve(
         if events is None:
             return
         try:
-            await _handle(events, stage, publisher, name=name, attempts=attempts, after=after)
+            await _handle(events, stage, publisher, name=name, attempts=attempts, after=after, guard=guard)
+        except _Tripped as trip:
+            # the batch is not published: it is read again once the stage works again
+            reader.abandon(events)
+            assert guard is not None
+            await _pause(trip.record, stage, guard)
+            continue
         except BaseException:
             reader.abandon(events)
             raise
         reader.complete(events)
+
+
+async def _pause(record: RawDispatch, stage: Stage, guard: Guard) -> None:
+    """The breaker is open: alert, then probe ``record`` until it no longer fails that way."""
+    breaker = guard.breaker
+    log.critical(
+        "%s paused: most recent records failed as %s (first: %s)", breaker.stage, breaker.opened_by, record.where()
+    )
+    await guard.alert("breaker-open", breaker, record)
+    delays = breaker.probe_delays()
+    attempt = 0
+    while True:
+        await asyncio.sleep(delays[min(attempt, len(delays) - 1)])
+        attempt += 1
+        guard.restart()  # a fresh stage process: what was fixed meanwhile (a model installed) is loaded
+        try:
+            (outcomes,) = await stage([record])
+        except Exception as exc:
+            log.warning("%s: probe %d failed: %r", breaker.stage, attempt, exc)
+            continue
+        if breaker.still_failing(outcomes):
+            log.warning("%s: probe %d: %s still fails the same way", breaker.stage, attempt, record.where())
+            continue
+        log.warning("%s resumed after %d probes: %s no longer fails as before", breaker.stage, attempt, record.where())
+        await guard.alert("breaker-closed", breaker, record)
+        breaker.close()
+        return
 
 
 async def _handle(
@@ -205,16 +256,23 @@ async def _handle(
     name: str,
     attempts: int,
     after: Callable[[], Awaitable[None]] | None,
+    guard: Guard | None = None,
 ) -> None:
     records = [raw_from_event(e) for e in events]
     failures = 0
     while True:
         try:
             per_record = await stage(records)
+            if guard is not None:
+                tripped = guard.breaker.observe(per_record)
+                if tripped is not None:
+                    raise _Tripped(records[tripped[1]])
             await publisher.publish([outcome for outcomes in per_record for outcome in outcomes])
             if after is not None:
                 await after()
             return
+        except _Tripped:
+            raise
         except BrokerUnavailable as exc:
             await _stop(lifecycle.EXIT_BROKER_UNAVAILABLE, f"{name}: {exc}")
         except PublishFailed as exc:

@@ -35,6 +35,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
@@ -130,7 +131,9 @@ class ProcessRunner:
     async def _spawn(self) -> None:
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_child_main, args=(child, self.kind, self.settings), name=f"wirefeed-{self.kind}")
+        # the settings travel by field name: robust to a child importing a newer settings module
+        values = {f.name: getattr(self.settings, f.name) for f in fields(self.settings)}
+        proc = ctx.Process(target=_child_main, args=(child, self.kind, values), name=f"wirefeed-{self.kind}")
         proc.daemon = True
         started = time.monotonic()
         proc.start()
@@ -281,11 +284,12 @@ def runner(kind: str, settings: Settings) -> Runner:
 # ------------------------------------------------------------------------------ the child
 
 
-def _child_main(conn: Connection, kind: str, settings: Settings) -> None:
+def _child_main(conn: Connection, kind: str, values: dict[str, Any]) -> None:
     """The stage process: load the stages, then run batches until the parent goes away."""
     from pipeline.broker import die_with_parent
 
     die_with_parent()
+    settings = Settings(**values)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the worker's to handle
     logging.basicConfig(
         level=getattr(logging, settings.log_level.upper(), logging.INFO),
