@@ -13,6 +13,7 @@ repeated crashes), from what the parent process knows without running the stage.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from typing import Protocol
 
 from pipeline.delivery.failpoints import Failpoints
 from pipeline.errors import ContractError, PipelineError, UnexpectedError
-from pipeline.records import CleanedDispatch, DeadLetter, Enrichment, Outcome, RawDispatch, Result
+from pipeline.records import Block, CleanedDispatch, DeadLetter, Enrichment, Outcome, ParsedItem, RawDispatch, Result
 from pipeline.settings import Settings
 from pipeline.stages import boilerplate, flow
 from pipeline.stages.flow import Stages
@@ -30,6 +31,9 @@ from pipeline.stages.outcome import Limits, dead_letter
 from pipeline.topics import TopicNames
 
 log = logging.getLogger(__name__)
+
+#: a short text the stages run once at start, so that what loads on first use is loaded
+WARM_UP_TEXT = b"Warm-up\n\nLONDON - A short paragraph of text, run once when the stage starts.\n"
 
 
 def load_stages(settings: Settings) -> Stages:
@@ -106,7 +110,14 @@ class ParseClean:
         self.stages: Stages | None = None
 
     def warm_up(self) -> None:
-        self.ctx.stages()  # the parsers load on first use; enrichment is not this stage's
+        """Load the parsers and profiles (on first use they would count against the first
+        record's time limit); enrichment is not this stage's."""
+        from pipeline.parsers import load_all
+
+        stages = self.ctx.stages()
+        load_all()
+        with contextlib.suppress(Exception):  # a warm-up, not a check: the real records tell
+            flow.first_half(RawDispatch(WARM_UP_TEXT, (("content-type", b"text/plain"),)), stages)
 
     def prepare(self, records: Sequence[RawDispatch], batched: bool) -> None:
         self.stages = self.ctx.stages()
@@ -152,6 +163,9 @@ class EnrichEmit:
         stages = self.ctx.stages()
         if stages.warm_up is not None:
             stages.warm_up()
+        with contextlib.suppress(Exception):  # what loads lazily on the first item (detectors)
+            item = ParsedItem(format="warm-up", headline="Warm-up", body=(Block(WARM_UP_TEXT.decode()),))
+            stages.enrich(item)
 
     def prepare(self, records: Sequence[RawDispatch], batched: bool) -> None:
         """Decode the batch and, when ``batched``, enrich its items at once (the long part)."""
