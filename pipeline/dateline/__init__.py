@@ -208,6 +208,8 @@ class _Production:
     mode: str  # line, prefix, lead, suffix
     strength: str  # "strong": holds an agency, or a place and a date; "weak": a place alone
     regex: re.Pattern[str]
+    #: a character the dateline's window must hold for the shape to be tried at all
+    needs: re.Pattern[str] | None = None
 
 
 #: the shapes of a dateline; slots in braces (see ``_grammar_parts``); order matters
@@ -267,8 +269,24 @@ def _productions() -> tuple[_Production, ...]:
         pattern = shape
         for key, value in parts.items():
             pattern = pattern.replace("{" + key + "}", value)
-        out.append(_Production(name, mode, strength, re.compile(pattern)))
+        needs = _NEEDS.get(name)
+        out.append(_Production(name, mode, strength, re.compile(pattern), re.compile(needs) if needs else None))
     return tuple(out)
+
+
+#: what a shape cannot do without (a cheap test before the full pattern, which backtracks
+#: over the place's words on a long line)
+_NEEDS = {
+    "place-agency": r"[(/]",
+    "date-place-agency": r"\(",
+    "date-agency": r"\(",
+    "place-dot-agency": r"\.\s",
+    "place-date": r",",
+    "place-chain": r"[/\-–—]",
+    "place-dash": r"\s[-–—]",
+}
+#: a dateline is within this many characters of the start of a text (or of its end)
+WINDOW = 160
 
 
 @cache
@@ -411,7 +429,17 @@ def find(
         if production.mode not in wanted:
             continue
         target = text.rstrip() if production.mode in ("line", "suffix") else text
-        m = production.regex.search(target) if production.mode == "suffix" else production.regex.match(target)
+        if production.mode == "line" and len(target) > WINDOW:
+            continue
+        # the shapes are matched in a window at the start (the end) of the text: what
+        # follows a dateline is checked on the whole text
+        window = target[-WINDOW:] if production.mode == "suffix" else target[:WINDOW]
+        if production.needs is not None and not production.needs.search(window):
+            continue
+        if production.mode == "suffix":
+            m = production.regex.search(target, max(0, len(target) - WINDOW))
+        else:
+            m = production.regex.match(target, 0, WINDOW)
         if not m or not _accept(production, m, target, profile, lead):
             continue
         place = _group(m, "place")
