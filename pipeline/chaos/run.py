@@ -30,7 +30,7 @@ from typing import Any
 
 from pipeline.chaos.feeds import ChaosDispatch, Mix, generate
 from pipeline.chaos.fleet import FAULTS, Fleet, Worker, worker_env
-from pipeline.chaos.verify import Follower, Sent, read_all, verify
+from pipeline.chaos.verify import CommitWatch, Follower, Sent, read_all, verify
 from pipeline.settings import PREFIX, Settings
 from pipeline.topics import TopicNames
 
@@ -288,6 +288,7 @@ async def chaos(opts: Options, settings: Settings) -> dict[str, Any]:
     broker: EmbeddedBroker | None = None
     fleet: Fleet | None = None
     follower: Follower | None = None
+    commits: CommitWatch | None = None
     t_start = time.monotonic()
     try:
         timings: dict[str, Any] = {}
@@ -342,6 +343,8 @@ async def chaos(opts: Options, settings: Settings) -> dict[str, Any]:
         fleet.start_many(opts.workers)
         follower = Follower(bootstrap, names, total=len(dispatches))
         follower.start()
+        commits = CommitWatch(bootstrap, run_id, (names.raw, names.parsed, names.cleaned), names, t0=fleet.t0)
+        commits.start()
         ingest = asyncio.create_task(
             _ingest(bootstrap, names, run_settings, dispatches, opts.rate, follower.sent), name="chaos-ingest"
         )
@@ -390,6 +393,7 @@ async def chaos(opts: Options, settings: Settings) -> dict[str, Any]:
             fleet.dump_stacks()  # every live worker logs its tasks' and threads' stacks
             await asyncio.sleep(3)
         await follower.stop()
+        await commits.stop()
         last_fault = max((f.at for f in fleet.faults), default=t_ingested)
         fleet.stop_all()
 
@@ -440,6 +444,7 @@ async def chaos(opts: Options, settings: Settings) -> dict[str, Any]:
                     "rereads_logged": sum(int(w["rereads"]) for w in workers),  # type: ignore[call-overload]
                     "worker_processes": len(workers),
                     "restarts_per_slot": _restarts(fleet),
+                    "commits": commits.figures(),
                 },
                 "faults": [asdict(f) for f in fleet.faults],
                 "workers": workers,
@@ -452,6 +457,8 @@ async def chaos(opts: Options, settings: Settings) -> dict[str, Any]:
         if follower is not None:
             with contextlib.suppress(Exception):
                 await follower.stop()
+        if commits is not None:
+            await commits.stop()
         if fleet is not None:
             fleet.stop_all(timeout=20)
         if broker is not None:
@@ -507,6 +514,7 @@ def render(report: dict[str, Any]) -> str:
         f"  worker processes {f.get('worker_processes')}, restarts per slot {f.get('restarts_per_slot')}; "
         f"agent crashes {f.get('agent_crashes')}, tracebacks {f.get('tracebacks')}, re-reads logged "
         f"{f.get('rereads_logged')}",
+        f"  commits: {f.get('commits')}",
         f"  outcomes by kind {f.get('outcomes_by_kind')}; oversized {f.get('oversized')}",
         f"  dead letters by reason {f.get('deadletters_by_reason')}",
     ]

@@ -194,6 +194,100 @@ def _quantiles(values: list[float]) -> dict[str, float] | None:
     return {"median": pick(0.5), "p90": pick(0.9), "max": round(ordered[-1], 1)}
 
 
+class CommitWatch:
+    """Samples the workers' committed offsets every few seconds: how far the commits trail.
+
+    A replay after a fault starts at the committed offset (-1 in the examples: none at all, a
+    replay from the beginning); duplicates that come minutes
+    after their first copy mean the commits stood still while the work went on. For each
+    internal topic this reports the largest lag seen (end offset - committed, summed over
+    partitions) and the longest time a partition's commit did not move while records were
+    waiting beyond it.
+    """
+
+    def __init__(
+        self,
+        bootstrap: str,
+        group: str,
+        topics: Sequence[str],
+        names: TopicNames,
+        every: float = 3.0,
+        t0: float | None = None,  # the run's start (time.monotonic()), for the times reported
+    ) -> None:
+        self.bootstrap, self.group, self.topics, self.names, self.every = bootstrap, group, list(topics), names, every
+        self.max_lag: dict[str, int] = {}
+        self.max_still: dict[str, float] = {}
+        self.samples = 0
+        self.errors = 0
+        self.regressions: list[str] = []  # a committed offset that went back: "wire.raw[1] 830 -> 0 at 61 s"
+        self.t0 = time.monotonic() if t0 is None else t0
+        self._moved: dict[TopicPartition, tuple[int, float]] = {}  # tp -> (committed, since when)
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await admin.start()
+        await consumer.start()
+        try:
+            while True:
+                await asyncio.sleep(self.every)
+                try:
+                    parts = [TopicPartition(t, p) for t in self.topics for p in consumer.partitions_for_topic(t) or ()]
+                    if not parts:
+                        await consumer._client.force_metadata_update()
+                        continue
+                    # the partitions named: the embedded broker drops the connection on "all of them"
+                    committed = await admin.list_consumer_group_offsets(self.group, partitions=parts)
+                    ends = await consumer.end_offsets(parts)
+                except Exception:  # a broker busy rebalancing: try again at the next sample
+                    self.errors += 1
+                    continue
+                self.samples += 1
+                now = time.monotonic()
+                lags: Counter[str] = Counter()
+                for tp in parts:
+                    meta = committed.get(tp)
+                    # -1 (or nothing): no committed offset at all -- a replay starts at the beginning
+                    done = meta.offset if meta is not None else -1
+                    lag = max(ends.get(tp, 0) - max(done, 0), 0)
+                    topic = self.names.logical(tp.topic)
+                    lags[topic] += lag
+                    last = self._moved.get(tp)
+                    if last is not None and done < last[0]:
+                        self.regressions.append(f"{topic}[{tp.partition}] {last[0]} -> {done} at {now - self.t0:.0f} s")
+                    if last is None or last[0] != done:
+                        self._moved[tp] = (done, now)
+                    elif lag > 0:
+                        self.max_still[topic] = max(self.max_still.get(topic, 0.0), round(now - last[1], 1))
+                for topic, lag in lags.items():
+                    self.max_lag[topic] = max(self.max_lag.get(topic, 0), lag)
+        finally:
+            await consumer.stop()
+            await admin.close()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="chaos-commit-watch")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "max_lag_records": dict(sorted(self.max_lag.items())),
+            "max_commit_standstill_s": dict(sorted(self.max_still.items())),
+            "commit_regressions": len(self.regressions),
+            "commit_regression_examples": self.regressions[:10],
+            "samples": self.samples,
+            "failed_samples": self.errors,
+        }
+
+
 @dataclass
 class Verdict:
     """The verifier's figures and every violation it found."""
