@@ -404,6 +404,9 @@ async def chaos(opts: Options, settings: Settings) -> dict[str, Any]:
         violations = list(verdict.violations)
         if outcome != "drained":
             violations.insert(0, outcome)
+            if outcome == "timed out":  # still moving at the deadline: unfinished, not necessarily lost
+                still = time.monotonic() - follower.last_progress
+                violations.insert(1, f"the last input got its outcome {still:.0f} s before the deadline")
         if audit.get("missing") != 0:
             violations.append(
                 f"wirefeed audit: missing {audit.get('missing')} (examples {audit.get('missing_examples')})"
