@@ -13,40 +13,26 @@ so the date reads as printed) and ``wf_dates`` marks it ``"precision": "day"``.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from pipeline.records import Association, Block, Enrichment, Entity, ParsedItem, Rendition, Subject, When
 
 NINJS_VERSION = "3.1"
 NINJS_SCHEMA_URI = "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json#"
 
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 _WORD = re.compile(r"\w+(?:[’'\-]\w+)*", re.UNICODE)
 
 
 def story_uri(item: ParsedItem) -> str:
-    """The article's ``uri``: the source's own id when it has one, else a content address.
+    """The article's ``uri``: the story's identity (``pipeline.stories.identity``), shared by
+    every version of the story, and by ingest's ``wire.raw`` key."""
+    from pipeline.stories.identity import story_uri as identity_uri
 
-    Deterministic: the same item always gets the same uri. Versions of a story that carry
-    the source's id share it; items without one are addressed by agency, headline and body.
-    """
-    agency = item.agency or "unknown"
-    if item.guid:
-        guid = item.guid.strip()
-        if _SCHEME.match(guid) and not guid.lower().startswith(("javascript:", "data:")):
-            return guid
-        return f"urn:wirefeed:{quote(agency, safe='')}:{quote(guid, safe='')}"
-    digest = hashlib.sha256()
-    for part in (agency, item.headline or "", item.body_text()):
-        digest.update(part.encode("utf-8"))
-        digest.update(b"\x00")
-    return f"urn:wirefeed:{quote(agency, safe='')}:{digest.hexdigest()[:24]}"
+    return identity_uri(item)
 
 
 def published(when: When) -> str:
