@@ -133,7 +133,7 @@ def test_normalise_and_ingest_use_the_same_identity() -> None:
     raw = (
         b'<?xml version="1.0"?><newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="urn:newsml:example.org:'
         b'20310304:k-1" version="2" standard="NewsML-G2"><itemMeta><itemClass qcode="ninat:text"/></itemMeta>'
-        b'<contentMeta><headline>Harbour ferry line opens</headline></contentMeta><contentSet><inlineXML>'
+        b"<contentMeta><headline>Harbour ferry line opens</headline></contentMeta><contentSet><inlineXML>"
         b'<html xmlns="http://www.w3.org/1999/xhtml"><body><p>The new line opened.</p></body></html></inlineXML>'
         b"</contentSet></newsItem>"
     )

@@ -1,0 +1,119 @@
+"""Fingerprints of an item's text: what duplicate detection and version decisions compare.
+
+    exact     sha256 of the normalised text (case, accents kept; punctuation, spacing,
+              agency tickers like "<BAC>" and sign-offs folded): the same story re-sent
+              with other bytes, markup or spacing has the same exact hash
+    minhash   ``PERM`` permutations over word 4-shingles of the normalised text
+              (datasketch), for the Jaccard similarity of near duplicates; stored as
+              32-bit values (4 bytes x PERM)
+    facts     the figures and names the text states, hashed to 32 bits each: a re-send
+              that adds or changes one (a new death toll, a new name) is a version, not a
+              duplicate, however similar the words
+
+Everything is computed from the parsed (cleaned) item alone, so a replay computes the
+same fingerprint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from datasketch import MinHash
+
+from pipeline.records import ParsedItem
+
+#: MinHash permutations: 128 x 4 bytes per story; the LSH bands are cut from them
+PERM = 128
+#: words per shingle
+SHINGLE = 4
+
+_TICKER = re.compile(r"<[^<>\n]{1,40}>")  # Reuters' "<BAC>", "<Transalta Utilities Corp>"
+_WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
+_NUMBER = re.compile(r"(?<![\w])[-+]?\d[\d.,/:]*\d|(?<![\w])\d(?![\w])")
+_NAME = re.compile(r"(?<![\w])[A-ZÀ-ÖØ-ÞĀ-Ž\u0400-\u042f][\w'’-]{2,}", re.UNICODE)
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n)(\S+)")
+_UPPER_WORD = re.compile(r"^[^\W\d_]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What the duplicate index and the version decision compare."""
+
+    exact: str  # hex sha256 of the normalised text (first 32 hex digits)
+    minhash: tuple[int, ...]  # PERM 32-bit values; () for a text too short to shingle
+    facts: frozenset[int]  # 32-bit hashes of the figures and names stated
+    words: int  # words in the normalised text
+
+    def jaccard(self, other: Fingerprint) -> float:
+        """Estimated Jaccard similarity of the two texts' shingles (0 when either has none)."""
+        if not self.minhash or not other.minhash:
+            return 1.0 if self.exact == other.exact else 0.0
+        a, b = np.asarray(self.minhash, dtype=np.uint32), np.asarray(other.minhash, dtype=np.uint32)
+        return float(np.count_nonzero(a == b)) / len(a)
+
+    def new_facts(self, earlier: Fingerprint) -> frozenset[int]:
+        """Figures and names this text states that ``earlier`` did not."""
+        return self.facts - earlier.facts
+
+
+def text_of(item: ParsedItem) -> str:
+    """The words a fingerprint is taken over: headline, summary and body."""
+    return "\n".join(p for p in (item.headline or "", item.summary or "", item.body_text()) if p)
+
+
+def normalise(text: str) -> str:
+    """Lower case, tickers and punctuation out, one space between words (digits kept)."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _TICKER.sub(" ", text)
+    return " ".join(w.casefold() for w in _WORD.findall(text))
+
+
+def _h32(value: str) -> int:
+    return int.from_bytes(hashlib.blake2b(value.encode("utf-8"), digest_size=4).digest(), "big")
+
+
+@cache
+def _seed_minhash() -> MinHash:
+    return MinHash(num_perm=PERM, seed=1)
+
+
+def minhash_of(words: list[str]) -> tuple[int, ...]:
+    """PERM 32-bit MinHash values of the word shingles (datasketch, seed 1: stable across runs)."""
+    if len(words) < SHINGLE:
+        return ()
+    shingles = {" ".join(words[i : i + SHINGLE]).encode("utf-8") for i in range(len(words) - SHINGLE + 1)}
+    found = _seed_minhash().copy()
+    found.update_batch(list(shingles))
+    return tuple(int(v) for v in found.hashvalues.astype(np.uint32))
+
+
+def facts_of(text: str) -> frozenset[int]:
+    """The figures ("3", "1,250", "6-1/4") and names (capitalised words not opening a sentence) stated."""
+    text = _TICKER.sub(" ", unicodedata.normalize("NFKC", text))
+    found = {"#" + re.sub(r"[.,]", "", n) for n in _NUMBER.findall(text)}
+    starts = {m.group(1) for m in _SENTENCE_START.finditer(text)}
+    capitals = sum(1 for w in text.split() if _UPPER_WORD.match(w) and w.isupper())
+    if capitals < 0.5 * max(1, len(text.split())):  # a text in capitals names nothing by case
+        for match in _NAME.finditer(text):
+            word = match.group(0).rstrip("'’-")
+            if word not in starts:
+                found.add("@" + word.casefold())
+    return frozenset(_h32(f) for f in found)
+
+
+def fingerprint(item: ParsedItem) -> Fingerprint:
+    """The item's fingerprint. Pure and deterministic."""
+    raw = text_of(item)
+    norm = normalise(raw)
+    words = norm.split()
+    return Fingerprint(
+        exact=hashlib.sha256(norm.encode("utf-8")).hexdigest()[:32],
+        minhash=minhash_of(words),
+        facts=facts_of(raw),
+        words=len(words),
+    )

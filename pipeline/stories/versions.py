@@ -1,0 +1,214 @@
+"""Versions, corrections and kills of one story, as a pure decision over its state.
+
+    decide(state | None, incoming, settings) -> Decision(kind, version, state, latest, reason)
+
+Kinds (exactly one per item; the worker maps each to its outcome topic):
+
+    new        the first item of a story: published, version = the source's or 1
+    version    a newer version (by the source's number, else its versionCreated, else
+               arrival order): published as the next ``version`` of the same uri
+    duplicate  a re-send of the latest version: the same normalised text, or (without a
+               number from the source) near-identical words and no new figure or name,
+               and no correction or update signal: recorded, not published
+    stale      an older version arriving after a newer one: recorded, not published as
+               current (a consumer of ``wire.articles.latest`` never goes back in time)
+    kill       pubStatus canceled, KILL / ELIMINATION / WITHDRAWN advisories: a kill
+               event, and a tombstone on ``wire.articles.latest``; the story stays killed:
+               a later item of it is ``stale`` unless the source numbers it above the kill
+
+What a version is compared by, in order: the source's ordinals when both have one
+(G2 ``version``, NewsML 1.2 RevisionId, "2nd Ld-Writethru", "UPDATE 2"); else both
+``versionCreated``; else the one arriving later is newer. Our published ``version`` is
+the source's ordinal when it is above the last published one, else the last plus one,
+so it always grows.
+
+Policy for withheld and embargoed items (``latest`` says what ``wire.articles.latest``
+gets):
+    * ``pubStatus withheld``: the version is published on ``wire.articles`` with its
+      pubStatus (a subscriber sees it is withheld) and ``latest`` is a tombstone: a
+      display reading only the latest topic takes the story down until a later usable
+      version brings it back. No kill event: withheld is temporary.
+    * ``embargoedUntil`` in the future at the record's time: published on
+      ``wire.articles`` with ``embargoedUntil`` (agencies send embargoed copy ahead to
+      subscribers, who must honour it), ``latest`` is ``hold`` until the embargo time:
+      the latest topic gets it when the embargo lifts (the worker's timer, or the next
+      record of the story after that time).
+
+The state of a story is small (``StoryState``: ~200 bytes as JSON with the 128-value
+MinHash left out -- the exact hash and fact hashes decide within a story) and lives in a
+table keyed by the story uri, so all of a story's versions are decided on one partition
+(``wire.cleaned`` is keyed by story id). States expire ``story_ttl`` after the story was
+last seen (default 30 days): a version arriving later starts a new story state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from pipeline.stories.fingerprint import Fingerprint
+from pipeline.stories.signals import Signals
+
+NEW, VERSION, DUPLICATE, STALE, KILL = "new", "version", "duplicate", "stale", "kill"
+#: what the compacted latest topic gets for a decision
+PUBLISH, TOMBSTONE, HOLD, NOTHING = "publish", "tombstone", "hold", "nothing"
+
+
+@dataclass(frozen=True, slots=True)
+class VersionPolicy:
+    """Thresholds of the decision (``WIREFEED_STORIES_*``)."""
+
+    #: Jaccard of word shingles at or above which a re-send without a source number and
+    #: without new figures or names is a duplicate of the latest version
+    near_duplicate: float = 0.8
+    #: a story's state is forgotten this long after it was last seen (ms)
+    story_ttl_ms: int = 30 * 86400 * 1000
+
+
+DEFAULT_POLICY = VersionPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class StoryState:
+    """What is remembered of a story between its items."""
+
+    uri: str
+    version: int  # the last published ninjs version (ours: always grows)
+    source_version: int | None  # the source's ordinal of the latest version, if it numbers them
+    version_ms: int | None  # versionCreated of the latest version (epoch ms)
+    exact: str  # exact hash of the latest version's text
+    facts: frozenset[int]  # fact hashes of the latest version
+    killed: bool = False
+    withheld: bool = False
+    first_seen_ms: int = 0
+    last_seen_ms: int = 0
+
+    def expired(self, now_ms: int, policy: VersionPolicy = DEFAULT_POLICY) -> bool:
+        return now_ms - self.last_seen_ms > policy.story_ttl_ms
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """An item of a story, as the decision sees it."""
+
+    uri: str
+    fingerprint: Fingerprint
+    signals: Signals
+    now_ms: int  # the record's time
+    source_version: int | None = None
+    version_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the item is to its story, the version to publish, and the story's new state."""
+
+    kind: str
+    version: int
+    state: StoryState | None  # None: the state is unchanged
+    latest: str = PUBLISH
+    reason: str = ""
+    #: for ``latest == HOLD``: when the embargo lifts (epoch ms)
+    hold_until_ms: int | None = None
+
+    @property
+    def published(self) -> bool:
+        """True when the item goes out on ``wire.articles`` (new, version, kill)."""
+        return self.kind in (NEW, VERSION, KILL)
+
+
+def _order(state: StoryState, incoming: Incoming) -> int:
+    """-1 older than the latest version, 0 the same, 1 newer."""
+    if incoming.source_version is not None and state.source_version is not None:
+        a, b = incoming.source_version, state.source_version
+    elif incoming.version_ms is not None and state.version_ms is not None:
+        a, b = incoming.version_ms, state.version_ms
+    else:
+        return 1  # arrival order: what comes later is newer
+    return (a > b) - (a < b)
+
+
+def _latest(incoming: Incoming) -> tuple[str, int | None]:
+    if incoming.signals.withheld:
+        return TOMBSTONE, None
+    if incoming.signals.embargoed_at(incoming.now_ms):
+        return HOLD, incoming.signals.embargo_ms
+    return PUBLISH, None
+
+
+def _next_state(state: StoryState | None, incoming: Incoming, version: int, killed: bool) -> StoryState:
+    return StoryState(
+        uri=incoming.uri,
+        version=version,
+        source_version=incoming.source_version
+        if incoming.source_version is not None
+        else (state.source_version if state else None),
+        version_ms=incoming.version_ms,
+        exact=incoming.fingerprint.exact,
+        facts=incoming.fingerprint.facts,
+        killed=killed,
+        withheld=incoming.signals.withheld,
+        first_seen_ms=state.first_seen_ms if state else incoming.now_ms,
+        last_seen_ms=incoming.now_ms,
+    )
+
+
+def _published_version(state: StoryState | None, incoming: Incoming) -> int:
+    last = state.version if state else 0
+    if incoming.source_version is not None and incoming.source_version > last:
+        return incoming.source_version
+    return last + 1
+
+
+def decide(state: StoryState | None, incoming: Incoming, policy: VersionPolicy = DEFAULT_POLICY) -> Decision:
+    """What ``incoming`` is to its story, given the story's state (None: never seen). Pure."""
+    if state is not None and state.expired(incoming.now_ms, policy):
+        state = None
+    signals = incoming.signals
+    if state is None:
+        version = _published_version(None, incoming)
+        if signals.ends_story:
+            return Decision(KILL, version, _next_state(None, incoming, version, True), TOMBSTONE, signals.reasons[0])
+        latest, hold = _latest(incoming)
+        return Decision(NEW, version, _next_state(None, incoming, version, False), latest, "first item", hold)
+
+    seen = replace(state, last_seen_ms=max(state.last_seen_ms, incoming.now_ms))
+    order = _order(state, incoming)
+    if state.killed:
+        if signals.ends_story:
+            return Decision(DUPLICATE, state.version, seen, NOTHING, "kill of a killed story")
+        if not (order > 0 and incoming.source_version is not None):
+            return Decision(STALE, state.version, seen, NOTHING, "story was killed")
+    if signals.ends_story:
+        version = state.version + 1
+        return Decision(KILL, version, _next_state(state, incoming, version, True), TOMBSTONE, signals.reasons[0])
+    if order < 0:
+        return Decision(STALE, state.version, seen, NOTHING, "older than the latest version")
+    fingerprint = incoming.fingerprint
+    changed_status = state.withheld != signals.withheld
+    says_changed = any(k in ("correction", "update") for k in signals.kinds) or changed_status
+    if fingerprint.exact == state.exact and not changed_status:
+        return Decision(DUPLICATE, state.version, seen, NOTHING, "same text as the latest version")
+    if order == 0 and incoming.source_version is not None and not says_changed:
+        # the source's own number again, other bytes: a re-send of that version
+        return Decision(DUPLICATE, state.version, seen, NOTHING, "same source version as the latest")
+    if incoming.source_version is None and not says_changed and not fingerprint.new_facts(_facts_only(state)):
+        near = fingerprint.exact == state.exact or _near_by_facts(state, fingerprint, policy)
+        if near:
+            return Decision(DUPLICATE, state.version, seen, NOTHING, "re-send without new facts")
+    version = _published_version(state, incoming)
+    latest, hold = _latest(incoming)
+    reason = signals.reasons[0] if signals.reasons else "newer version"
+    return Decision(VERSION, version, _next_state(state, incoming, version, False), latest, reason, hold)
+
+
+def _facts_only(state: StoryState) -> Fingerprint:
+    return Fingerprint(exact=state.exact, minhash=(), facts=state.facts, words=0)
+
+
+def _near_by_facts(state: StoryState, fingerprint: Fingerprint, policy: VersionPolicy) -> bool:
+    """Within a story (no MinHash kept in its state): the same facts, none new or dropped
+    beyond ``1 - near_duplicate`` of them, is a re-send with edited wording."""
+    if not fingerprint.facts and not state.facts:
+        return True
+    union = len(fingerprint.facts | state.facts)
+    return len(fingerprint.facts & state.facts) / union >= policy.near_duplicate
