@@ -391,6 +391,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         report = places.evaluate(root, every=args.every)
         text = places.render(report)
         passed = bool(report.get("passed", True))
+    elif args.report == "stories":
+        from pipeline.evaluation import stories
+
+        report = stories.evaluate(root or stories.default_root())
+        text = stories.render(report)
+        passed = bool(report.get("passed", True))
     else:
         from pipeline.evaluation import language
 
@@ -592,7 +598,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_chaos)
 
     p = sub.add_parser("eval", help="measure extraction and enrichment against the corpus's expected values")
-    p.add_argument("report", choices=["quality", "structured", "places", "language"], help="which report")
+    p.add_argument("report", choices=["quality", "structured", "places", "language", "stories"], help="which report")
     p.add_argument("--corpus", metavar="PATH", help="corpus root (default ../shared/corpus or WIREFEED_CORPUS)")
     p.add_argument("--every", type=int, default=1, metavar="N", help="use one Reuters-21578 dispatch in N (default 1)")
     p.add_argument(

@@ -1,0 +1,240 @@
+"""``wirefeed eval stories``: duplicates and story clusters against our labelled pairs.
+
+The labels (``data/stories_labels.json``) are our annotations of corpus items by id,
+never their text; the items are read from the corpus at run time. The stream is replayed
+in time order through the story decisions, twice in one run:
+
+    baseline   the first version: exact hash + MinHash near duplicates at 0.8, no facts
+               check, no story identity; clusters by shared facts only
+    final      story identity and version decisions within a story, the facts check
+               across stories; clusters by facts and the multilingual representation
+
+Printed: duplicate precision / recall over the labelled pairs (a pair is predicted a
+duplicate when the later item was found a duplicate of the earlier, directly or through
+a chain), cluster pairwise precision / recall / F1 over the labelled pairs, split by
+same-language and cross-language pairs, and the cost per item.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pipeline.records import ParsedItem, RawDispatch
+from pipeline.stories.clusters import ClusterConfig, ClusterIndex, embed, features, lead_text
+from pipeline.stories.dedup import DedupConfig, DuplicateIndex
+from pipeline.stories.fingerprint import fingerprint
+from pipeline.stories.identity import story_identity
+from pipeline.stories.signals import read_signals
+from pipeline.stories.versions import DUPLICATE, STALE, Incoming, StoryState, decide
+
+SAME_EVENT = frozenset({"duplicate", "version", "related"})
+
+
+def labels() -> dict[str, Any]:
+    text = resources.files("pipeline.evaluation").joinpath("data/stories_labels.json").read_text(encoding="utf-8")
+    return dict(json.loads(text))
+
+
+def _load(root: Path, ids: Iterable[str]) -> dict[str, ParsedItem]:
+    """The first parsed item of each labelled id, read from the corpus."""
+    from pipeline.sources import from_bytes
+    from pipeline.stages.clean import clean
+    from pipeline.stages.flow import parse_dispatch
+
+    wanted = sorted(set(ids))
+    by_file: dict[str, set[str]] = defaultdict(set)
+    for ident in wanted:
+        path = ident.split("#", 1)[0]
+        by_file[path].add(ident)
+    out: dict[str, ParsedItem] = {}
+    tar_members: dict[str, bytes] = {}
+    for path, idents in by_file.items():
+        if path.startswith("dpa-newsml-g2/"):
+            if not tar_members:
+                tar = root / "agency-formats/dpa-newsml-g2/20170629-dpa-sample.tar.xz"
+                with tarfile.open(fileobj=io.BytesIO(tar.read_bytes())) as handle:
+                    for member in handle.getmembers():
+                        stream = handle.extractfile(member) if member.isfile() else None
+                        if stream is not None:
+                            tar_members[member.name.rsplit("/", 1)[-1]] = stream.read()
+            chunks = [(path, tar_members[path.split("/", 1)[1]])]
+        else:
+            file = root / path
+            chunks = [(d.input, d.value) for d in from_bytes(path, file.read_bytes())]
+        for name, data in chunks:
+            if name not in idents:
+                continue
+            items = parse_dispatch(RawDispatch(data))
+            if items:
+                out[name] = clean(items[0])
+    return out
+
+
+def _time_ms(item: ParsedItem) -> int:
+    when = item.version_created or item.first_created or item.content_created
+    return int(when.value.timestamp() * 1000) if when else 0
+
+
+@dataclass
+class Run:
+    """What one configuration predicted, and what it cost."""
+
+    duplicate_of: dict[str, str] = field(default_factory=dict)
+    cluster: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+
+def replay(items: dict[str, ParsedItem], *, final: bool, vectors: dict[str, Any] | None) -> Run:
+    """Stream the items in time order through the decisions of one configuration."""
+    run = Run()
+    order = sorted(items, key=lambda i: (_time_ms(items[i]), i))
+    dedup = DuplicateIndex(config=DedupConfig(new_facts_allowed=0 if final else 10**6, window_ms=7 * 86400 * 1000))
+    clusters = ClusterIndex(ClusterConfig(use_embedding=final))
+    states: dict[str, StoryState] = {}
+    first_of_story: dict[str, str] = {}
+    for ident in order:
+        item = items[ident]
+        now = _time_ms(item)
+        start = time.perf_counter()
+        fp = fingerprint(item)
+        run.seconds["fingerprint"] += time.perf_counter() - start
+        start = time.perf_counter()
+        uri = story_identity(item).uri if final else f"urn:eval:{ident}"
+        found = None
+        if final and uri in states:
+            identity = story_identity(item)
+            signals = read_signals(item)
+            incoming = Incoming(uri, fp, signals, now, identity.version, now or None)
+            decision = decide(states[uri], incoming)
+            if decision.state is not None:
+                states[uri] = decision.state
+            if decision.kind in (DUPLICATE, STALE):
+                found = first_of_story[uri]
+        else:
+            match = dedup.probe(fp, uri, now)
+            if match is not None:
+                found = match.uri.removeprefix("urn:eval:") if not final else first_of_story.get(match.uri, match.uri)
+            elif final:
+                identity = story_identity(item)
+                incoming = Incoming(uri, fp, read_signals(item), now, identity.version, now or None)
+                decision = decide(None, incoming)
+                if decision.state is not None:
+                    states[uri] = decision.state
+                first_of_story.setdefault(uri, ident)
+            dedup.add(fp, uri, now)
+        run.seconds["decide"] += time.perf_counter() - start
+        if found is not None:
+            run.duplicate_of[ident] = found
+        start = time.perf_counter()
+        vector = vectors.get(ident) if (final and vectors) else None
+        run.cluster[ident] = clusters.assign(ident, features(item, now, vector=vector))
+        run.seconds["cluster"] += time.perf_counter() - start
+    return run
+
+
+def _root(ident: str, parent: dict[str, str]) -> str:
+    seen = set()
+    while ident in parent and ident not in seen:
+        seen.add(ident)
+        ident = parent[ident]
+    return ident
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0}
+
+
+def score(run: Run, pairs: list[list[str]], items: dict[str, ParsedItem], languages: dict[str, str | None]) -> dict:
+    """Duplicate P/R and cluster pairwise P/R/F1 (all, same-language, cross-language) over labelled pairs."""
+    dup = {"tp": 0, "fp": 0, "fn": 0}
+    clus: dict[str, dict[str, int]] = {k: {"tp": 0, "fp": 0, "fn": 0} for k in ("all", "mono", "cross")}
+    for a, b, label in pairs:
+        if a not in items or b not in items:
+            continue
+        predicted = _root(a, run.duplicate_of) == _root(b, run.duplicate_of)
+        gold = label == "duplicate"
+        outcome = "tp" if predicted and gold else "fp" if predicted else "fn" if gold else "tn"
+        dup[outcome] = dup.get(outcome, 0) + 1
+        same = run.cluster[a] == run.cluster[b] or predicted
+        gold_same = label in SAME_EVENT
+        kind = "mono" if (languages.get(a) or "?") == (languages.get(b) or "?") else "cross"
+        for bucket in ("all", kind):
+            key = "tp" if same and gold_same else "fp" if same else "fn" if gold_same else "tn"
+            clus[bucket][key] = clus[bucket].get(key, 0) + 1
+    return {
+        "duplicates": {**_prf(dup["tp"], dup["fp"], dup["fn"]), **{k: dup.get(k, 0) for k in ("tp", "fp", "fn", "tn")}},
+        "clusters": {k: {**_prf(v["tp"], v["fp"], v["fn"]), "pairs": sum(v.values())} for k, v in clus.items()},
+    }
+
+
+def evaluate(root: Path) -> dict[str, Any]:
+    """Both configurations over the labelled corpus pairs, with costs per item."""
+    data = labels()
+    pairs: list[list[str]] = data["pairs"]
+    items = _load(root, (x for a, b, _ in pairs for x in (a, b)))
+    languages = {i: it.language for i, it in items.items()}
+    start = time.perf_counter()
+    texts = {i: lead_text(it) for i, it in items.items()}
+    keys = sorted(texts)
+    vectors = dict(zip(keys, embed([texts[k] for k in keys]), strict=True))
+    embed_seconds = time.perf_counter() - start
+    report: dict[str, Any] = {"items": len(items), "pairs": sum(1 for a, b, _ in pairs if a in items and b in items)}
+    kinds = ("duplicate", "version", "related", "distinct")
+    report["labels"] = {k: sum(1 for *_, lab in pairs if lab == k) for k in kinds}
+    for name, final in (("baseline", False), ("final", True)):
+        run = replay(items, final=final, vectors=vectors)
+        report[name] = score(run, pairs, items, languages)
+        costs = {k: round(v / max(1, len(items)) * 1000, 3) for k, v in run.seconds.items()}
+        if final:
+            costs["embed"] = round(embed_seconds / max(1, len(items)) * 1000, 3)
+        report[name]["ms_per_item"] = costs
+
+    dup = report["final"]["duplicates"]
+    report["targets"] = {"duplicate_precision": 0.99, "duplicate_recall": 0.95}
+    report["passed"] = dup["precision"] >= 0.99 and dup["recall"] >= 0.95
+    return report
+
+
+def default_root() -> Path:
+    """The corpus beside the repository, or ``WIREFEED_CORPUS``."""
+    import os
+
+    return Path(os.environ.get("WIREFEED_CORPUS") or Path(__file__).resolve().parents[2].parent / "shared" / "corpus")
+
+
+def render(report: dict[str, Any]) -> str:
+    """The report as a table: baseline and final side by side."""
+    lines = [
+        f"stories: {report['items']} items, {report['pairs']} labelled pairs {report['labels']}",
+        f"{'':28}{'baseline':>12}{'final':>12}",
+    ]
+    for label, path in (
+        ("duplicates precision", ("duplicates", "precision")),
+        ("duplicates recall", ("duplicates", "recall")),
+        ("clusters F1 (all)", ("clusters", "all", "f1")),
+        ("clusters F1 monolingual", ("clusters", "mono", "f1")),
+        ("clusters F1 cross-lingual", ("clusters", "cross", "f1")),
+    ):
+        values = []
+        for name in ("baseline", "final"):
+            node: Any = report[name]
+            for part in path:
+                node = node[part]
+            values.append(f"{node:>12.4f}")
+        lines.append(f"{label:28}{''.join(values)}")
+    lines.append(f"cross-lingual pairs: {report['final']['clusters']['cross']['pairs']}")
+    for name in ("baseline", "final"):
+        lines.append(f"ms per item ({name}): {report[name]['ms_per_item']}")
+    lines.append(f"targets {report['targets']}: {'met' if report['passed'] else 'NOT met'}")
+    return "\n".join(lines)
