@@ -114,6 +114,9 @@ class Vocabulary:
     comment_words: frozenset[str]  # words of a comments section's label
     read_on: re.Pattern[str]  # "… Continue reading <title>" at the end of a text
     read_more: re.Pattern[str]  # a line opening with a read-more label
+    picture: re.Pattern[str]  # a word naming a picture or its credit ("photo", "Foto", "صورة")
+    picture_source: re.Pattern[str]  # a picture library named in a credit ("Getty Images", "via")
+    credit_label: str  # regex: a picture word, then a joiner ("Photo by", "Foto:", "Фото ©")
 
 
 @cache
@@ -130,7 +133,14 @@ def vocabulary() -> Vocabulary:
     continues = sorted({p.casefold() for p in data["continue_reading"]}, key=len, reverse=True)
     labels = "|".join(re.escape(p) for p in continues)
     read_on = re.compile(r"(?:\s*(?:…|\.\.\.))?\s*(?<![^\W_])(?:" + labels + r")(?![^\W_])[^.!?\n]{0,160}$", re.I)
+    pictures = _alternation(data["picture_words"])
+    joiners = _alternation(data["credit_joiners"])
+    # "Photo by", "Photo credit:", "Foto/", "Фото ©", "(Photo: "; the joiner is required
+    credit_label = rf"(?:{pictures})(?:\s+(?:{pictures}))?(?:\s+(?:{joiners})\s*:?|\s*[:：/©|]|\s+[-–—])"
     return Vocabulary(
+        picture=re.compile(rf"(?<![^\W_])(?:{pictures})(?![^\W_])", re.I),
+        picture_source=re.compile(rf"(?<![^\W_])(?:{_alternation(data['picture_sources'])})(?![^\W_])", re.I),
+        credit_label=credit_label,
         read_on=read_on,
         read_more=read_more,
         field_labels=frozenset(w.casefold() for w in data["field_labels"]),
@@ -143,6 +153,12 @@ def vocabulary() -> Vocabulary:
         language_names=frozenset(language_names),
         comment_words=frozenset(w.casefold() for w in data["comment_words"]),
     )
+
+
+def _alternation(words: Sequence[str]) -> str:
+    """A regex alternation of ``words`` (longest first, spaces as any whitespace)."""
+    unique = sorted({w.casefold() for w in words}, key=len, reverse=True)
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in unique)
 
 
 def _locales() -> list[Locale]:
@@ -260,11 +276,6 @@ _SIGN_OFF = re.compile(r"^\(\s*[^\W\d_][\w.-]{1,15}\s*\)\s*(?:[a-z]{1,4}(?:\s*/\
 _FILING = re.compile(r"^\d{6}\s+[A-Z]{2,4}\s+[A-Za-z]{3}\s+\d{2,4}$")
 # the signature of an embedded post: "— Jane Roe (@janeroe) 4 May 2019"
 _POST_SIGNATURE = re.compile(r"^[—–-]\s*[^()\n]{1,80}\(@\w{1,30}\)[^()\n]{0,40}\d[^()\n]{0,10}$")
-# a picture credit on its own line: "Photo by Jane Roe", "Foto: Jane Roe/AA", "Photo credit: X"
-_CREDIT_LINE = re.compile(
-    r"^(?:photo|photos|foto|fotos|fotoğraf|picture|image|video|credit)(?:\s+(?:by|credit|de|von|di|:))?\s*[:/-]?\s+\S",
-    re.I,
-)
 # platforms a page links to: two of them on a line that is no sentence make a widget
 _PLATFORM = re.compile(
     r"(?<![^\W_])(facebook|twitter|instagram|youtube|telegram|whatsapp|linkedin|tiktok|android|ios|iphone|ipad|"
@@ -288,19 +299,128 @@ _DATE_TOKEN = re.compile(
     r"|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b"  # 2025-12-03
     r"|\b\d{1,2}\s?[-/.]\s?\d{1,2}\s?[-/.]\s?\d{2,4}\b"  # 09.10.2015, 23. 07. 2020
 )
-# words of a picture credit ("Name/AFP via Getty Images", "AA Photo", "Foto: Name")
-PHOTO_WORDS = re.compile(
-    r"photo|foto|fotoğraf|image|picture|getty|reuters|afp|\bap\b|epa|anadolu|\bvia\b|credit|صورة|تصوير|фото",
-    re.I,
-)
 # a caption closed by its credit: "A woman walks under a sign ... (Name/AFP via Getty Images)"
 _CREDITED = re.compile(r"\((?P<credit>[^()]{2,80}(?:/|\s-\s)[^()]{2,80})\)\s*$")
-# words naming a picture (agencies' names aside: "(AFP)" signs text too)
-_PICTURE = re.compile(r"(?<![^\W_])(?:photo|photos|foto|fotoğraf|image|picture|getty|صورة|تصوير|фото)(?![^\W_])", re.I)
+# a sentence signed by an agency in parentheses, a credit mark after it: ". (Example) ==Example"
+_AGENCY_SIGNED = re.compile(
+    r"(?<=[.!?…\"”»])\s*(?P<credit>\((?P<agency>[^()]{2,30})\)(?:\s*=+\s*[^\W\d_][\w .-]{0,30})?)\s*$"
+)
+_DAY = re.compile(r"(?<![\d.,])(?:[12]?\d|3[01])(?![\d.,]\d)")
+_YEAR = re.compile(r"(?<![\d.,/-])(?:1[89]|20)\d{2}(?![\d/-])")
+#: a month or weekday name at most this many words before a year dates the line
+YEAR_DATE_WORDS = 4
 # a credit in parentheses closing a line
 _CREDIT_AT_END = re.compile(r"\([^()]{2,40}\)\s*$")
 _GLUED_CASE = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _META_SPLIT = re.compile(r"\s+[|•·—–-]\s+|\s*\|\s*|\s*[•·]\s*")
+
+
+# ------------------------------------------------------------------ picture credits
+
+# a credited name: capitalised words or initials, an agency or a service after a slash
+# ("Jane Roe", "J. Roe/Example Wire", "Jane Roe / AA", "example.com")
+_CREDIT_NAME = r"[^\W\d_][\w.'’&-]*(?:[ \t]+[^\W\d_][\w.'’&-]*){0,5}(?:\s*/\s*[^\W\d_][\w.'’& -]{0,40}?)?"
+#: lower-case words a credited name may hold ("Name via Example Images", "Ana de Souza")
+_NAME_PARTICLES = frozenset(
+    {"via", "de", "da", "di", "do", "dos", "van", "von", "der", "den", "al", "el", "bin", "and"}
+)
+#: a credit line is at most this many words
+CREDIT_WORDS = 8
+
+
+@cache
+def _credit_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(a credit line, a credit glued after a text's last sentence, a gallery counter)."""
+    vocab = vocabulary()
+    label = vocab.credit_label
+    pictures = vocab.picture.pattern
+    line = re.compile(rf"^\(?\s*(?:{label})\s*(?P<name>[^()]+?)\s*\)?\.?$", re.I)
+    glued = re.compile(rf"(?P<end>[.!?…][\"'”’»)]?)\s+(?P<credit>(?:{label})\s*(?P<name>{_CREDIT_NAME}))\s*$", re.I)
+    counter = re.compile(rf"^{pictures}\s+\d+\s*(?:/|[^\W\d_]{{1,4}})\s*\d+$", re.I)
+    return line, glued, counter
+
+
+def _name_like(name: str) -> bool:
+    """A credited name: its words capitalised (particles aside), or a web address, or an agency."""
+    name = name.strip(" .")
+    if not name or name[-1:] in "!?":
+        return False
+    if _DOMAIN.fullmatch(name):
+        return True
+    words = [w for w in re.split(r"[\s/]+", name) if _LETTER.search(w)]
+    if not words:
+        return False
+    # a script without case (Arabic, Chinese) shows no capitals: its words pass
+    return all(w[:1].isupper() or w.casefold() in _NAME_PARTICLES or w[:1].lower() == w[:1].upper() for w in words)
+
+
+def credit_line(text: str) -> bool:
+    """A picture credit on its own line: "Photo by Jane Roe", "Foto: Name/Agency", "(Фото: Name)"."""
+    line, _, counter = _credit_patterns()
+    text = text.strip()
+    if len(words_of(text)) > CREDIT_WORDS:
+        return False
+    if counter.match(text):
+        return True  # a gallery's counter: "Image 1 of 12", "Foto 3/10"
+    m = line.match(text)
+    return bool(m and _name_like(m.group("name")))
+
+
+def split_glued_credit(text: str) -> tuple[str, str, str] | None:
+    """(text, credit, name) of a text whose last sentence is followed by a picture credit, else None.
+
+    "... before being distributed. Photo by Jane Roe", "... dedi. Fotoğraf: Ali Veli/AA":
+    the label and a name after the sentence's end; the text keeps its full stop.
+    """
+    _, glued, _ = _credit_patterns()
+    m = glued.search(text)
+    if not m or m.start() == 0 or not _name_like(m.group("name")):
+        return None
+    return text[: m.end("end")].rstrip(), m.group("credit").strip(), m.group("name").strip()
+
+
+def names_picture(text: str) -> bool:
+    """The text names a picture or a picture credit: a picture word, a picture library, an agency."""
+    vocab = vocabulary()
+    if vocab.picture.search(text) or vocab.picture_source.search(text):
+        return True
+    from pipeline.dateline import known_agency  # the grammar's agency names, in every script
+
+    return any(known_agency(part) for part in re.split(r"\s*(?:/|\s-\s|,)\s*", text) if part.strip())
+
+
+def dated_with_year(text: str) -> bool:
+    """The text gives a full date with its year ("on Aug. 24, 2024", "le 24 août 2024", "3 Mart 2024 Pazar").
+
+    Agencies' photo captions do (their style guides ask for the day and the year the
+    picture was taken); a story's text names the year of a date of the current year rarely.
+    """
+    calendar = vocabulary().calendar
+    for m in _YEAR.finditer(text):
+        window = text[max(0, m.start() - 40) : m.start()]
+        before = words_of(window)[-YEAR_DATE_WORDS:]
+        # a month's name (three letters or more: short words of some calendar are function
+        # words of another language) and a day's number
+        if any(len(w) >= 3 and w in calendar for w in before) and _DAY.search(window):
+            return True
+    return False
+
+
+def agency_signed_caption(text: str) -> str | None:
+    """The credit of a caption in the agencies' style, else None.
+
+    A sentence signed with an agency's name in parentheses ("(Example)", perhaps with a
+    credit mark after it: "==Example") that gives a full date with its year: "A ceremony
+    is held ... on Aug. 24, 2024. (Example)". A story's text signed "(AFP)" names no year.
+    """
+    m = _AGENCY_SIGNED.search(text)
+    if not m or m.start() == 0:
+        return None
+    from pipeline.dateline import known_agency  # the grammar's agency names, in every script
+
+    if not known_agency(m.group("agency")) or not dated_with_year(text[: m.start()]):
+        return None
+    return m.group("credit")
 
 
 def _is_calendar_line(text: str, stop: frozenset[str], vocab: Vocabulary) -> bool:
@@ -411,6 +531,8 @@ def chrome_reason(text: str, stop: frozenset[str] = frozenset()) -> str | None:
         pointed = line[line.index(":", read.end() - 1 if read.end() else 0) + 1 :].strip()
         if title_like(pointed) or (pointed.endswith("?") and len(words_of(pointed)) <= MAX_TITLE_WORDS):
             return "related-link"
+    if (_CREDIT.match(line) and n <= CREDIT_WORDS) or credit_line(line):
+        return "credit"
     m = _LABEL.match(line)
     if m:
         label = " ".join(words_of(m.group("label")))
@@ -419,12 +541,12 @@ def chrome_reason(text: str, stop: frozenset[str] = frozenset()) -> str | None:
             return "label"
     elif " ".join(words) in vocab.field_labels and n <= 3:
         return "label"
-    if (_CREDIT.match(line) or _CREDIT_LINE.match(line)) and n <= 8:
-        return "credit"
     credited = _CREDITED.search(line)
-    if credited and PHOTO_WORDS.search(credited.group("credit")) and len(words_of(credited.group("credit"))) <= 10:
+    if credited and len(words_of(credited.group("credit"))) <= 10 and names_picture(credited.group("credit")):
         return "caption"
-    if _CREDIT_AT_END.search(line) and (_POSITION.search(line) or _PICTURE.search(line)):
+    if n >= SENTENCE_WORDS and agency_signed_caption(line):
+        return "caption"
+    if _CREDIT_AT_END.search(line) and (_POSITION.search(line) or vocab.picture.search(line)):
         return "caption"  # "Name (L) tours the site ... in this photo provided by X. (PHOTO NOT FOR SALE) (Agency)"
     return None
 
@@ -439,6 +561,7 @@ class Page:
     lines: list[Line]
     kinds: list[str]
     level: float  # typical function-word density of the page's prose
+    stoplist: frozenset[str] = frozenset()  # the page's function words
 
     @property
     def good(self) -> list[int]:
@@ -554,7 +677,7 @@ def classify(texts: Sequence[str], chrome: Sequence[str | None] | None = None) -
             kinds.append(NEAR)
         else:
             kinds.append(SHORT)
-    return Page(lines, kinds, level)
+    return Page(lines, kinds, level, stoplist)
 
 
 _TERMINATOR = re.compile(r"[.!?…。！？؟۔।](?=[\"'”’»)\]]*(?:\s|$))")
@@ -638,15 +761,18 @@ def repeats(texts: Sequence[str], min_chars: int = 12) -> list[int | None]:
 
 def shows_picture(text: str) -> bool:
     """The line speaks of a picture ("in this photo", "(L)"): a caption, not the article's text."""
-    return bool(_PICTURE.search(text) or _POSITION.search(text))
+    return bool(vocabulary().picture.search(text) or _POSITION.search(text))
 
 
 def split_credit(text: str) -> tuple[str, str] | None:
-    """(text, credit) of a line closed by a picture credit "(Name/Agency via Images)", else None."""
+    """(text, credit) of a line closed by a picture credit ("(Name/Agency via Images)", "(Agency) ==Agency")."""
     found = _CREDITED.search(text)
-    if not found or not PHOTO_WORDS.search(found.group("credit")):
-        return None
-    return text[: found.start()].rstrip(), found.group().strip()
+    if found and names_picture(found.group("credit")):
+        return text[: found.start()].rstrip(), found.group().strip()
+    signed = agency_signed_caption(text)
+    if signed:
+        return text[: len(text.rstrip()) - len(signed)].rstrip(), signed.strip()
+    return None
 
 
 def strip_title_suffix(title: str) -> str:
@@ -681,15 +807,20 @@ __all__ = [
     "SHORT",
     "Line",
     "Page",
+    "agency_signed_caption",
     "calendar_words",
     "chrome_reason",
     "classify",
     "comments_label",
+    "credit_line",
+    "dated_with_year",
     "ends_sentence",
+    "names_picture",
     "page_stoplist",
     "repeats",
     "shows_picture",
     "split_credit",
+    "split_glued_credit",
     "strip_title_suffix",
     "text_key",
     "title_like",

@@ -38,7 +38,6 @@ from pipeline.parsers._page import (
     BAD,
     GOOD,
     NEAR,
-    PHOTO_WORDS,
     PROSE_WORDS,
     SENTENCE_WORDS,
     SHORT,
@@ -47,6 +46,7 @@ from pipeline.parsers._page import (
     classify,
     comments_label,
     ends_sentence,
+    names_picture,
     repeats,
     shows_picture,
     split_credit,
@@ -146,6 +146,10 @@ TITLE_MIN_WORDS = 3
 MAX_WRAP_WIDTH = 100
 #: a line this much longer than the wrap width was not wrapped
 WRAP_SLACK = 1.15
+#: a line restates the text when this share of its content words is printed elsewhere in it ...
+RESTATE_SHARE = 0.9
+#: ... words compared by their first letters (inflections differ: "Turske", "Turska")
+RESTATE_PREFIX = 5
 
 
 def _clean_line(line: str) -> str:
@@ -558,6 +562,7 @@ def _lay_out(units: list[str], profile: AgencyProfile) -> _Layout:
             page.lines,
             [GOOD if k == NEAR and line.sentence else k for k, line in zip(page.kinds, page.lines, strict=True)],
             page.level,
+            page.stoplist,
         )
         lead = page.lead()
     if lead is None:
@@ -598,6 +603,9 @@ def _lay_out(units: list[str], profile: AgencyProfile) -> _Layout:
             lay.removed[i] = "repeated-paragraph" if reason == "repeated" else reason
         elif page.kinds[i] == SHORT and page.neighbour(i, -1) == BAD and page.neighbour(i, +1) == BAD:
             lay.removed[i] = "page-chrome"
+        elif lead < i < last and _restates(lay, page, i, range(lead, last + 1)):
+            lay.removed[i] = "caption"
+            lay.head.captions.append((units[i], None))
         else:
             lay.keep.append(i)
     _read_tail(lay, page, last + 1, known)
@@ -664,8 +672,36 @@ def _opens_with_title(units: list[str], i: int) -> bool:
     return False
 
 
+def _restates(lay: _Layout, page: Page, i: int, text: range) -> bool:
+    """A long line inside the text that is no sentence and says nothing the text does not: a caption.
+
+    A photo's caption printed between paragraphs describes what the story tells ("Name,
+    the president, said that ..." above "The president said that ..."); a subheading is
+    shorter. Every word of the line that is not a function word is printed elsewhere in
+    the text or the title (a word's first letters: its inflections differ), so taking the
+    line out loses nothing the article says.
+    """
+    line = page.lines[i]
+    if page.kinds[i] != NEAR or line.sentence or line.words < PROSE_WORDS or line.text.rstrip()[-1:] in ":,;":
+        return False
+    stop = page.stoplist
+    own = {w[:RESTATE_PREFIX] for w in words_of(line.text) if w not in stop and len(w) >= 3}
+    if len(own) < SENTENCE_WORDS:
+        return False
+    key = text_key(line.text)
+    elsewhere: set[str] = set()
+    for source in [*(lay.units[j] for j in text if j != i), lay.head.headline or ""]:
+        if key not in text_key(source):  # a printing of the line itself (a repeated title) is no evidence
+            elsewhere.update(w[:RESTATE_PREFIX] for w in words_of(source))
+    return len(own - elsewhere) <= len(own) * (1 - RESTATE_SHARE)
+
+
 def _keep_captioned(lay: _Layout, page: Page, i: int) -> bool:
-    """A prose line closed by a picture credit, inside the text: the text stays, the credit goes."""
+    """A prose line closed by a picture credit: closing the text (a photo page's text) it stays, the credit goes.
+
+    With text after it, the line is a picture's caption above or inside the text: it goes
+    whole (and becomes the picture's caption), as a caption above the text does.
+    """
     line = page.lines[i]
     split = split_credit(lay.units[i])
     if split is None or line.words < PROSE_WORDS:
@@ -673,6 +709,9 @@ def _keep_captioned(lay: _Layout, page: Page, i: int) -> bool:
     text, credit = split
     if shows_picture(text):
         return False  # "... in this photo taken on Monday": the caption of a picture, not text
+    if any(k == GOOD and page.lines[j].chrome is None for j, k in enumerate(page.kinds) if j > i):
+        lay.head.captions.append((text, credit))
+        return False
     lay.units[i] = text
     lay.inline.append(Removed(credit, "photo-credit"))
     lay.keep.append(i)
@@ -777,6 +816,9 @@ def _read_header(lay: _Layout, page: Page, lead: int) -> None:
             lay.removed[i] = "byline"
         elif line.chrome:
             lay.removed[i] = "repeated-headline" if line.chrome == "repeated" else line.chrome
+            if line.chrome == "caption":
+                text, credit = split_credit(unit) or (unit, None)
+                head.captions.append((text, credit))
         elif page.kinds[i] in (GOOD, NEAR) and _is_photo_credit(units[i + 1] if i + 1 < len(units) else ""):
             head.captions.append((unit, None))
             lay.removed[i] = "caption"
@@ -797,7 +839,7 @@ def _read_header(lay: _Layout, page: Page, lead: int) -> None:
 def _is_photo_credit(text: str) -> bool:
     """A credit line of a picture: "(Name/AFP via Getty Images)", "(AA Photo)", "Photo: Name"."""
     reason = chrome_reason(text)
-    return reason in ("credit", "label") and bool(PHOTO_WORDS.search(text))
+    return reason in ("credit", "label") and names_picture(text)
 
 
 def _dated_byline(unit: str, profile: AgencyProfile) -> bool:

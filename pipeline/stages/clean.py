@@ -52,6 +52,7 @@ from dataclasses import dataclass, field, replace
 import ftfy
 from ftfy.badness import is_bad
 
+from pipeline.parsers._page import split_glued_credit
 from pipeline.profiles import (
     AgencyProfile,
     DatelineMatch,
@@ -534,6 +535,17 @@ def _inline_rules(work: _Work, text: str) -> str:
     return _SPACES.sub(" ", text).strip() if changed else text
 
 
+def _glued_credit(work: _Work, text: str) -> str:
+    """A picture credit glued after a paragraph's last sentence ("... today. Photo by Jane Roe") goes."""
+    split = split_glued_credit(text)
+    if split is None:
+        return text
+    text, credit, name = split
+    work.add_credit(name)
+    work.remove(credit, "photo-credit")
+    return text
+
+
 def _suffix_rules(work: _Work, text: str) -> str:
     """Remove sign-offs and credit parentheses that end the last paragraph."""
     profile, lang = work.profile, work.language
@@ -746,7 +758,7 @@ def _pass(work: _Work, headline: str | None) -> None:
         if block.kind == "pre":
             blocks.append(block)
             continue
-        text = _inline_rules(work, block.text)
+        text = _glued_credit(work, _inline_rules(work, block.text))
         if text and not _line_rule(work, text, tail=tail):
             blocks.append(Block(text, block.kind))
     work.blocks = blocks

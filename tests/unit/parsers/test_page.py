@@ -302,3 +302,57 @@ def test_teasers_after_the_article_are_not_its_text() -> None:
     assert classify([*article, *teasers]).last() == 1
     assert trim([*article, *teasers]) == {2: "page-chrome", 3: "page-chrome"}
     assert classify(teasers).last() == 1  # a listing: its teasers are its text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Photo by Jane Roe",
+        "Foto: Ana Horvat/Example Wire",
+        "Fotoğraf: Ayşe Yılmaz/AA",
+        "Фото: Иван Петров",
+        "Photo credit: Jane Roe / Example Images",
+        "(Foto von Hans Muster)",
+        "صورة: أحمد علي",
+        "Image 3 of 12",
+        "FOTO: example.com",
+    ],
+)
+def test_picture_credit_lines_in_many_languages(line: str) -> None:
+    """A picture word of any language, a joiner and a name: a credit line."""
+    assert chrome_reason(line, EN_STOP) == "credit"
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Video shows the blast", "Photos of the day", "Picture this and that"],
+)
+def test_picture_words_without_a_credited_name_are_no_credit(line: str) -> None:
+    """A picture word without a joiner and a capitalised name is no credit."""
+    assert not _page.credit_line(line)
+
+
+def test_split_glued_credit() -> None:
+    """A credit after a text's last sentence comes apart from the text; a sentence about a photo does not."""
+    assert _page.split_glued_credit("The boats left at noon. Photo by Jane Roe") == (
+        "The boats left at noon.",
+        "Photo by Jane Roe",
+        "Jane Roe",
+    )
+    assert _page.split_glued_credit("Tekne öğlen kalktı. Fotoğraf: Ayşe Yılmaz/AA") == (
+        "Tekne öğlen kalktı.",
+        "Fotoğraf: Ayşe Yılmaz/AA",
+        "Ayşe Yılmaz/AA",
+    )
+    assert _page.split_glued_credit("She said the photo by the river was taken at noon.") is None
+    assert _page.split_glued_credit("The boats left. Photo: the harbour at noon") is None
+
+
+def test_agency_signed_caption_needs_a_full_date() -> None:
+    """ "... on Aug. 24, 2024. (AFP)" is a caption in the agencies' style; text signed "(AFP)" is not."""
+    caption = "Dancers perform at the harbour festival in Portville on Aug. 24, 2024. (AFP)"
+    assert _page.agency_signed_caption(caption) == "(AFP)"
+    assert _page.agency_signed_caption("The minister met the press on Monday in the capital. (AFP)") is None
+    assert _page.agency_signed_caption("Dancers perform in Portville on Aug. 24, 2024. (Jane Roe)") is None
+    assert _page.dated_with_year("Le festival s'est ouvert le 24 août 2024 à Portville.")
+    assert not _page.dated_with_year("The festival opened in 2024 with 3,000 visitors.")

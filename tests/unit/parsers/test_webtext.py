@@ -751,3 +751,46 @@ def test_aggregator_credit_before_the_lead_goes() -> None:
     assert item.body[0].text.startswith("The council approved")
     assert item.dateline is not None and item.dateline.place == "PORTVILLE"
     assert Removed("( FEED - Example News Agency (ENA))", "credit") in item.removed
+
+
+def test_agency_caption_above_the_text_goes_with_its_credit() -> None:
+    """A dated sentence signed "(Agency)" above more text is a picture's caption, not the text."""
+    page = (
+        "Harbour News Digest: Aug. 28, 2024\n\n"
+        "Dancers perform at the opening of the harbour festival in Portville on Aug. 24, 2024. (Kyodo) ==Kyodo\n\n"
+        "The council approved the harbour budget on Tuesday after a debate that lasted most of the day.\n\n"
+        "The money for the ferry terminal will come from the regional fund, the mayor told reporters.\n"
+    )
+    item = parse_one(page)
+    assert [b.text[:14] for b in item.body] == ["The council ap", "The money for "]
+    assert [(a.caption, a.credit) for a in item.associations] == [
+        ("Dancers perform at the opening of the harbour festival in Portville on Aug. 24, 2024.", "(Kyodo) ==Kyodo")
+    ]
+
+
+def test_a_caption_credited_inside_the_text_goes_but_one_closing_a_photo_page_stays() -> None:
+    """A credited caption with text after it goes whole; the last paragraph's credit alone goes."""
+    page = (
+        "The council approved the harbour budget on Tuesday after a debate that lasted most of the day.\n\n"
+        "Children play on the new quay in the old harbour of the town on Monday. (Jane Roe/Example Images)\n\n"
+        "The money for the ferry terminal will come from the regional fund, the mayor told reporters.\n"
+    )
+    item = parse_one(page)
+    assert [b.text[:14] for b in item.body] == ["The council ap", "The money for "]
+    assert [a.credit for a in item.associations] == ["(Jane Roe/Example Images)"]
+
+
+def test_a_long_line_restating_the_text_between_paragraphs_is_a_caption() -> None:
+    """A line that is no sentence and whose words the text prints all is a caption; a new fact is kept."""
+    text = (
+        "The mayor of Portville, Jane Roe, said on Monday that the new ferry line would open in the spring.\n\n"
+        "{middle}\n\n"
+        "Roe said the ferry would run every two hours to the islands and that the harbour would grow.\n"
+    )
+    restating = "Mayor of Portville Jane Roe said the new ferry line to the islands would run every two hours"
+    item = parse_one(text.format(middle=restating))
+    assert Removed(restating, "caption") in item.removed
+    assert len(item.body) == 2
+    new_facts = "Tickets for the ferry line will cost five euros and children under six travel for free"
+    item = parse_one(text.format(middle=new_facts))
+    assert [b.text for b in item.body][1] == new_facts

@@ -1019,3 +1019,16 @@ def test_an_alert_whose_body_is_its_headline_keeps_its_body() -> None:
         ),
     )
     assert [b.text for b in clean(story).body] == ["No damage was reported in the first hours after the tremor."]
+
+
+def test_picture_credit_glued_after_the_last_sentence_goes() -> None:
+    """ "... at noon. Photo by Jane Roe": the credit becomes the picture's, the text keeps its sentences."""
+    item = clean(
+        ParsedItem(
+            format="webtext",
+            body=blocks("Fishermen unload the morning catch at the harbour of Portville on Monday. Photo by Jane Roe"),
+        )
+    )
+    assert [b.text for b in item.body] == ["Fishermen unload the morning catch at the harbour of Portville on Monday."]
+    assert Removed("Photo by Jane Roe", "photo-credit") in item.removed
+    assert [a.credit for a in item.associations] == ["Jane Roe"]
