@@ -513,6 +513,28 @@ def _tail_list_items(work: _Work) -> dict[int, str]:
     return {}
 
 
+def _cut_other_story(work: _Work) -> None:
+    """Another story glued after a "Read also" label: the label and everything after it go.
+
+    A site that prints a related story's text under "Lire aussi :" / "Read also" / "Leggi
+    anche" gives it away by its own dateline (a place and an agency: "PARIS, 12 janvier
+    (Xinhua) --"): the article has ended, what follows is that other story ("other-story").
+    A label followed by titles only is a list, for ``_tail_list_items``.
+    """
+    blocks = work.blocks
+    for n in range(1, len(blocks) - 1):
+        if _list_label(work, blocks[n].text) != "read-also":
+            continue
+        found = match_dateline(blocks[n + 1].text, work.profile, work.language, modes=("prefix",))
+        if found is None or not found.place or not found.agency:
+            continue
+        work.remove(blocks[n].text, "read-also")
+        for block in blocks[n + 1 :]:
+            work.remove(block.text, "other-story")
+        del blocks[n:]
+        return
+
+
 def _inline_rules(work: _Work, text: str) -> str:
     """Remove inline furniture (tweet chrome, CSS, widgets, glued photo credits)."""
     profile, lang = work.profile, work.language
@@ -744,6 +766,7 @@ def _section_and_repeats(work: _Work, headline: str | None) -> None:
 def _pass(work: _Work, headline: str | None) -> None:
     """One run of every rule over the blocks."""
     _section_and_repeats(work, headline)
+    _cut_other_story(work)
     list_items = _tail_list_items(work)
     blocks: list[Block] = []
     for n, block in enumerate(work.blocks):

@@ -1032,3 +1032,39 @@ def test_picture_credit_glued_after_the_last_sentence_goes() -> None:
     assert [b.text for b in item.body] == ["Fishermen unload the morning catch at the harbour of Portville on Monday."]
     assert Removed("Photo by Jane Roe", "photo-credit") in item.removed
     assert [a.credit for a in item.associations] == ["Jane Roe"]
+
+
+@pytest.mark.parametrize("label", ["Lire aussi :", "Read also", "Leggi anche", "Ayrıca bakınız"])
+def test_another_story_after_a_read_also_label_is_cut(label: str) -> None:
+    """A related story's text under a "read also" label, with its own dateline, is not the article's."""
+    item = clean(
+        ParsedItem(
+            format="webtext",
+            body=blocks(
+                "PORTVILLE, 12 janvier (Xinhua) -- Le conseil municipal a approuvé mardi le budget du port.",
+                "Le maire a annoncé que le terminal des ferries ouvrirait au printemps.",
+                label,
+                "PORTVILLE, 11 janvier (Xinhua) -- Les pêcheurs du port ont manifesté lundi devant la mairie.",
+                "Ils demandent une baisse des taxes.",
+            ),
+        )
+    )
+    assert [b.text[:12] for b in item.body] == ["Le conseil m", "Le maire a a"]
+    assert [r.reason for r in item.removed][-3:] == ["other-story", "other-story", "dateline"]
+
+
+def test_a_read_also_label_before_a_title_only_takes_the_list() -> None:
+    """Without a dateline after it, a "read also" label opens a list of titles, not another story."""
+    item = clean(
+        ParsedItem(
+            format="webtext",
+            body=blocks(
+                "The council approved the harbour budget on Tuesday after a long debate.",
+                "The mayor said the ferry terminal would open in the spring.",
+                "Read also",
+                "Mayor opens the new bridge",
+            ),
+        )
+    )
+    assert [b.text[:12] for b in item.body] == ["The council ", "The mayor sa"]
+    assert "other-story" not in reasons(item)
