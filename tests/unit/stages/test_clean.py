@@ -1068,3 +1068,41 @@ def test_a_read_also_label_before_a_title_only_takes_the_list() -> None:
     )
     assert [b.text[:12] for b in item.body] == ["The council ", "The mayor sa"]
     assert "other-story" not in reasons(item)
+
+
+@pytest.mark.parametrize(
+    ("intro", "credit"),
+    [
+        ("The following is the latest list of selected news summaries by Kyodo News.", "kyodo"),
+        ("The following is the third summary of major stories moved by Yonhap News Agency on Tuesday.", "yonhap"),
+    ],
+)
+def test_an_agency_digest_opening_formula_goes(intro: str, credit: str) -> None:
+    """A digest's fixed opening line is the agency's standard wording (its profile): the line goes."""
+    item = clean(
+        webtext(
+            "Harbour News Summary\n\n"
+            f"{intro}\n\n"
+            "Council approves the harbour budget\n\n"
+            "PORTVILLE -- The council approved the harbour budget on Tuesday after a debate of several hours.\n\n"
+            "The money for the ferry terminal will come from the regional fund, the mayor told reporters.\n"
+        )
+    )
+    assert item.agency == credit
+    assert Removed(intro, "digest-intro") in item.removed
+    assert all(intro not in b.text for b in item.body)
+
+
+def test_aa_notice_in_its_own_words_names_the_agency() -> None:
+    """AA's notice that its site carries part of the wire, cut short in any edition, identifies AA and goes."""
+    notice = "На сайте агентства «Анадолу» публикуется лишь часть новостей ленты,"
+    item = clean(
+        webtext(
+            "Совет одобрил бюджет порта\n\n"
+            "Городской совет во вторник одобрил бюджет порта после долгих обсуждений, сообщил мэр.\n\n"
+            "По словам мэра, деньги на паромный терминал поступят из регионального фонда.\n\n"
+            f"{notice}\n"
+        )
+    )
+    assert item.agency == "aa"
+    assert Removed(notice, "subscription-notice") in item.removed
