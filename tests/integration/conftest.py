@@ -175,6 +175,18 @@ def pipeline(broker: EmbeddedBroker, tmp_path: Path) -> Iterator[Pipeline]:
     pipe.stop_workers()
 
 
+#: the delivery tests are about delivery, not entity recognition: without the statistical NER
+#: model a worker starts (and enriches) about twice as fast; the rest of enrichment runs
+LEAN = {"WIREFEED_SPACY_MODELS": "none"}
+
+
+@pytest.fixture
+def lean_pipeline(pipeline: Pipeline) -> Pipeline:
+    """``pipeline`` with lean enrichment (``LEAN``), for the delivery and fault tests."""
+    pipeline.env.update(LEAN)
+    return pipeline
+
+
 @pytest.fixture(scope="module")
 def running_pipeline(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     """One pipeline with one worker shared by a module's tests (each checks its own records only)."""

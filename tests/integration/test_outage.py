@@ -18,7 +18,7 @@ import pytest
 
 from pipeline.audit import Reconciler
 from pipeline.broker import EmbeddedBroker, free_port
-from tests.integration.conftest import Pipeline, _pipeline, assert_commits_have_outcomes
+from tests.integration.conftest import LEAN, Pipeline, _pipeline, assert_commits_have_outcomes
 from tests.integration.netfault import Proxy
 
 pytestmark = pytest.mark.broker
@@ -49,7 +49,7 @@ async def test_broker_gone_for_30_s_loses_nothing_and_work_resumes(tmp_path: Pat
 
 
 def _through(pipeline: Pipeline, port: int) -> Pipeline:
-    pipeline.env["WIREFEED_BROKER"] = f"kafka://127.0.0.1:{port}"
+    pipeline.env.update({**LEAN, "WIREFEED_BROKER": f"kafka://127.0.0.1:{port}"})
     return pipeline
 
 

@@ -24,9 +24,10 @@ def _story(n: int, paragraphs: int = 1) -> bytes:
 
 
 async def test_oversized_raw_and_oversized_article_become_dead_letters_and_the_partition_moves_on(
-    pipeline: Pipeline,
+    lean_pipeline: Pipeline,
 ) -> None:
     """One partition: small, too large to carry, too large an article, small -- four outcomes, in that order."""
+    pipeline = lean_pipeline
     pipeline.env.update({"WIREFEED_PARTITIONS": "1", "WIREFEED_MAX_MESSAGE_BYTES": str(LIMIT)})
     headers = (("content-type", b"text/plain; charset=utf-8"), ("wf_source", b"portville"))
     oversized_raw = _story(2, paragraphs=4000)  # about 330 KB: over the limit as it is

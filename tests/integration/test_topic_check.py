@@ -13,7 +13,8 @@ from tests.integration.conftest import Pipeline
 pytestmark = pytest.mark.broker
 
 
-async def test_a_partition_count_that_would_split_table_state_stops_the_worker(pipeline: Pipeline) -> None:
+async def test_a_partition_count_that_would_split_table_state_stops_the_worker(lean_pipeline: Pipeline) -> None:
+    pipeline = lean_pipeline
     names = pipeline.names
     changelog = f"{pipeline.env['WIREFEED_APP_ID']}-boilerplate-changelog"
     # an earlier deployment with 4 partitions; this worker is configured for 2
@@ -25,7 +26,8 @@ async def test_a_partition_count_that_would_split_table_state_stops_the_worker(p
     assert (await partition_counts(pipeline.bootstrap, [names.raw])) == {}, "nothing created on a refusal"
 
 
-async def test_topics_are_created_with_the_size_limit_and_retention(pipeline: Pipeline) -> None:
+async def test_topics_are_created_with_the_size_limit_and_retention(lean_pipeline: Pipeline) -> None:
+    pipeline = lean_pipeline
     pipeline.env["WIREFEED_MAX_MESSAGE_BYTES"] = str(2 * 1024 * 1024)
     pipeline.start_worker()
     proc = pipeline.cli("ingest", "-", input=b"Hill News\n\nA headline\n\nHILL - A paragraph of text here.\n")
