@@ -32,6 +32,7 @@ from pipeline.delivery.consumer import ledger_consumer
 from pipeline.delivery.hop import Guard, Reader, serve
 from pipeline.delivery.pool import runner
 from pipeline.delivery.publish import Publisher, faust_send
+from pipeline.observability import observer
 from pipeline.records import CleanedDispatch, DeadLetter, Outcome, RawDispatch
 from pipeline.settings import Settings
 from pipeline.stages import boilerplate, flow
@@ -55,6 +56,9 @@ def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
     breakers = {
         name: Breaker.from_settings(name, settings) for name in ("parse-clean", "learn-boilerplate", "enrich-emit")
     }
+    stage_of = {names.raw: "parse-clean", names.parsed: "learn-boilerplate", names.cleaned: "enrich-emit"}
+    obs = observer()  # metrics, probes (pipeline/observability): a line per agent below
+    obs.attach(app, settings, consumer, breakers, stage_of)
 
     async def alert(kind: str, tripped: Breaker, record: RawDispatch) -> None:
         outcome = alert_record(names.alerts, kind, tripped, record)
@@ -99,7 +103,6 @@ def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
     @app.timer(5.0)
     async def report_health() -> None:
         """Where every partition is (done, high watermark, last progress), to a file every 5 s."""
-        stage_of = {names.raw: "parse-clean", names.parsed: "learn-boilerplate", names.cleaned: "enrich-emit"}
         health.report(consumer, breakers, stage_of, settings)
 
     @app.task
@@ -116,7 +119,13 @@ def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
         name, attempts = "parse-clean", settings.batch_attempts
         try:
             await serve(
-                reader(stream), parse.run, publisher, name=name, attempts=attempts, guard=guard(name, parse.close)
+                reader(stream),
+                obs.stage(name, parse),
+                publisher,
+                name=name,
+                attempts=attempts,
+                guard=guard(name, parse.close),
+                observe=obs.done(name),
             )
         finally:
             parse.close()  # the stage process ends with its agent
@@ -131,14 +140,29 @@ def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
             learner.flush()  # the keys this batch changed, each once, to the table (and its changelog)
 
         name, attempts = "learn-boilerplate", settings.batch_attempts
-        await serve(reader(stream), stage, publisher, name=name, attempts=attempts, after=checkpoint, guard=guard(name))
+        await serve(
+            reader(stream),
+            obs.timed(name, stage),
+            publisher,
+            name=name,
+            attempts=attempts,
+            after=checkpoint,
+            guard=guard(name),
+            observe=obs.done(name),
+        )
 
     @app.agent(topics.cleaned, name="enrich-emit")
     async def enrich_emit(stream: faust.StreamT) -> None:
         name, attempts = "enrich-emit", settings.batch_attempts
         try:
             await serve(
-                reader(stream), enrich.run, publisher, name=name, attempts=attempts, guard=guard(name, enrich.close)
+                reader(stream),
+                obs.stage(name, enrich),
+                publisher,
+                name=name,
+                attempts=attempts,
+                guard=guard(name, enrich.close),
+                observe=obs.done(name),
             )
         finally:
             enrich.close()

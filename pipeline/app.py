@@ -30,9 +30,9 @@ def create_app(settings: Settings) -> faust.App:
         broker_credentials=faust_credentials(settings),
         store="memory://",
         datadir=str(datadir),
-        web_enabled=settings.web_port > 0,
-        web_port=settings.web_port or 6066,
-        web_bind=settings.web_host,
+        # the worker's web port is served by pipeline.observability.web (from the first
+        # second, in a thread of its own), not by Faust's web server (after recovery)
+        web_enabled=False,
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication,
         broker_session_timeout=settings.session_timeout,

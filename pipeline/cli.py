@@ -51,12 +51,10 @@ DEFAULT_BROKER = "kafka://127.0.0.1:9092"
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "firehose"
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+def _configure_logging(level: str, fmt: str = "text") -> None:
+    from pipeline.observability import logs
+
+    logs.configure(level, fmt)
 
 
 def _with_broker(settings: Settings) -> Settings:
@@ -77,8 +75,12 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.agents import dump_stacks
     from pipeline.app import create_app
     from pipeline.delivery import lifecycle
+    from pipeline.observability import logs, observer
 
     settings = _with_broker(settings)
+    # the web endpoint first: /healthz answers while the topics are checked and the group joined
+    obs = observer()
+    obs.serve(settings)
     problems = asyncio.run(_prepare_topics(settings))
     if problems:
         for problem in problems:
@@ -89,7 +91,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     # starting worker); the app's diagnostics task takes the signal over once it runs
     signal.signal(signal.SIGUSR1, lambda signum, frame: dump_stacks())
     app = create_app(settings)
-    worker = lifecycle.Worker(app, loglevel=args.loglevel or settings.log_level, quiet=True)
+    level = args.loglevel or settings.log_level
+    worker = lifecycle.Worker(
+        app, obs.service(), loglevel=level, quiet=True, logging_config=logs.worker_config(settings.log_format, level)
+    )
     try:
         worker.execute_from_commandline()
     except SystemExit as exc:
@@ -622,9 +627,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
-    _configure_logging(
-        os.environ.get("WIREFEED_LOG_LEVEL", "warning") if args.command != "worker" else settings.log_level
-    )
+    try:
+        _configure_logging(
+            os.environ.get("WIREFEED_LOG_LEVEL", "warning") if args.command != "worker" else settings.log_level,
+            settings.log_format,
+        )
+    except ValueError as exc:
+        print(f"wirefeed: {exc}", file=sys.stderr)
+        return 2
     # a closed pipe (wirefeed process ... | head) is a normal way to stop reading
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:

@@ -76,6 +76,10 @@ class Settings:
     breaker_probe_max: float = 60.0
     #: a partition with work waiting and no progress for this many seconds is "stalled" (health)
     health_stall_after: float = 120.0
+    #: /healthz fails when the worker's event loop has not run for this many seconds
+    health_loop_stall: float = 60.0
+    #: /readyz needs a broker answer (a metadata request, every 5 s) within this many seconds
+    health_broker_stale: float = 15.0
     #: learned boilerplate (pipeline/stages/boilerplate.py): a line goes once this many earlier
     #: distinct stories of its source (shard) carried it, and this share of the stories since
     boilerplate_min_stories: int = 4
@@ -112,6 +116,8 @@ class Settings:
     #: address it listens on (0.0.0.0 in a container, for Prometheus and health probes)
     web_host: str = "127.0.0.1"
     log_level: str = "info"
+    #: "text", or "json": one JSON object per line, a dispatch's coordinates as fields
+    log_format: str = "text"
     #: validate every outgoing record against its JSON Schema (costs about 1 ms per article)
     validate: bool = False
     #: languages the language detector chooses among (ISO 639-1), comma-separated; empty:

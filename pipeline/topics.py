@@ -4,6 +4,7 @@
                      headers: content-type, wf_agency, wf_received_at, wf_source (schemas/wire.raw/)
     wire.parsed      key: learning shard of the source   value: CleanedDispatch as JSON (internal; a RawRef
                      to the raw record: coordinates, sha256, headers, bytes only when small)
+                     headers: wf_agency (as detected; also on wire.cleaned), for the worker's metrics
                      co-partitions a shard's dispatches with its learned-boilerplate state
     wire.cleaned     key: story id (= article uri)      value: CleanedDispatch as JSON (internal)
                      co-partitions every version of a story for the stateful stages

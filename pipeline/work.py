@@ -76,7 +76,10 @@ class Context:
         if isinstance(record, DeadLetter):
             return self.names.outcome(record)
         key, value = record
-        return Outcome(topic, key, value, (), cleaned.raw, cleaned.part, cleaned.parts)
+        # the agency as detected, for the worker's metrics (an internal record has no other headers)
+        agency = cleaned.item.agency or cleaned.raw.header("wf_agency")
+        headers = (("wf_agency", agency.encode()),) if agency else ()
+        return Outcome(topic, key, value, headers, cleaned.raw, cleaned.part, cleaned.parts)
 
     def decode(self, record: RawDispatch) -> CleanedDispatch | DeadLetter:
         """An internal record back into its CleanedDispatch, or the dead letter of what is not one."""

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: the stage of a hop: the records of a batch in, the outcomes of each record out (in order)
 Stage = Callable[[list[RawDispatch]], Awaitable[list[list[Outcome]]]]
+#: told of every batch once it is done (its outcomes acknowledged): metrics, sightings
+Observe = Callable[[list[RawDispatch], list[list[Outcome]]], None]
 
 
 def _headers(raw_headers: Any) -> Headers:
@@ -201,14 +203,17 @@ async def serve(
     attempts: int = 5,
     after: Callable[[], Awaitable[None]] | None = None,
     guard: Guard | None = None,
+    observe: Observe | None = None,
 ) -> None:
-    """The loop of one agent: batches through ``stage``, published, then done."""
+    """The loop of one agent: batches through ``stage``, published, then done (and ``observe``d)."""
     while True:
         events = await reader.take()
         if events is None:
             return
         try:
-            await _handle(events, stage, publisher, name=name, attempts=attempts, after=after, guard=guard)
+            records, per_record = await _handle(
+                events, stage, publisher, name=name, attempts=attempts, after=after, guard=guard
+            )
         except _Tripped as trip:
             # the batch is not published: it is read again once the stage works again
             reader.abandon(events)
@@ -219,6 +224,8 @@ async def serve(
             reader.abandon(events)
             raise
         reader.complete(events)
+        if observe is not None:
+            observe(records, per_record)
 
 
 async def _pause(record: RawDispatch, stage: Stage, guard: Guard) -> None:
@@ -257,7 +264,7 @@ async def _handle(
     attempts: int,
     after: Callable[[], Awaitable[None]] | None,
     guard: Guard | None = None,
-) -> None:
+) -> tuple[list[RawDispatch], list[list[Outcome]]]:
     records = [raw_from_event(e) for e in events]
     failures = 0
     while True:
@@ -270,7 +277,7 @@ async def _handle(
             await publisher.publish([outcome for outcomes in per_record for outcome in outcomes])
             if after is not None:
                 await after()
-            return
+            return records, per_record
         except _Tripped:
             raise
         except BrokerUnavailable as exc:

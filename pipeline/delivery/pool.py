@@ -6,9 +6,11 @@ batches. For each batch the child reports the phase it is in -- the shared batch
 (batch enrichment), then each record -- and each record's outcomes as soon as they exist:
 
     parent ──("batch", records, batched)──▶ child
-           ◀──("prepare",) ("start", i) ("done", i, outcomes) ... ("end",)
+           ◀──("prepare",) ("start", i) ("done", i, outcomes, seconds) ... ("end", seconds)
 
-so the parent always knows which record is running and since when. A record that runs
+so the parent always knows which record is running and since when; the seconds (each
+record's, and the batch phase's at the end) are the child's own timings of the stage,
+kept in ``timings`` for the worker's metrics. A record that runs
 longer than the time limit (``WIREFEED_STAGE_TIME_LIMIT``) is abandoned: the child is
 killed, the record gets a dead letter (``TimeLimitError``, with the reason), the batch
 goes on in a fresh child. A batch phase over the limit is not any one record's fault: the
@@ -35,7 +37,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
@@ -43,9 +45,18 @@ from typing import Any, Protocol
 from pipeline.errors import QuarantinedError, TimeLimitError
 from pipeline.records import Outcome, RawDispatch
 from pipeline.settings import Settings
-from pipeline.work import Work, make_work, run_batch
+from pipeline.work import Work, make_work
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Timings:
+    """Seconds the stage spent on the last batch: the shared batch phase, and each record
+    (None: abandoned, or run by a child that did not say)."""
+
+    batch: float = 0.0
+    records: list[float | None] = field(default_factory=list)
 
 
 class StageFailed(Exception):
@@ -53,6 +64,9 @@ class StageFailed(Exception):
 
 
 class Runner(Protocol):
+    #: the timings of the last batch ``run`` returned
+    timings: Timings
+
     async def start(self) -> None: ...
 
     async def run(self, records: Sequence[RawDispatch]) -> list[list[Outcome]]: ...
@@ -67,6 +81,7 @@ class ThreadRunner:
         self.kind = kind
         self.work = make_work(kind, settings)
         self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"wirefeed-{kind}")
+        self.timings = Timings()
 
     async def start(self) -> None:
         try:
@@ -75,10 +90,15 @@ class ThreadRunner:
             log.exception("%s: warming up the stages failed", self.kind)
 
     async def run(self, records: Sequence[RawDispatch]) -> list[list[Outcome]]:
+        timings = Timings()
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.executor, run_batch, self.work, records)
+            out = await asyncio.get_running_loop().run_in_executor(
+                self.executor, _timed_batch, self.work, records, timings
+            )
         except Exception as exc:
             raise StageFailed(f"{self.kind}: {type(exc).__name__}: {exc}") from exc
+        self.timings = timings
+        return out
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -107,6 +127,7 @@ class ProcessRunner:
         self.crashes: OrderedDict[tuple[str, int, int], int] = OrderedDict()
         self.replaced = 0  # children killed or dead, since start
         self._starting: asyncio.Future[None] | None = None
+        self.timings = Timings()
 
     # ------------------------------------------------------------------------ the child
 
@@ -182,6 +203,7 @@ class ProcessRunner:
         results: dict[int, list[Outcome]] = {}
         pending = list(range(len(records)))
         batched = True
+        timings = Timings(records=[None] * len(records))
         while pending:
             await self.start()
             assert self.conn is not None
@@ -212,14 +234,18 @@ class ProcessRunner:
                     current, since = message[1], time.monotonic()
                 elif kind == "done":
                     results[pending[message[1]]] = message[2]
+                    if len(message) > 3:
+                        timings.records[pending[message[1]]] = message[3]
                     since = time.monotonic()
                 elif kind == "prepare":
                     since = time.monotonic()
                 elif kind == "end":
+                    timings.batch += message[1] if len(message) > 1 else 0.0
                     pending = []
                     break
                 elif kind == "failed":
                     raise StageFailed(f"{self.kind}: {message[1]}")
+        self.timings = timings
         return [results[i] for i in range(len(records))]
 
     def _abandon(self, record: RawDispatch, died: bool) -> list[Outcome] | None:
@@ -265,6 +291,19 @@ async def _recv(conn: Connection, timeout: float) -> Any:
     return await asyncio.to_thread(wait)
 
 
+def _timed_batch(work: Work, records: Sequence[RawDispatch], timings: Timings) -> list[list[Outcome]]:
+    """``run_batch``, with the stage's timings."""
+    started = time.perf_counter()
+    work.prepare(records, True)
+    timings.batch = time.perf_counter() - started
+    out = []
+    for index, record in enumerate(records):
+        started = time.perf_counter()
+        out.append(work.run(index, record))
+        timings.records.append(time.perf_counter() - started)
+    return out
+
+
 def _how(died: bool, runner: ProcessRunner) -> str:
     return "killed its process" if died else f"ran longer than {runner.time_limit:g} s"
 
@@ -291,10 +330,10 @@ def _child_main(conn: Connection, kind: str, values: dict[str, Any]) -> None:
     die_with_parent()
     settings = Settings(**values)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the worker's to handle
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level.upper(), logging.INFO),
-        format=f"%(asctime)s %(levelname)s [{kind} stage] %(name)s: %(message)s",
-    )
+    from pipeline.observability import logs
+
+    text = f"%(asctime)s %(levelname)s [{kind} stage] %(name)s: %(message)s"
+    logs.configure(settings.log_level, settings.log_format, process=f"{kind} stage", text_format=text)
     work: Work = make_work(kind, settings)
     try:
         work.warm_up()
@@ -311,11 +350,15 @@ def _child_main(conn: Connection, kind: str, values: dict[str, Any]) -> None:
         _, records, batched = message
         try:
             conn.send(("prepare",))
+            started = time.perf_counter()
             work.prepare(records, batched)
+            prepared = time.perf_counter() - started
             for index, record in enumerate(records):
                 conn.send(("start", index))
-                conn.send(("done", index, work.run(index, record)))
-            conn.send(("end",))
+                started = time.perf_counter()
+                outcomes = work.run(index, record)
+                conn.send(("done", index, outcomes, time.perf_counter() - started))
+            conn.send(("end", prepared))
         except Exception as exc:
             logging.getLogger(__name__).exception("%s: the batch failed", kind)
             conn.send(("failed", f"{type(exc).__name__}: {exc}"))

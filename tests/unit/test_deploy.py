@@ -79,10 +79,11 @@ def test_prometheus_scrapes_every_worker_on_its_web_port(compose: dict) -> None:
 
 
 def test_worker_healthcheck_asks_its_web_endpoint(compose: dict) -> None:
-    """The healthcheck requests the worker's own web port with the image's Python (no curl in the image)."""
+    """The healthcheck asks the worker's liveness endpoint with the image's Python (no curl in the image)."""
     worker = compose["services"]["worker"]
     test = " ".join(worker["healthcheck"]["test"])
-    assert test.startswith("CMD python -c") and f"127.0.0.1:{worker['environment']['WIREFEED_WEB_PORT']}/" in test
+    port = worker["environment"]["WIREFEED_WEB_PORT"]
+    assert test.startswith("CMD python -c") and f"127.0.0.1:{port}/healthz" in test
     assert worker["healthcheck"]["start_period"]
 
 

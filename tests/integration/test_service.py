@@ -1,0 +1,196 @@
+"""The worker as a service (issue 11): /healthz and /readyz from its first second, /metrics with the
+counts of a real run, JSON logs -- one real worker on the embedded broker, probed over HTTP throughout."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+from pipeline.broker import EmbeddedBroker
+from pipeline.kafka import read
+from pipeline.sources import iter_dispatches
+from tests.integration.conftest import Pipeline, _pipeline
+
+pytestmark = pytest.mark.broker
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "samples" / "firehose"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+    except OSError:
+        return 0, b""  # not listening (yet)
+
+
+@dataclass
+class Service:
+    pipeline: Pipeline
+    port: int
+    #: (wall time, /healthz status, /readyz status, /readyz body) from the worker's start until ready
+    timeline: list[tuple[float, int, int, dict]] = field(default_factory=list)
+    ready_at: float | None = None
+
+    def metrics(self) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+        status, body = get(self.port, "/metrics")
+        assert status == 200
+        out = {}
+        for line in body.decode().splitlines():
+            match = re.match(r"^(wirefeed_\w+)(?:\{(.*)\})? (\S+)$", line)
+            if match:
+                labels = frozenset(re.findall(r'(\w+)="([^"]*)"', match[2] or ""))
+                out[(match[1], labels)] = float(match[3])
+        return out
+
+    def total(self, name: str, **labels: str) -> float:
+        wanted = set(labels.items())
+        return sum(v for (n, ls), v in self.metrics().items() if n == name and wanted <= ls)
+
+
+def _watch(service: Service, started: float, timeout: float = 180.0) -> None:
+    """Probe both endpoints every 0.2 s from the worker's start until it is ready."""
+    while time.time() - started < timeout:
+        health, _ = get(service.port, "/healthz")
+        ready, body = get(service.port, "/readyz")
+        at = time.time()
+        service.timeline.append((at, health, ready, json.loads(body) if body else {}))
+        if ready == 200:
+            service.ready_at = at
+            return
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def service(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    pipe = _pipeline(broker, tmp_path_factory.mktemp("service"))
+    port = _free_port()
+    pipe.env.update(
+        {
+            "WIREFEED_WEB_PORT": str(port),
+            "WIREFEED_LOG_FORMAT": "json",
+            "WIREFEED_SPACY_MODELS": "none",
+        }
+    )
+    running = Service(pipe, port)
+    started = time.time()
+    pipe.start_worker()
+    watcher = threading.Thread(target=_watch, args=(running, started), daemon=True)
+    watcher.start()
+    watcher.join(200)
+    assert running.ready_at is not None, f"never ready:\n{running.timeline[-1:]}\n{pipe.worker_log()[-3000:]}"
+    yield running
+    pipe.stop_workers()
+
+
+def _log(service: Service) -> list[dict]:
+    return [json.loads(line) for line in service.pipeline.worker_log().splitlines() if line.startswith("{")]
+
+
+def _logged_at(lines: list[dict], pattern: str) -> float:
+    for line in lines:
+        if re.search(pattern, line["message"]):
+            return datetime.fromisoformat(line["time"].replace("Z", "+00:00")).timestamp()
+    raise AssertionError(f"no log line matches {pattern!r}")
+
+
+def test_readyz_goes_ready_only_after_assignment_and_recovery(service: Service) -> None:
+    """/healthz answers from the start; /readyz is 503 (saying why) until the group assigned the partitions and
+    the tables are recovered -- both as the worker's own log has them -- then 200 with every check passing."""
+    answered = [entry for entry in service.timeline if entry[1]]
+    assert answered and all(health == 200 for _, health, _, _ in answered)  # alive while starting
+    waiting = [body for _, _, ready, body in answered if ready == 503]
+    assert waiting, "ready at the first answer: nothing was checked"
+    for body in waiting:
+        failing = {name for name, check in body["checks"].items() if not check["ok"]}
+        assert failing & {"assigned", "recovered", "broker"}, body
+    assert any(not body["checks"]["assigned"]["ok"] for body in waiting)
+    _, _, _, ready = service.timeline[-1]
+    assert all(check["ok"] for check in ready["checks"].values()), ready
+    lines = _log(service)
+    assigned = _logged_at(lines, r"Setting newly assigned partitions")
+    recovered = _logged_at(lines, r"Recovery complete")
+    assert service.ready_at is not None and service.ready_at >= max(assigned, recovered)
+
+
+async def test_metrics_count_what_the_run_produced(service: Service) -> None:
+    """Scraped while the worker runs: records in, articles and dead letters out, by stage, agency and class, match
+    the outcome topics; stage times observed; lag per partition back to 0."""
+    pipe = service.pipeline
+    samples = [
+        (d.value, d.headers(source="service-samples"))
+        for d in iter_dispatches([str(SAMPLES)], exclude=["MANIFEST.json", "README.md"])
+    ]
+    poison = [
+        (b"\xc9\x00\xff" * 300, (("wf_agency", b"poison-agency"),)),
+        (b'<?xml version="1.0"?><nitf><body><broken', (("wf_agency", b"poison-agency"),)),
+    ]
+    coords = await pipe.produce(samples + poison)
+    records = await pipe.outcomes_for(coords)
+    articles = [r for r in records if r.topic == pipe.names.articles]
+    dead = [r for r in records if r.topic == pipe.names.deadletter]
+    assert len(articles) >= 20 and len(dead) >= 2
+    deadline = time.monotonic() + 30
+    while service.total("wirefeed_dispatches_total", outcome="article") < len(articles):
+        assert time.monotonic() < deadline, "the counts never caught up with the outcomes"
+        time.sleep(0.5)
+    assert service.total("wirefeed_dispatches_in_total", stage="parse-clean") == len(coords)
+    assert service.total("wirefeed_dispatches_total", stage="enrich-emit", outcome="article") == len(articles)
+    assert service.total("wirefeed_deadletters_total") == len(dead)
+    for record in dead:
+        headers = {k: v.decode() for k, v in record.headers}
+        assert service.total("wirefeed_deadletters_total", stage=headers["wf_stage"], **{"class": headers[
+            "wf_error_class"]}) >= 1  # fmt: skip
+    by_agency: dict[str, int] = {}
+    for record in articles:
+        agency = dict(record.headers)["wf_agency"].decode()
+        by_agency[agency] = by_agency.get(agency, 0) + 1
+    for agency, count in by_agency.items():
+        assert service.total("wirefeed_dispatches_total", outcome="article", agency=agency) == count
+        assert service.total("wirefeed_last_dispatch_timestamp_seconds", agency=agency) > time.time() - 600
+    assert service.total("wirefeed_dispatches_total", stage="parse-clean", agency="poison-agency") == 2
+    assert service.total("wirefeed_stage_seconds_count", stage="parse-clean") >= len(coords)
+    assert service.total("wirefeed_stage_seconds_count", stage="enrich-emit") >= len(articles)
+    assert service.total("wirefeed_published_total", topic="wire.articles") == len(articles)
+    assert service.total("wirefeed_ready") == 1
+    lag = {labels: v for (name, labels), v in service.metrics().items() if name == "wirefeed_consumer_lag"}
+    raw_partitions = {dict(labels)["partition"] for labels in lag if dict(labels)["topic"] == pipe.names.raw}
+    assert raw_partitions == {"0", "1"} and all(v == 0 for v in lag.values())
+
+
+async def test_json_logs_name_each_dispatch_by_its_coordinates(service: Service) -> None:
+    """WIREFEED_LOG_FORMAT=json: every line of the worker and its stage processes is a JSON object; a line
+    about a dispatch has its topic, partition, offset and dispatch id as fields."""
+    pipe = service.pipeline
+    (coord,) = await pipe.produce([(b"\x00\x01binary" * 100, (("wf_source", b"json-logs"),))])
+    await pipe.outcomes_for([coord])
+    text = pipe.worker_log()
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert all(line.startswith("{") for line in lines), [line for line in lines if not line.startswith("{")][:3]
+    about = [entry for entry in map(orjson.loads, lines) if entry.get("offset") == coord[1]]
+    mine = [e for e in about if e["topic"] == pipe.names.raw and e["partition"] == coord[0]]
+    assert mine and all(re.fullmatch(r"[0-9a-f]{24}", e["dispatch_id"]) for e in mine)
+    assert any(e.get("process") == "parse-clean stage" for e in mine)
+    records = [r async for r in read(pipe.bootstrap, [pipe.names.deadletter], idle_timeout=0.3)]
+    assert any(r.key and r.key.decode() == mine[0]["dispatch_id"] for r in records)
