@@ -34,6 +34,7 @@ from pipeline.delivery.pool import runner
 from pipeline.delivery.publish import Publisher, faust_send
 from pipeline.observability import observer
 from pipeline.records import CleanedDispatch, DeadLetter, Outcome, RawDispatch
+from pipeline.routed import RoutedTopics
 from pipeline.settings import Settings
 from pipeline.stages import boilerplate, flow
 from pipeline.tables import boilerplate_table
@@ -59,6 +60,7 @@ def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
     stage_of = {names.raw: "parse-clean", names.parsed: "learn-boilerplate", names.cleaned: "enrich-emit"}
     obs = observer()  # metrics, probes (pipeline/observability): a line per agent below
     obs.attach(app, settings, consumer, breakers, stage_of)
+    routed_topics = RoutedTopics(settings)
 
     async def alert(kind: str, tripped: Breaker, record: RawDispatch) -> None:
         outcome = alert_record(names.alerts, kind, tripped, record)
@@ -157,7 +159,7 @@ def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
         try:
             await serve(
                 reader(stream),
-                obs.stage(name, enrich),
+                routed_topics.wrap(obs.stage(name, enrich)),  # routed copies: their topics exist first
                 publisher,
                 name=name,
                 attempts=attempts,

@@ -81,7 +81,12 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     # the web endpoint first: /healthz answers while the topics are checked and the group joined
     obs = observer()
     obs.serve(settings)
-    problems = asyncio.run(_prepare_topics(settings))
+    from pipeline.routing import RulesError
+
+    try:
+        problems = asyncio.run(_prepare_topics(settings))
+    except RulesError as exc:
+        problems = [f"routing rules (WIREFEED_ROUTES): {exc}"]
     if problems:
         for problem in problems:
             print(f"wirefeed worker: {problem}", file=sys.stderr)
@@ -108,10 +113,12 @@ async def _prepare_topics(settings: Settings, wait: float = 60.0) -> list[str]:
     of those that do (``topics.partition_problems``); waits up to ``wait`` s for the broker."""
     from aiokafka.errors import KafkaError
 
+    from pipeline import routed
     from pipeline.kafka import ensure_topics, partition_counts
     from pipeline.topics import changelog_topic, partition_problems, topic_configs
 
     names = TopicNames.with_prefix(settings.topic_prefix)
+    routed_topics = routed.rule_topics(settings)  # RulesError: the worker does not start
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -124,6 +131,7 @@ async def _prepare_topics(settings: Settings, wait: float = 60.0) -> list[str]:
                 await ensure_topics(
                     settings.bootstrap_servers, names.all(), settings.partitions, settings.replication, configs=configs
                 )
+                await routed.create(settings, routed_topics)
             return problems
         except KafkaError as exc:
             if time.monotonic() > deadline:

@@ -42,11 +42,16 @@ go to several topics (once per topic). What each filter looks at:
 The module is pure: ``load_rules`` parses and validates (``RulesError`` lists every
 mistake with the route and the field), ``Rules.match`` maps an article (ninjs dict and
 headers) to its topics, ``RulesFile`` re-reads the file when it changes and keeps the
-rules it has when the new text is invalid.
+rules it has when the new text is invalid, ``routed`` makes an article's copies for its
+topics. In the worker (``WIREFEED_ROUTES``) the enrich-emit stage adds those copies to
+the article's outcomes, so they are published and acknowledged with it, before the raw
+record's offset is committed; the agent creates a routed topic before its first record
+(``pipeline.routed``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import os
@@ -59,8 +64,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from pipeline.enrich.subjects import load as load_subjects
 from pipeline.enrich.text import fold
+from pipeline.records import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +76,10 @@ MEDIATOPIC = "http://cv.iptc.org/newscodes/mediatopic/"
 SUBJECTCODE = "http://cv.iptc.org/newscodes/subjectcode/"
 GEONAMES = "https://sws.geonames.org/{}/"
 FILTERS = ("language", "agency", "subject", "place", "urgency", "keywords")
-#: topics the pipeline itself writes: a route may not send articles there
+#: topics the pipeline itself writes (or will): a route may not send articles there
 RESERVED = frozenset({"wire.raw", "wire.parsed", "wire.cleaned", "wire.articles", "wire.deadletter",
-                      "wire.feeders", "wire.alerts"})  # fmt: skip
+                      "wire.feeders", "wire.alerts", "wire.sources", "wire.duplicates",
+                      "wire.articles.latest"})  # fmt: skip
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 _CODE = re.compile(r"^(?:medtop:)?(\d{8})$")
 _TAG = re.compile(r"<[^>]+>")
@@ -513,3 +522,20 @@ class RulesFile:
             "routing rules %s reloaded: %d routes to %s", self.path, len(rules.routes), ", ".join(rules.topics) or "-"
         )
         return rules
+
+
+# --------------------------------------------------------------------------- the worker
+
+
+def routed(article: Outcome, rules: Rules, prefix: str = "") -> list[Outcome]:
+    """The copies of an article's outcome for the topics its rules select (``prefix`` applied):
+    the same key, value and headers, so a subscriber of a routed topic sees the record of
+    ``wire.articles`` byte for byte (the same ``ce_id``)."""
+    if not rules.routes:
+        return []
+    try:
+        value = orjson.loads(article.value)
+    except orjson.JSONDecodeError:
+        return []
+    headers = {name: raw.decode("utf-8", "replace") for name, raw in article.headers}
+    return [dataclasses.replace(article, topic=prefix + topic) for topic in rules.match(value, headers)]

@@ -118,6 +118,9 @@ class Settings:
     log_level: str = "info"
     #: "text", or "json": one JSON object per line, a dispatch's coordinates as fields
     log_format: str = "text"
+    #: routing rules (a TOML file, re-read when it changes): each article also goes to the topics
+    #: its rules select (pipeline/routing.py); empty: no routing
+    routes: str = ""
     #: validate every outgoing record against its JSON Schema (costs about 1 ms per article)
     validate: bool = False
     #: languages the language detector chooses among (ISO 639-1), comma-separated; empty:

@@ -1,8 +1,9 @@
 """What the stage of each agent does to a batch of records: pure, no Faust, no Kafka.
 
     ParseClean   raw records      -> per record: wire.parsed records | dead letters
-    EnrichEmit   wire.cleaned     -> per record: an article | a dead letter
-                 records             (batch enrichment first: the NER model streams them)
+    EnrichEmit   wire.cleaned     -> per record: an article (and its copies for the topics its
+                 records             routing rules select) | a dead letter
+                                     (batch enrichment first: the NER model streams them)
 
 It runs where the agent's stage runs (``pipeline.delivery.pool``: a worker process per
 agent by default, so that a record that hangs or crashes the stage can be abandoned), and
@@ -23,7 +24,18 @@ from typing import Protocol
 
 from pipeline.delivery.failpoints import Failpoints
 from pipeline.errors import ContractError, PipelineError, UnexpectedError
-from pipeline.records import Block, CleanedDispatch, DeadLetter, Enrichment, Outcome, ParsedItem, RawDispatch, Result
+from pipeline.records import (
+    Article,
+    Block,
+    CleanedDispatch,
+    DeadLetter,
+    Enrichment,
+    Outcome,
+    ParsedItem,
+    RawDispatch,
+    Result,
+)
+from pipeline.routing import Rules, RulesFile, routed
 from pipeline.settings import Settings
 from pipeline.stages import boilerplate, flow
 from pipeline.stages.flow import Stages
@@ -157,6 +169,7 @@ class EnrichEmit:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.stages: Stages | None = None
+        self.routes: RulesFile | None = None  # WIREFEED_ROUTES, read on first use, then when it changes
         self.decoded: list[CleanedDispatch | DeadLetter] = []
         self.enrichments: list[Enrichment | None] = []
         self.now = datetime.now(tz=UTC)
@@ -164,6 +177,7 @@ class EnrichEmit:
     def warm_up(self) -> None:
         """Load the models and gazetteers (seconds to tens of seconds) before the first record."""
         stages = self.ctx.stages()
+        self.rules()
         if stages.warm_up is not None:
             stages.warm_up()
         with contextlib.suppress(Exception):  # what loads lazily on the first item (detectors)
@@ -192,7 +206,20 @@ class EnrichEmit:
             validator = validate_result
         enrichment = self.enrichments[index]
         result = flow.second_half(cleaned, self.stages, validator, self.now, enrichment, limits=ctx.limits)
-        return [ctx.names.outcome(result)]
+        outcome = ctx.names.outcome(result)
+        rules = self.rules() if isinstance(result, Article) else None
+        if rules is None:
+            return [outcome]
+        return [outcome, *routed(outcome, rules, ctx.settings.topic_prefix)]
+
+    def rules(self) -> Rules | None:
+        """The routing rules in force (None: no routing); a file that cannot be read at first
+        fails the batch (the worker checks it at start), later the rules in force stay."""
+        if not self.ctx.settings.routes:
+            return None
+        if self.routes is None:
+            self.routes = RulesFile(self.ctx.settings.routes)
+        return self.routes.current()
 
     def fallback(self, record: RawDispatch, error: PipelineError) -> list[Outcome]:
         ctx = self.ctx

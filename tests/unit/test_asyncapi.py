@@ -12,11 +12,14 @@ import yaml
 from jsonschema import Draft7Validator
 
 from pipeline.feeders import journal
+from pipeline.routing import RESERVED
 from pipeline.schemas import FILES, SCHEMA_DIR
-from pipeline.topics import ALL, TopicNames
+from pipeline.topics import ALL, ARTICLES, TopicNames
 
 DOCUMENT = SCHEMA_DIR / "asyncapi.yaml"
 OFFICIAL = SCHEMA_DIR / "asyncapi" / "asyncapi-3.0.0.schema.json"
+#: the address of the routed topics' channel: a parameter (the rules name the topics)
+ROUTED = "{routedTopic}"
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +85,12 @@ def test_every_topic_the_app_declares_is_a_channel_and_no_other(document: dict[s
     inputs, declared = set(app["inputs"]), set(app["declared"])
     assert inputs <= declared and set(ALL) == declared == set(TopicNames.with_prefix("").all())
     addresses = {channel["address"] for channel in document["channels"].values()}
-    assert addresses == declared | {journal.TOPIC}
+    assert addresses == declared | {journal.TOPIC, ROUTED}
+
+
+def test_routed_topics_are_a_pattern_no_topic_of_the_pipeline_can_fill() -> None:
+    """The routed channel's address is a parameter; a rule may name none of the declared topics."""
+    assert set(ALL) | {journal.TOPIC} <= RESERVED
 
 
 def test_every_schema_the_code_validates_with_is_the_one_the_document_names(document: dict[str, Any]) -> None:
@@ -108,6 +116,8 @@ def test_every_schema_the_code_validates_with_is_the_one_the_document_names(docu
     }
     # the internal wire.parsed record is the same CleanedDispatch as wire.cleaned
     current[("wire.parsed", "value")] = FILES[("wire.cleaned", "value")]
+    # routed topics carry the records of wire.articles
+    current[(ROUTED, "value")], current[(ROUTED, "headers")] = FILES[(ARTICLES, "value")], FILES[(ARTICLES, "headers")]
     assert named == current
 
 
@@ -117,5 +127,5 @@ def test_the_contract_topic_list_in_the_readme_matches(document: dict[str, Any])
     public = [
         c["address"] for c in document["channels"].values() if any(t["name"] == "public" for t in c.get("tags", []))
     ]
-    assert public == ["wire.raw", "wire.articles", "wire.deadletter"]
+    assert public == ["wire.raw", "wire.articles", ROUTED, "wire.deadletter"]
     assert all(f"`{topic}`" in readme for topic in public)

@@ -271,3 +271,41 @@ def test_a_first_read_of_invalid_rules_fails(tmp_path: Path) -> None:
     path.write_text('[[route]]\ntopic = "wire.x"\nlanguage = 3\n', encoding="utf-8")
     with pytest.raises(RulesError, match="language: a string or a list of strings"):
         RulesFile(path)
+
+
+def test_routed_copies_are_the_article_record_on_each_selected_topic(firehose: list[Article]) -> None:
+    """The worker's copies: same key, value and headers as the article, the topic prefix applied, once per topic."""
+    import tomllib
+
+    from pipeline.records import Outcome
+    from pipeline.routing import routed
+
+    rules = parse_rules(tomllib.loads('[[route]]\ntopic = "wire.a"\n[[route]]\ntopic = "wire.fr"\nlanguage = "fr"\n'
+                                      '[[route]]\ntopic = "wire.a"\nagency = "aa"\n'))  # fmt: skip
+    for name, article, headers in firehose:
+        outcome = Outcome(
+            "p.wire.articles", b"key", orjson.dumps(article), tuple((k, v.encode()) for k, v in headers.items())
+        )
+        copies = routed(outcome, rules, "p.")
+        expected = ["p.wire.a", "p.wire.fr"] if MANIFEST[name]["language"] == "fr" else ["p.wire.a"]
+        assert [c.topic for c in copies] == expected, name
+        assert all((c.key, c.value, c.headers) == (outcome.key, outcome.value, outcome.headers) for c in copies)
+    assert routed(Outcome("p.wire.articles", b"k", b"not json"), rules, "p.") == []
+
+
+def test_a_worker_does_not_start_with_invalid_rules(tmp_path: Path) -> None:
+    """`wirefeed worker` with a broken WIREFEED_ROUTES: exit 78 with every mistake, before touching the broker."""
+    import os
+    import subprocess
+    import sys
+
+    rules = tmp_path / "routes.toml"
+    rules.write_text('[[route]]\ntopic = "wire.articles"\nlanguage = "french!"\n', encoding="utf-8")
+    env = {**os.environ, "WIREFEED_ROUTES": str(rules), "WIREFEED_BROKER": "kafka://127.0.0.1:1"}
+    env["WIREFEED_DATA_DIR"] = str(tmp_path / "data")
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "worker"], env=env, capture_output=True, timeout=60, cwd=SAMPLES.parents[1]
+    )
+    assert done.returncode == 78, done.stderr.decode()[-2000:]
+    err = done.stderr.decode()
+    assert "one of the pipeline's own topics" in err and "'french!' is not a language tag" in err
