@@ -31,7 +31,11 @@ a change developed on one half can be checked on the other):
                  found in "Topkapı")
     language     published language == gold (primary subtag)
     dateline     the item's dateline place == gold, up to case and the Turkish dotted
-                 and dotless i, of the items whose gold place is not null
+                 and dotless i, of the items whose gold place is not null; a gold place
+                 written with its region ("SEOUL, South Korea", as the dateline prints it)
+                 is right when we give the place and that region apart (place "SEOUL",
+                 region "South Korea"): the region is the dateline's, split off by the
+                 convention of ``pipeline.stages.clean`` (the structured scorer does the same)
     no article   the dispatch became a dead letter, or its cleaned body holds no text
 
 The gold of a raw HTML file is matched against the HTML source (an apostrophe may be
@@ -107,6 +111,14 @@ def place_key(text: str) -> str:
     text = unicodedata.normalize("NFC", text).replace("İ", "i").replace("I", "i").casefold().replace("ı", "i")
     text = unicodedata.normalize("NFC", text.replace("i\u0307", "i"))
     return "".join(ch for ch in text if ch.isalnum())
+
+
+def same_dateline(place: str | None, region: str | None, gold: str) -> bool:
+    """The dateline place is the gold's; "PLACE, Region" in the gold is our place with its region."""
+    if not place:
+        return False
+    wanted = place_key(gold)
+    return wanted == place_key(place) or (region is not None and wanted == place_key(f"{place}, {region}"))
 
 
 def same_headline(ours: str | None, gold: str) -> bool:
@@ -286,7 +298,8 @@ def score_file(path: Path, gold: Gold, language_of: LanguageOf) -> WebItemScore:
     score.language_ok = score.language == gold.language
     score.dateline = item.dateline.place if item.dateline else None
     if gold.dateline_place is not None:
-        score.dateline_ok = bool(score.dateline) and place_key(score.dateline or "") == place_key(gold.dateline_place)
+        region = item.dateline.region if item.dateline else None
+        score.dateline_ok = same_dateline(score.dateline, region, gold.dateline_place)
     return score
 
 
@@ -446,6 +459,7 @@ __all__ = [
     "place_key",
     "published_language",
     "render",
+    "same_dateline",
     "same_headline",
     "score_file",
     "totals",

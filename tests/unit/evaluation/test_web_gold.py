@@ -69,6 +69,15 @@ def test_place_key_folds_turkish_i() -> None:
     assert web_gold.place_key("Ankara") != web_gold.place_key("Antalya")
 
 
+def test_gold_place_with_its_region_is_our_place_and_region() -> None:
+    """Gold "PORTVILLE, Eastland" is right for place "PORTVILLE" with region "Eastland", not for the place alone."""
+    assert web_gold.same_dateline("PORTVILLE", "Eastland", "PORTVILLE, Eastland")
+    assert web_gold.same_dateline("Portville", None, "PORTVILLE")
+    assert not web_gold.same_dateline("PORTVILLE", None, "PORTVILLE, Eastland")
+    assert not web_gold.same_dateline("PORTVILLE", "Westland", "PORTVILLE, Eastland")
+    assert not web_gold.same_dateline(None, None, "PORTVILLE")
+
+
 def test_invented_set_is_scored_per_item_and_in_total(tmp_path: Path) -> None:
     """Two invented files: one article scored on every measure, one blank page with no article."""
     gold = {
