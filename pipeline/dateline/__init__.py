@@ -86,6 +86,8 @@ class _Vocabulary:
     labels: frozenset[str]  # folded
     particles: frozenset[str]
     corporate: frozenset[str]
+    outlet_words: frozenset[str]  # folded words of an agency's or outlet's own name
+    suffixes: str  # alternation of case endings written after an apostrophe on a name
     months: frozenset[str]  # folded month names and abbreviations
     agency_pattern: str  # alternation of agency names
     month_pattern: str  # alternation of month names
@@ -138,6 +140,8 @@ def _vocabulary() -> _Vocabulary:
         labels=frozenset(_fold(x) for x in data.get("labels", ())),
         particles=frozenset(data.get("particles", ())),
         corporate=frozenset(data.get("corporate", ())),
+        outlet_words=frozenset(_fold(w) for w in data.get("outlet_words", ())),
+        suffixes=_alternation(s for endings in data.get("place_suffixes", {}).values() for s in endings),
         months=frozenset(_fold(m) for m in months),
         agency_pattern=agency_pattern,
         month_pattern=f"(?i:{_alternation(months)})",
@@ -197,6 +201,12 @@ def _grammar_parts() -> dict[str, str]:
         "AGS": rf"/\s*(?P<agency2>{known})\s*/",
         "AGB": rf"(?P<agency>{known})(?![\w])",
         "KNOWN": rf"(?:{known})(?![\w])",
+        # a news site's address used as its name: "EXAMPLE.COM", "Example.co.id"
+        "OUTLET": r"(?P<agency>[^\W\d_][\w-]*(?:\.[\w-]+)*\.(?i:com|net|org|info|news|[a-z]{2})(?:\.(?i:[a-z]{2}))?)",
+        # credits before a place, separated by bars: "AGENCY | OUTLET | "
+        "CREDITS": r"(?P<credits>(?:[^|\n]{2,40}?\s*\|\s*){1,5})",
+        # a word in capitals, its case ending in lower case after an apostrophe: "HATAY'ın"
+        "INWORD": rf"(?P<place>[^\W\d_](?:[^\W\d_]|[ \u00a0](?=[^\W\d_]{{2}})){{2,30}})(?=['’](?:{v.suffixes})\s)",
         "SEP": r"(?:\s*\.?\s*[-–—_=]+|\s*:|\s*\.(?!\w))",
         "DASH": r"\s*[-–—]+",
     }
@@ -250,6 +260,13 @@ _SHAPES: tuple[tuple[str, str, str, str], ...] = (
     ),
     # Istanbul / AA   ANKARA-BHA
     ("place-agency-line", "line", "strong", r"^{PLACE}\s*[-–—/]\s*{AGB}\.?\s*$"),
+    # EXAMPLE.COM, JAKARTA - ...   JAKARTA, Example.com - ...   (a news site names itself)
+    ("outlet-place", "prefix", "strong", r"^{OUTLET},\s*{PLACE}(?:,\s*{REGION})?{DASH}\s*"),
+    ("place-outlet", "prefix", "strong", r"^{PLACE},\s*{OUTLET}{DASH}\s*"),
+    # AGENCY | OUTLET | BOGOTÁ   (a credit line ending with the place)
+    ("credit-chain", "line", "strong", r"^{CREDITS}{PLACE1}\s*$"),
+    # HATAY'ın Altınözü ilçesinde ...   (the lead's first word, the place in capitals)
+    ("place-in-word", "prefix", "inword", r"^{INWORD}"),
     # HALIFAX - ...   Praha - ...   TENOM – ...
     ("place-dash", "prefix", "weak", r"^{PLACE}(?:,\s*{REGION})?\s+[-–—]+\s+(?=[^\W\d_]|[\"“«„'‘])"),
     # ANKARA   GIRESUN, Türkiye   (alone on a line)
@@ -284,6 +301,10 @@ _NEEDS = {
     "place-date": r",",
     "place-chain": r"[/\-–—]",
     "place-dash": r"\s[-–—]",
+    "outlet-place": r"\w\.\w",
+    "place-outlet": r"\w\.\w",
+    "credit-chain": r"\|",
+    "place-in-word": r"['’]",
 }
 #: a dateline is within this many characters of the start of a text (or of its end)
 WINDOW = 160
@@ -317,6 +338,8 @@ def _plausible_place(place: str) -> bool:
         return False
     if any(w.strip(".") in v.corporate or _DOMAIN.search(w) for w in words):
         return False  # a company ("Acme Corp") or a web address ("EXAMPLE.COM") is no place
+    if any(_fold(w) in v.outlet_words for w in words):
+        return False  # an agency's own name ("BULGARIAN TELEGRAPH AGENCY") is no place
     for word in words:
         if word in v.particles:
             continue
@@ -342,11 +365,23 @@ def resolved(place: str, profile: AgencyProfile | None = None) -> bool:
         part = part.strip(" .,")
         if not part:
             return False
-        if profile is not None and part in profile.dateline_places:
+        if (profile is not None and part in profile.dateline_places) or _profile_place(part):
             continue
         if not gz.candidates(part):
             return False
     return True
+
+
+@cache
+def _profile_places() -> frozenset[str]:
+    """Places the agencies' profiles print that the gazetteer lacks (provinces named after no city), folded."""
+    from pipeline.profiles import all_profiles
+
+    return frozenset(_fold(p) for profile in all_profiles() for p in profile.dateline_places)
+
+
+def _profile_place(name: str) -> bool:
+    return _fold(name) in _profile_places()
 
 
 def _starts_sentence(rest: str) -> bool:
@@ -355,6 +390,10 @@ def _starts_sentence(rest: str) -> bool:
     if not rest:
         return True
     return not (rest[0].isalpha() and rest[0].islower())
+
+
+def _words(text: str) -> int:
+    return len(text.split())
 
 
 def _sentence(rest: str) -> bool:
@@ -386,6 +425,14 @@ def _accept(production: _Production, m: re.Match[str], text: str, profile: Agenc
         if place is None or not upper_case(place) or len(place.split()) > 3:
             return False
         return production.strength == "strong" or resolved(place, profile)
+    if production.strength == "inword":
+        # the word stays in its sentence: a known place in capitals opening a lead
+        return lead and place is not None and upper_case(place) and resolved(place, profile) and _words(rest) >= 6
+    if production.name in ("outlet-place", "place-outlet"):
+        return place is not None and _starts_sentence(rest) and (upper_case(place) or resolved(place, profile))
+    if production.name == "credit-chain":
+        credits = [c.strip() for c in (_group(m, "credits") or "").split("|")]
+        return place is not None and any(known_agency(c) for c in credits) and resolved(place, profile)
     if production.mode != "line" and not _starts_sentence(rest):
         return False
     if production.strength == "weak":
@@ -447,6 +494,20 @@ def find(
         agency = _group(m, "agency") or _group(m, "agency2")
         if agency and region is None and "(" in m.group(0) and not known_agency(agency) and resolved(agency, profile):
             agency, region = None, agency  # "PRIEGO DE CÓRDOBA (CÓRDOBA) -": a province, no agency
+        if production.name == "credit-chain":
+            credits = [c.strip() for c in (_group(m, "credits") or "").split("|")]
+            agency = next((c for c in credits if known_agency(c)), None)
+        if production.strength == "inword":
+            # the place is a word of the lead's first sentence: nothing is taken from the text
+            return DatelineMatch(
+                raw=place or "",
+                place=place,
+                agency=None,
+                date_text=None,
+                reporter=None,
+                end=0,
+                pattern=_pattern_of(production.name),
+            )
         if production.mode == "suffix":
             # closing the text: ``end`` is where the dateline starts (the text before it stays)
             return DatelineMatch(

@@ -90,7 +90,28 @@ def parse_dateline(raw: str | None) -> Dateline | None:
                 place, date_text = head.strip() or None, tail.strip()
             else:
                 place = rest
+            place, date_text = _date_inside_place(place, date_text)
     return Dateline(raw=text, place=place, agency=agency, date_text=date_text, region=region)
+
+
+def _date_inside_place(place: str | None, date_text: str | None) -> tuple[str | None, str | None]:
+    """A date printed at the end of the place part ("SAID TO BE DECEMBER 31, 2015") is the date's.
+
+    What stands before it is a place only if the gazetteer knows it ("LONDON MARCH 3"):
+    "SAID TO BE" is a hedge, not a place.
+    """
+    if not place:
+        return place, date_text
+    words = place.split()
+    for k in range(len(words) - 1):
+        tail = " ".join(words[k:])
+        if any(ch.isdigit() for ch in tail) and is_date_text(tail):
+            from pipeline import dateline  # the place gazetteer
+
+            head = " ".join(words[:k]).strip(" ,") or None
+            date = f"{tail}, {date_text}" if date_text else tail
+            return (head if head and dateline.resolved(head) else None), date
+    return place, date_text
 
 
 def _region_not_agency(text: str) -> bool:

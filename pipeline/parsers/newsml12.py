@@ -32,7 +32,7 @@ from pipeline.parsers._text import blocks_from_string, blocks_from_tree, element
 from pipeline.parsers._xml import attr, child, children, descendants, local_name, parse_xml, path, root_name, xml_lang
 from pipeline.parsers.base import Parser, registry
 from pipeline.parsers.nitf import read_nitf_body
-from pipeline.records import Association, Block, Entity, Headers, ParsedItem, Party, Rendition, Subject
+from pipeline.records import Association, Block, Dateline, Entity, Headers, ParsedItem, Party, Rendition, Subject
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +235,25 @@ def _location(location: etree._Element) -> Entity | None:
     )
 
 
+def _origin_dateline(meta: etree._Element | None) -> Dateline | None:
+    """No printed DateLine, but a DateLineDate: the dateline's place is the Location of origin's city.
+
+    NewsML 1.2 gives a dateline in parts: its date (``DateLineDate``) and where the item
+    originated (``Location HowPresent="Origin"``). Without a DateLineDate the item declares
+    no dateline (a Location alone is where a picture was taken).
+    """
+    if not element_text(child(meta, "DateLineDate")):
+        return None
+    for location in children(meta, "Location"):
+        if (attr(location, "HowPresent") or "").casefold() != "origin":
+            continue
+        props = {(_formal(p) or "").casefold(): attr(p, "Value") for p in children(location, "Property")}
+        city = (props.get("city") or "").strip()
+        if city:
+            return Dateline(raw=city, place=city)
+    return None
+
+
 class _NewsLines:
     """The ``NewsLines`` of an item: the top component's, then those of its text components.
 
@@ -365,7 +384,7 @@ class NewsML12Parser(Parser):
             subheadlines=tuple(t for t in (element_text(s) for s in lines.all("SubHeadLine")) if t),
             body=tuple(blocks),
             byline=element_text(lines.first("ByLine"), words=True) or None,
-            dateline=parse_dateline(element_text(lines.first("DateLine"))),
+            dateline=parse_dateline(element_text(lines.first("DateLine"))) or _origin_dateline(meta),
             first_created=parse_when(element_text(child(management, "FirstCreated")), zone),
             version_created=parse_when(element_text(child(management, "ThisRevisionCreated")), zone),
             content_created=parse_when(element_text(child(meta, "DateLineDate")), zone),

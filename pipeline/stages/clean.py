@@ -657,6 +657,10 @@ def _take_dateline(work: _Work) -> None:
         return
     if current is not None and found.place and current.place and not _same_place(found.place, current.place):
         return  # the lead starts with some other place: not the dateline the source gave
+    if found.end == 0:
+        # the place is a word of the lead's sentence ("HATAY'ın Altınözü ilçesinde ..."): read, not taken out
+        work.changes["dateline"] = _merge_dateline(current, found)
+        return
     block = work.blocks[at]
     rest = block.text[found.end :].strip()
     work.remove(found.raw, "dateline")

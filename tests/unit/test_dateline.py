@@ -171,3 +171,55 @@ def test_clean_reads_the_dateline_of_a_lead_printed_as_standfirst() -> None:
     cleaned = clean(item)
     assert cleaned.dateline is not None and (cleaned.dateline.place, cleaned.dateline.agency) == ("TRABZON", "Xinhua")
     assert clean(cleaned) == cleaned
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "agency", "rest"),
+    [
+        (
+            "EXAMPLENEWS.COM, JAKARTA - Presiden membuka jembatan baru di pelabuhan.",
+            "JAKARTA",
+            "EXAMPLENEWS.COM",
+            "Presiden",
+        ),
+        (
+            "SURABAYA, Example.co.id - Wali kota membuka jembatan baru di pelabuhan.",
+            "SURABAYA",
+            "Example.co.id",
+            "Wali",
+        ),
+    ],
+)
+def test_a_news_site_naming_itself_beside_the_place(text: str, place: str, agency: str, rest: str) -> None:
+    """ "OUTLET.COM, PLACE -" and "PLACE, Outlet.com -": the site's address is its name, the place is the dateline's."""
+    found = match_dateline(text, GENERIC, modes=("line", "prefix", "lead"))
+    assert found is not None and (found.place, found.agency) == (place, agency)
+    assert text[found.end :].startswith(rest)
+
+
+def test_a_credit_line_ending_with_the_place() -> None:
+    """ "AGENCY | OUTLET | PLACE": credits naming an agency, then a known place."""
+    found = match_dateline("COLPRENSA | EXAMPLE DAILY | CALI", GENERIC, modes=("line",))
+    assert found is not None and (found.place, found.agency) == ("CALI", "COLPRENSA")
+    assert match_dateline("SPORTS | EXAMPLE DAILY | CALI", GENERIC, modes=("line",)) is None
+
+
+def test_turkish_place_in_capitals_with_its_case_ending_opens_the_lead() -> None:
+    """ "İZMİR'de ..." names the dateline and stays in the sentence; "NATO'nun ..." is no place."""
+    lead = "İZMİR'de bir binanın bodrum katında çıkan yangında iki kişi yaralandı."
+    found = match_dateline(lead, GENERIC, modes=("line", "prefix", "lead"))
+    assert found is not None and found.place == "İZMİR" and found.end == 0
+    assert (
+        match_dateline("NATO'nun zirvesi bugün Brüksel'de başladı ve yarın sona erecek.", GENERIC, modes=("lead",))
+        is None
+    )
+    item = clean(ParsedItem(format="webtext", body=(Block(lead),)))
+    assert item.dateline is not None and item.dateline.place == "İZMİR"
+    assert item.body[0].text == lead
+    assert "dateline" not in [r.reason for r in item.removed]
+    assert clean(item) == item
+
+
+def test_an_agency_name_is_no_place() -> None:
+    """ "BTA - BULGARIAN TELEGRAPH AGENCY" is the agency twice, not a dateline place."""
+    assert match_dateline("BTA - BULGARIAN TELEGRAPH AGENCY", GENERIC, modes=("line",)) is None

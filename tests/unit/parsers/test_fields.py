@@ -103,3 +103,13 @@ def test_dates_in_every_form_and_placeholders(value: object, expected: str | Non
 def test_language_tags_and_what_is_not_one(value: str, expected: str | None) -> None:
     """BCP-47-like tags of known languages; numbers and words are not languages."""
     assert language_tag(value) == expected
+
+
+def test_a_date_printed_inside_the_place_part_is_the_date() -> None:
+    """ "SAID TO BE DECEMBER 31, 2015": a hedge and a date, no place; "LONDON MARCH 3, 2015": the place and the date."""
+    from pipeline.parsers._dateline import parse_dateline
+
+    hedged = parse_dateline("SAID TO BE DECEMBER 31, 2015")
+    assert hedged is not None and (hedged.place, hedged.date_text) == (None, "DECEMBER 31, 2015")
+    known = parse_dateline("LONDON MARCH 3, 2015")
+    assert known is not None and (known.place, known.date_text) == ("LONDON", "MARCH 3, 2015")

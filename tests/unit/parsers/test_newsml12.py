@@ -197,3 +197,34 @@ def test_text_content_items_whatever_their_media_type_name(media_type: str) -> N
     (item,) = PARSER.parse(raw, ())
     assert [b.text for b in item.body] == ["Die neue Fähre fährt ab Montag."]
     assert [a.headline for a in item.associations] == ["Die Fähre im Hafen"]
+
+
+ORIGIN_ONLY = b"""<?xml version="1.0" encoding="UTF-8"?>
+<NewsML>
+  <NewsItem>
+    <Identification><NewsIdentifier><ProviderId>example.invalid</ProviderId><DateId>20310506</DateId>
+      <NewsItemId>P1</NewsItemId><RevisionId>1</RevisionId>
+      <PublicIdentifier>urn:newsml:example.invalid:20310506:P1:1</PublicIdentifier></NewsIdentifier></Identification>
+    <NewsComponent>
+      <NewsLines><HeadLine></HeadLine></NewsLines>
+      <DescriptiveMetadata>
+        DATELINEDATE
+        <Location HowPresent="Origin"><Property FormalName="Country" Value="FRA"/>
+          <Property FormalName="City" Value="Portville"/></Location>
+      </DescriptiveMetadata>
+      <ContentItem><MediaType FormalName="Text"/>
+        <DataContent><p>Fishermen unload the catch at the harbour of Portville on May 6, 2031.</p></DataContent>
+      </ContentItem>
+    </NewsComponent>
+  </NewsItem>
+</NewsML>"""
+
+
+def test_dateline_in_parts_date_and_origin() -> None:
+    """No printed DateLine: a DateLineDate and the Location of origin make the dateline; a Location alone does not."""
+    (item,) = PARSER.parse(
+        ORIGIN_ONLY.replace(b"DATELINEDATE", b"<DateLineDate>20310506T101500+0000</DateLineDate>"), ()
+    )
+    assert item.dateline is not None and item.dateline.place == "Portville"
+    (item,) = PARSER.parse(ORIGIN_ONLY.replace(b"DATELINEDATE", b""), ())
+    assert item.dateline is None
