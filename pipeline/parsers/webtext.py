@@ -57,6 +57,7 @@ from pipeline.parsers._page import (
     vocabulary,
     words_of,
 )
+from pipeline.parsers._spacing import despace, has_spaced_run
 from pipeline.parsers.base import Parser, declared_charset, registry
 from pipeline.parsers.html import parse_iso
 from pipeline.profiles import (
@@ -897,6 +898,9 @@ class WebTextParser(Parser):
         markdown = markdown_to_text(text) if front is not None or looks_like_markdown(text) else None
         if markdown is not None:
             text = markdown.text
+        despaced = has_spaced_run(text)
+        if despaced:
+            text = despace(text)  # "R o m a , 9 o t t ." -> "Roma, 9 ott."
         agency = detect_agency(text, headers)
         profile = get_profile(agency)
         units, stamp = _take_stamp(segment(text))
@@ -928,6 +932,8 @@ class WebTextParser(Parser):
         extra: list[tuple[str, str]] = [("encoding", decoded.encoding)]
         if decoded.repaired:
             extra.append(("encoding_repaired", "true"))
+        if despaced:
+            extra.append(("letter_spacing_repaired", "true"))
         if head.language_hint:
             extra.append(("language_hint", head.language_hint))
         associations = tuple(
