@@ -33,9 +33,9 @@ DATELINES = 60
 FLOORS: dict[str, float] = {
     "headline": 0.95,
     "kept": 0.98,
-    "leaked": 0.065,
-    "dateline": 0.40,
-    "language": 0.73,
+    "leaked": 0.01,
+    "dateline": 0.90,
+    "language": 0.99,
     "no_article": 0,
 }
 
