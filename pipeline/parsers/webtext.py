@@ -610,6 +610,8 @@ def _lay_out(units: list[str], profile: AgencyProfile) -> _Layout:
         else:
             lay.keep.append(i)
     _read_tail(lay, page, last + 1, known)
+    if lay.head.dateline is None:
+        lay.head.dateline = _first_story_dateline(lay, page, lead)
     if not lay.keep:
         # nothing read as text: the page is one the layout cannot read; never give no article
         # for a page with words, keep what is not the title or a field
@@ -617,6 +619,24 @@ def _lay_out(units: list[str], profile: AgencyProfile) -> _Layout:
         for i in lay.keep:
             lay.removed.pop(i, None)
     return lay
+
+
+def _first_story_dateline(lay: _Layout, page: Page, lead: int) -> Dateline | None:
+    """A complete dateline (place, date, agency) opening a line from the lead to the first prose line.
+
+    A digest prints its contents (a list of titles) before its first story: that story's
+    dateline ("Sofia, February 28 (BTA) - ...") is the digest's, however far down it
+    stands. Once a prose line without one has begun the text, there is none to find.
+    """
+    for i in range(lead, len(lay.units)):
+        if page.kinds[i] == BAD:
+            continue
+        found = match_dateline(lay.units[i], lay.profile, modes=("prefix",))
+        if found is not None and found.place and found.agency and found.date_text:
+            return Dateline(found.raw, found.place, found.agency, found.date_text, found.region)
+        if page.kinds[i] == GOOD:
+            return None  # the text has begun without a dateline
+    return None
 
 
 def _densest_run(page: Page) -> tuple[int, int]:

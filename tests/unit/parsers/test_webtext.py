@@ -794,3 +794,23 @@ def test_a_long_line_restating_the_text_between_paragraphs_is_a_caption() -> Non
     new_facts = "Tickets for the ferry line will cost five euros and children under six travel for free"
     item = parse_one(text.format(middle=new_facts))
     assert [b.text for b in item.body][1] == new_facts
+
+
+def test_a_digest_takes_its_first_story_dateline_below_the_contents() -> None:
+    """A contents list, then the first story: its complete dateline (place, date, agency) is the digest's."""
+    page = (
+        "HARBOUR WIRE DAILY FILE, 04-03-2031\n\n"
+        "CONTENTS\n\n"
+        "• [01] COUNCIL APPROVES THE HARBOUR BUDGET\n"
+        "• [02] NEW FERRY LINE TO THE ISLANDS\n"
+        "• [03] SCHOOLS CLOSE EARLY FOR THE SUMMER\n\n"
+        "Varna, March 3 (BTA) - The council approved the harbour budget on Tuesday after a long debate\n"
+    )
+    item = parse_one(page)
+    assert item.dateline is not None and (item.dateline.place, item.dateline.agency) == ("Varna", "BTA")
+    article = parse_one(
+        "Harbour town opens a new ferry line to the islands\n\n"
+        "The town council opened a new ferry line on Monday, linking the harbour with three islands.\n\n"
+        "Varna, March 3 (BTA) - The council of the neighbouring town approved its own budget on Tuesday.\n"
+    )
+    assert article.dateline is None
