@@ -496,10 +496,10 @@ def _choose_headline(units: list[str], page: Page, candidates: list[int], lead: 
     if not candidates:
         return None
 
-    def score(i: int) -> tuple[bool, bool, bool, int]:
+    def score(i: int) -> tuple[bool, bool, bool, bool, int]:
         text = units[i]
         plain = strip_title_suffix(text) == text
-        return _printed_again(units, i), title_words(text) >= TITLE_MIN_WORDS, plain, -i
+        return _printed_again(units, i), title_words(text) >= TITLE_MIN_WORDS, plain, _dates_itself(text), -i
 
     best = max(candidates, key=score)
     if score(best)[:2] != (False, False):
@@ -509,6 +509,19 @@ def _choose_headline(units: list[str], page: Page, candidates: list[int], lead: 
     if above == lead - 1 and ":" in units[above].rstrip(":"):
         return above
     return None
+
+
+_TITLE_DATE = re.compile(
+    r"(?:,|:|\|)\s*(?:\d{1,4}[-./]\d{1,2}[-./]\d{1,4}|\d{1,2}\.?\s+[^\W\d_]{3,}\.?\s+\d{4}|[^\W\d_]{3,}\.?\s+\d{1,2},?\s+\d{4})\s*$"
+)
+
+
+def _dates_itself(text: str) -> bool:
+    """A title ending with its issue's date ("Harbour Wire: News in English, 01-09-11", "Digest | 3 May 2031").
+
+    A dated file (a digest, a daily news file) names itself so; a site's masthead does not.
+    """
+    return bool(_TITLE_DATE.search(text))
 
 
 def _title_text(units: list[str], h: int) -> str:

@@ -814,3 +814,20 @@ def test_a_digest_takes_its_first_story_dateline_below_the_contents() -> None:
         "Varna, March 3 (BTA) - The council of the neighbouring town approved its own budget on Tuesday.\n"
     )
     assert article.dateline is None
+
+
+def test_a_dated_file_title_beats_the_site_masthead() -> None:
+    """Of two title lines printed once, the one naming its issue's date is the page's title, not the masthead."""
+    page = (
+        "Harbour Archive - Regional Resources Network Compact version\n\n"
+        "Home\n\nNews\n\nDocuments\n\n"
+        "Harbour Wire: News in English, 31-03-04\n\n"
+        "CONTENTS\n\n"
+        "• [01] COUNCIL APPROVES THE HARBOUR BUDGET\n"
+        "• [02] NEW FERRY LINE TO THE ISLANDS\n"
+        "• [03] SCHOOLS CLOSE EARLY FOR THE SUMMER\n\n"
+        "• [01] COUNCIL APPROVES THE HARBOUR BUDGET\n\n"
+        "The town council approved the harbour budget on Tuesday after a debate that lasted most of the day.\n\n"
+        "The money for the ferry terminal will come from the regional fund, the mayor told reporters.\n"
+    )
+    assert parse_one(page).headline == "Harbour Wire: News in English, 31-03-04"
