@@ -61,6 +61,7 @@ def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
     obs = observer()  # metrics, probes (pipeline/observability): a line per agent below
     obs.attach(app, settings, consumer, breakers, stage_of)
     routed_topics = RoutedTopics(settings)
+    obs.watch_sources(app, topics.sources, settings, publisher, names.alerts)  # idle-feed alerts
 
     async def alert(kind: str, tripped: Breaker, record: RawDispatch) -> None:
         outcome = alert_record(names.alerts, kind, tripped, record)

@@ -81,12 +81,16 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     # the web endpoint first: /healthz answers while the topics are checked and the group joined
     obs = observer()
     obs.serve(settings)
+    from pipeline.observability.idle import parse_cadences
     from pipeline.routing import RulesError
 
     try:
+        parse_cadences(settings.idle_cadences)
         problems = asyncio.run(_prepare_topics(settings))
     except RulesError as exc:
         problems = [f"routing rules (WIREFEED_ROUTES): {exc}"]
+    except ValueError as exc:
+        problems = [str(exc)]
     if problems:
         for problem in problems:
             print(f"wirefeed worker: {problem}", file=sys.stderr)

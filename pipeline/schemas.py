@@ -41,7 +41,8 @@ FILES = {
     (DEADLETTER, "value.v1"): "wire.deadletter/value.v1.json",
     (DEADLETTER, "headers.v1"): "wire.deadletter/headers.v1.json",
     ("wire.cleaned", "value"): "wire.cleaned/value.v1.json",
-    (ALERTS, "value"): "wire.alerts/value.v1.json",
+    (ALERTS, "value"): "wire.alerts/value.v2.json",
+    (ALERTS, "value.v1"): "wire.alerts/value.v1.json",  # a v1 value is a valid v2 value
     # the feeders' state (pipeline/feeders/journal.py)
     ("wire.feeders", "value"): "wire.feeders/value.v1.json",
     ("ninjs", "3.1"): "ninjs/ninjs-schema_3.1.json",

@@ -80,6 +80,15 @@ class Settings:
     health_loop_stall: float = 60.0
     #: /readyz needs a broker answer (a metadata request, every 5 s) within this many seconds
     health_broker_stale: float = 15.0
+    #: idle-feed watch: a source (wf_source, else wf_agency) is idle when nothing came from it for
+    #: its cadence: configured ("source=seconds", also 90s / 15m / 2h), else learned once it has
+    #: `idle_learn_after` gaps between its deliveries (`idle_factor` x their 90th percentile, at
+    #: least `idle_min` seconds); checked every `idle_check_every` seconds
+    idle_cadences: tuple[str, ...] = ()
+    idle_learn_after: int = 8
+    idle_factor: float = 3.0
+    idle_min: float = 300.0
+    idle_check_every: float = 10.0
     #: learned boilerplate (pipeline/stages/boilerplate.py): a line goes once this many earlier
     #: distinct stories of its source (shard) carried it, and this share of the stories since
     boilerplate_min_stories: int = 4

@@ -12,8 +12,10 @@
                      headers: CloudEvents Kafka binding ce_* + wf_* (schemas/wire.articles/)
     wire.deadletter  key: dispatch id                   value: dead-letter envelope JSON, original bytes inside
                      headers: ce_* + wf_* (schemas/wire.deadletter/)
-    wire.alerts      key: stage                         value: an alert JSON (a stage paused / resumed by
-                     its circuit breaker: schemas/wire.alerts/), for operators
+    wire.alerts      key: stage or source               value: an alert JSON (a stage paused / resumed by
+                     its circuit breaker, a feed gone quiet / resumed: schemas/wire.alerts/), for operators
+    wire.sources     key: source                        value: a sighting JSON (internal: a source's dispatches
+                     in one batch, for the idle-feed watch, pipeline/observability/idle.py)
 
 All values travel as raw bytes through Faust (``value_serializer="raw"``): decoding is
 our code's job, so that a record we cannot read is dead-lettered instead of being
@@ -41,10 +43,11 @@ CLEANED = "wire.cleaned"
 ARTICLES = "wire.articles"
 DEADLETTER = "wire.deadletter"
 ALERTS = "wire.alerts"
+SOURCES = "wire.sources"
 
 #: topics whose records are outcomes of a raw record
 OUTCOME_TOPICS = (ARTICLES, DEADLETTER)
-ALL = (RAW, PARSED, CLEANED, ARTICLES, DEADLETTER, ALERTS)
+ALL = (RAW, PARSED, CLEANED, ARTICLES, DEADLETTER, ALERTS, SOURCES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +60,14 @@ class TopicNames:
     articles: str
     deadletter: str
     alerts: str
+    sources: str
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TopicNames:
         return cls(*(prefix + name for name in ALL))
 
     def all(self) -> tuple[str, ...]:
-        return (self.raw, self.parsed, self.cleaned, self.articles, self.deadletter, self.alerts)
+        return (self.raw, self.parsed, self.cleaned, self.articles, self.deadletter, self.alerts, self.sources)
 
     def outcomes(self) -> tuple[str, str]:
         return (self.articles, self.deadletter)
@@ -105,6 +109,7 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
         names.articles: {**common, **outcomes},
         names.deadletter: {**common, **outcomes},
         names.alerts: {**common, **outcomes},
+        names.sources: {**common, **kept},
     }
 
 
@@ -151,9 +156,10 @@ class Topics:
     articles: faust.TopicT
     deadletter: faust.TopicT
     alerts: faust.TopicT
+    sources: faust.TopicT
 
     def by_name(self, name: str) -> faust.TopicT:
-        for topic in (self.raw, self.parsed, self.cleaned, self.articles, self.deadletter, self.alerts):
+        for topic in (self.raw, self.parsed, self.cleaned, self.articles, self.deadletter, self.alerts, self.sources):
             if name in topic.topics:
                 return topic
         raise KeyError(name)
@@ -186,4 +192,5 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         articles=_topic(app, names.articles, settings, configs[names.articles]),
         deadletter=_topic(app, names.deadletter, settings, configs[names.deadletter]),
         alerts=_topic(app, names.alerts, settings, configs[names.alerts]),
+        sources=_topic(app, names.sources, settings, configs[names.sources]),
     )

@@ -6,6 +6,7 @@
     web.py       /metrics, /healthz, /readyz on WIREFEED_WEB_HOST:WIREFEED_WEB_PORT, a
                  thread of its own, serving from the worker's first second
     logs.py      JSON log lines with the dispatch's coordinates as fields (WIREFEED_LOG_FORMAT)
+    idle.py      idle-feed alerts: sources quiet past their cadence, on wire.alerts
 
 One ``Observer`` per worker process (``observer()``) holds them. The agents call it in a
 line each: ``obs.stage(name, runner)`` wraps a stage runner (its timings),
@@ -89,6 +90,13 @@ class Observer:
         @app.task
         async def running() -> None:  # app tasks start once the tables are recovered
             self.probes.set_phase("running")
+
+    def watch_sources(self, app: Any, topic: Any, settings: Settings, publisher: Any, alerts_topic: str) -> None:
+        """The idle-feed watch (``idle.py``): its table, agent and timer; parse-clean's batches send sightings."""
+        from pipeline.observability import idle
+
+        hook = idle.wire(app, topic, settings, publisher.publish, alerts_topic)
+        self.on_done.setdefault("parse-clean", []).append(hook)
 
     # ------------------------------------------------------------------ the agents' hooks
 

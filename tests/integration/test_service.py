@@ -4,6 +4,7 @@ broker, probed over HTTP throughout."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.broker
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples" / "firehose"
+IDLE_SOURCE = "idle-probe"
 MANIFEST = {m["file"]: m for m in json.loads((SAMPLES / "MANIFEST.json").read_text(encoding="utf-8"))}
 ROUTES = """
 [[route]]
@@ -75,8 +77,8 @@ class Service:
     timeline: list[tuple[float, int, int, dict]] = field(default_factory=list)
     ready_at: float | None = None
 
-    def metrics(self) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-        status, body = get(self.port, "/metrics")
+    def metrics(self, port: int | None = None) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+        status, body = get(port or self.port, "/metrics")
         assert status == 200
         out = {}
         for line in body.decode().splitlines():
@@ -116,6 +118,8 @@ def service(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) ->
             "WIREFEED_LOG_FORMAT": "json",
             "WIREFEED_SPACY_MODELS": "none",
             "WIREFEED_ROUTES": str(routes),
+            "WIREFEED_IDLE_CADENCES": f"{IDLE_SOURCE}=4",
+            "WIREFEED_IDLE_CHECK_EVERY": "1",
         }
     )
     running = Service(pipe, port, routes)
@@ -312,3 +316,82 @@ async def test_a_changed_rules_file_routes_to_a_new_topic_created_like_the_pipel
     late = (await _routed(service, ["wire.test.late"]))["wire.test.late"]
     assert idents == {_ident(r) for r in late}
     assert any("routed topics created" in line.get("message", "") for line in _log(service))
+
+
+def _story(n: int) -> tuple[bytes, tuple[tuple[str, bytes], ...]]:
+    text = f"Harbour Gazette\n\nHarbour report {n}\n\nHARBOUR - Report {n} from the harbour, a paragraph of a story.\n"
+    return text.encode(), (("content-type", b"text/plain; charset=utf-8"), ("wf_source", IDLE_SOURCE.encode()))
+
+
+async def _feed_alerts(service: Service) -> list[dict]:
+    pipe = service.pipeline
+    values = [orjson.loads(r.value) async for r in read(pipe.bootstrap, [pipe.names.alerts], idle_timeout=0.3)]
+    return [v for v in values if v.get("source") == IDLE_SOURCE]
+
+
+async def _wait_alerts(service: Service, kind: str, count: int, timeout: float = 60.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [a for a in await _feed_alerts(service) if a["type"] == kind]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
+
+
+def _idle_gauge(service: Service, port: int) -> float | None:
+    """wirefeed_source_idle of the idle-probe source on one worker; None when it does not hold the source."""
+    found = [v for (name, labels), v in service.metrics(port).items()
+             if name == "wirefeed_source_idle" and ("source", IDLE_SOURCE) in labels]  # fmt: skip
+    return found[0] if found else None
+
+
+def _ready_at_once(service: Service, ports: list[int], timeout: float = 180.0) -> None:
+    """Wait until every worker answers ready at the same moment (the group settled)."""
+    deadline = time.monotonic() + timeout
+    while not all(get(port, "/readyz")[0] == 200 for port in ports):
+        assert time.monotonic() < deadline, service.pipeline.worker_log(len(ports))[-3000:]
+        time.sleep(0.5)
+
+
+async def test_a_quiet_source_is_alerted_once_and_cleared_when_it_resumes_with_two_workers(service: Service) -> None:
+    """A source with a 4 s cadence goes quiet: one feed-idle record on wire.alerts, wirefeed_source_idle 1. The
+    worker is replaced by two: the one holding the source's partition of wire.sources recovers its state (still
+    idle, not alerted again), the other holds nothing of it. The source sends again through both workers' raw
+    partitions: one feed-resumed; quiet again, one feed-idle -- never a record from each worker."""
+    from pipeline.kafka import producer
+
+    pipe = service.pipeline
+    await pipe.outcomes_for(await pipe.produce([_story(1), _story(2)]))
+    (idle,) = await _wait_alerts(service, "feed-idle", 1)
+    assert idle["cadence_from"] == "configured" and idle["cadence_seconds"] == 4 and idle["quiet_seconds"] > 4
+    assert idle["dispatches"] == 2
+    assert service.total("wirefeed_source_idle", source=IDLE_SOURCE) == 1
+    assert service.total("wirefeed_alerts_total", type="feed-idle") >= 1
+    # two workers instead of one: each reads one partition of wire.raw and of wire.sources
+    assert pipe.stop_workers() == [0]
+    ports = [service.port, _free_port()]
+    for port in ports:
+        pipe.env["WIREFEED_WEB_PORT"] = str(port)
+        pipe.start_worker()  # the environment is copied at the start
+    pipe.env["WIREFEED_WEB_PORT"] = str(service.port)
+    _ready_at_once(service, ports)
+    time.sleep(3)  # checked every second meanwhile
+    gauges = [_idle_gauge(service, port) for port in ports]
+    assert sorted(gauges, key=str) == [1.0, None], gauges  # one holder, the state recovered: still idle
+    assert [a["type"] for a in await _feed_alerts(service)] == ["feed-idle"], "alerted again after the restart"
+    # the source sends again, a dispatch on each partition of wire.raw: both workers see it
+    async with producer(pipe.bootstrap) as prod:
+        futures = [await prod.send(pipe.names.raw, _story(n)[0], partition=n % 2, headers=list(_story(n)[1]))
+                   for n in range(3, 7)]  # fmt: skip
+        coords = [(md.partition, md.offset) for md in await asyncio.gather(*futures)]
+    await pipe.outcomes_for(coords)
+    (resumed,) = await _wait_alerts(service, "feed-resumed", 1)
+    assert resumed["quiet_seconds"] >= idle["quiet_seconds"] and resumed["dispatches"] > 2
+    # nothing more comes: quiet past the cadence again, announced once by the one holder
+    await _wait_alerts(service, "feed-idle", 2)
+    time.sleep(3)
+    alerts = await _feed_alerts(service)
+    assert [a["type"] for a in alerts] == ["feed-idle", "feed-resumed", "feed-idle"], alerts
+    # 6 dispatches: records read again after the restart (at least once) are known by their raw offsets
+    assert alerts[2]["dispatches"] == 6 and alerts[1]["worker"] == alerts[2]["worker"]
+    assert gauges == [_idle_gauge(service, port) for port in ports]  # the same holder

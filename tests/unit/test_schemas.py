@@ -44,12 +44,17 @@ def test_every_schema_has_examples_both_ways() -> None:
         assert kinds == {"should_pass", "should_fail"}, (topic, part)
 
 
-def test_every_v1_dead_letter_value_is_a_valid_v2_value() -> None:
-    """Dead-letter v2 only adds what v1 lacked (bytes left out with a reason): v1 values stay valid."""
-    v1_examples = [p for p in EXAMPLES if p.name.startswith("value.v1-") and p.parent.name == "should_pass"]
+@pytest.mark.parametrize("topic", ["wire.deadletter", "wire.alerts"])
+def test_every_v1_value_is_a_valid_v2_value(topic: str) -> None:
+    """v2 only adds (dead letters: bytes left out with a reason; alerts: feed alerts): v1 values stay valid."""
+    v1_examples = [
+        p
+        for p in EXAMPLES
+        if p.name.startswith("value.v1-") and p.parent.name == "should_pass" and p.parent.parent.name == topic
+    ]
     assert v1_examples
     for path in v1_examples:
-        assert errors("wire.deadletter", "value", json.loads(path.read_text())) == [], path.name
+        assert errors(topic, "value", json.loads(path.read_text())) == [], path.name
 
 
 def test_cleaned_schema_file_matches_the_records() -> None:
