@@ -62,6 +62,14 @@ def client_options() -> dict[str, Any]:
     return dict(_options)
 
 
+class Consumer(AIOKafkaConsumer):
+    """An ``AIOKafkaConsumer`` with this process's security options (``configure``), for the consumers
+    made outside this module (redrive, the chaos verifier); options given here win."""
+
+    def __init__(self, *topics: str, **options: Any) -> None:
+        super().__init__(*topics, **{**_options, **options})
+
+
 async def ensure_topics(
     bootstrap: str,
     topics: Iterable[str],

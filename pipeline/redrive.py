@@ -44,10 +44,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from pipeline.kafka import producer, read
+from pipeline.kafka import Consumer, producer, read
 from pipeline.records import Headers
 from pipeline.topics import TopicNames
 
@@ -226,7 +226,7 @@ async def _complete_from_raw(bootstrap: str, names: TopicNames, candidates: Sequ
     """Fetch the bytes of dead letters that carry only coordinates; check them against sha256."""
     if not candidates:
         return
-    consumer = AIOKafkaConsumer(
+    consumer = Consumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
         max_partition_fetch_bytes=64 * 1024 * 1024,
@@ -271,7 +271,7 @@ async def _mark_already_redriven(bootstrap: str, names: TopicNames, candidates: 
     if not wanted:
         return
     oldest = min((c.deadletter_ms for c in candidates if c.deadletter_ms is not None), default=0)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = Consumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
         parts = [TopicPartition(names.raw, p) for p in sorted(consumer.partitions_for_topic(names.raw) or ())]

@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 
 from pipeline.chaos.feeds import ANY, ARTICLE, DEADLETTER, ChaosDispatch
+from pipeline.kafka import Consumer as AIOKafkaConsumer  # with SASL/TLS from the environment (WIREFEED_KAFKA_*)
 from pipeline.topics import TopicNames
 
 log = logging.getLogger(__name__)
