@@ -127,7 +127,8 @@ async def _prepare_topics(settings: Settings, wait: float = 60.0) -> list[str]:
     while True:
         try:
             counts = await partition_counts(
-                settings.bootstrap_servers, [*names.all(), changelog_topic(settings, "boilerplate")]
+                settings.bootstrap_servers,
+                [*names.all(), *(changelog_topic(settings, t) for t in ("boilerplate", "sources"))],
             )
             problems = partition_problems(settings, counts)
             if not problems:

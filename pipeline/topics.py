@@ -142,6 +142,13 @@ def partition_problems(settings: Settings, counts: dict[str, int]) -> list[str]:
             f"{changelog_name} has {changelog} partitions and {names.parsed} {parsed}: the table's state would be "
             "split from its records; give both the same count (and WIREFEED_PARTITIONS)"
         )
+    # the idle-feed watch's table (pipeline/observability/idle.py) is co-partitioned with wire.sources
+    sources, sources_log = counts.get(names.sources), counts.get(changelog_topic(settings, "sources"))
+    if sources is not None and sources_log is not None and sources != sources_log:
+        problems.append(
+            f"{changelog_topic(settings, 'sources')} has {sources_log} partitions and {names.sources} {sources}: "
+            "the idle-feed state would be split from its sightings; give both the same count"
+        )
     return problems
 
 

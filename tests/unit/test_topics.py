@@ -30,3 +30,8 @@ def test_a_changelog_with_another_partition_count_than_its_topic_is_an_error() -
     assert "WIREFEED_PARTITIONS=8" in problem
     problems = partition_problems(settings, {"wire.parsed": 4, changelog: 6})
     assert len(problems) == 1 and changelog in problems[0]
+    # the idle-feed watch's table and wire.sources, alike
+    sources_log = changelog_topic(settings, "sources")
+    assert partition_problems(settings, {"wire.sources": 4, sources_log: 4}) == []
+    (problem,) = partition_problems(settings, {"wire.sources": 4, sources_log: 2})
+    assert sources_log in problem and "wire.sources 4" in problem
