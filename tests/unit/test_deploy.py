@@ -124,3 +124,35 @@ def test_the_example_feeds_file_loads() -> None:
     assert [f.name for f in feeds] == ["example-rss-en", "example-api", "example-g2"]
     with pytest.raises(FeedsError, match="EXAMPLE_API_TOKEN"):
         load_feeds(example, env={})
+
+
+def _exported_series() -> set[str]:
+    """Every series name the worker's /metrics can carry (counters with _total, histograms' parts)."""
+    from pipeline.observability import metrics, observer
+
+    observer()  # registers the metrics computed when scraped
+    names = set()
+    for family in metrics.REGISTRY.collect():
+        suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_count", "_sum"]}.get(family.type, [""])
+        names.update(family.name + suffix for suffix in suffixes)
+    return names
+
+
+def test_prometheus_alert_rules_are_loaded_and_name_only_exported_metrics(compose: dict) -> None:
+    """The rules file is mounted where prometheus.yml loads it; each rule has a severity and a summary and asks
+    only for metrics the worker exports (a renamed metric would silence an alert)."""
+    import re
+
+    mounts = _mounts(compose["services"]["prometheus"])
+    config = yaml.safe_load((ROOT / mounts["/etc/prometheus/prometheus.yml"]).read_text())
+    (rules_path,) = config["rule_files"]
+    (group,) = yaml.safe_load((ROOT / mounts[rules_path]).read_text())["groups"]
+    exported = _exported_series()
+    assert {"wirefeed_source_idle", "wirefeed_breaker_open", "wirefeed_dispatches_total"} <= exported
+    alerts = {rule["alert"] for rule in group["rules"]}
+    assert {"WirefeedFeedIdle", "WirefeedStageBreakerOpen", "WirefeedWorkerNotReady"} <= alerts
+    for rule in group["rules"]:
+        assert rule["labels"]["severity"] in ("warning", "critical") and rule["annotations"]["summary"], rule
+        named = set(re.findall(r"\bwirefeed_\w+", rule["expr"]))
+        assert named <= exported, (rule["alert"], named - exported)
+        assert named or 'up{job="wirefeed-worker"}' in rule["expr"], rule["alert"]
