@@ -26,7 +26,7 @@ from referencing import Registry, Resource
 
 from pipeline.errors import ContractError
 from pipeline.records import Article, CleanedDispatch, Headers, Outcome, Result
-from pipeline.topics import ALERTS, ARTICLES, DEADLETTER, RAW
+from pipeline.topics import ALERTS, ARTICLES, DEADLETTER, RAW, SOURCES
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -43,6 +43,8 @@ FILES = {
     ("wire.cleaned", "value"): "wire.cleaned/value.v1.json",
     (ALERTS, "value"): "wire.alerts/value.v2.json",
     (ALERTS, "value.v1"): "wire.alerts/value.v1.json",  # a v1 value is a valid v2 value
+    # the idle-feed watch's sightings (pipeline/observability/idle.py)
+    (SOURCES, "value"): "wire.sources/value.v1.json",
     # the feeders' state (pipeline/feeders/journal.py)
     ("wire.feeders", "value"): "wire.feeders/value.v1.json",
     ("ninjs", "3.1"): "ninjs/ninjs-schema_3.1.json",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import orjson
 import pytest
 
 from pipeline.observability.idle import Policy, Sighting, SourceState, Watch, parse_cadences, sightings
@@ -84,6 +85,8 @@ def test_sightings_group_a_batch_by_source_with_arrival_times() -> None:
         Sighting("s1", "aa", ((0, 5000, 5000), (0, 3000, 3000))),
     ]
     assert Sighting.decode(found[0].encode()) == found[0]
+    for sighting in found:  # the contract of wire.sources
+        assert errors("wire.sources", "value", orjson.loads(sighting.encode())) == []
 
 
 def test_cadences_are_configured_with_units_and_mistakes_named() -> None:
