@@ -269,6 +269,14 @@ class Watch:
                 self.store[state.key] = state.as_json()
         return out
 
+    def unmark(self, sources: Iterable[str]) -> None:
+        """Take back the idle marks of ``sources`` (their alerts could not be published)."""
+        for source in sources:
+            state = self.sources.get(source)
+            if state is not None and state.idle_since is not None:
+                state.idle_since = None
+                self.store[state.key] = state.as_json()
+
     def snapshot(self) -> dict[str, tuple[bool, float | None]]:
         """source -> (idle, cadence seconds) for the metrics."""
         return {s: (st.idle_since is not None, self.policy.cadence(st).seconds) for s, st in list(self.sources.items())}
@@ -317,7 +325,7 @@ def wire(
     observer().sources = watch.snapshot
     sources_topic = settings.topic("wire.sources")
 
-    async def announce(values: list[dict[str, Any]]) -> None:
+    async def announce(values: list[dict[str, Any]]) -> bool:
         outcomes = [
             Outcome(alerts_topic, v["source"].encode(), orjson.dumps(v), (("content-type", b"application/json"),))
             for v in values
@@ -326,7 +334,7 @@ def wire(
             await publish(outcomes)
         except Exception:  # the log line is the alert then
             log.exception("could not publish %d idle-feed alerts", len(outcomes))
-            return
+            return False
         for value in values:
             metrics.alert(value["type"])
             log.warning(
@@ -337,6 +345,7 @@ def wire(
                 value["cadence_seconds"],
                 value["quiet_seconds"],
             )
+        return True
 
     @app.agent(topic, name="watch-sources")
     async def watch_sources(stream: faust.StreamT) -> None:
@@ -355,8 +364,8 @@ def wire(
         if app.rebalancing:
             return
         due = watch.due(time.time())
-        if due:
-            await announce(due)
+        if due and not await announce(due):
+            watch.unmark(v["source"] for v in due)  # not announced: due again at the next check
 
     pending: set[asyncio.Task[Any]] = set()
 

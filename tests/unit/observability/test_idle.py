@@ -38,6 +38,17 @@ def test_a_source_quiet_past_its_cadence_is_alerted_once_and_its_return_announce
     assert SourceState.from_json(store[b"1:feed-a"]).idle_since is None
 
 
+def test_an_alert_not_published_is_due_again() -> None:
+    """The idle mark of a feed-idle record the broker did not take is taken back: the next check sends it."""
+    watch = Watch(Policy({"feed-f": 10.0}))
+    watch.seen(_sighting("feed-f", T0), partition=0, now=T0)
+    (first,) = watch.due(T0 + 11)
+    watch.unmark([first["source"]])
+    assert watch.snapshot()["feed-f"] == (False, 10.0)
+    (again,) = watch.due(T0 + 12)
+    assert again["quiet_seconds"] == 12 and watch.due(T0 + 13) == []
+
+
 def test_the_idle_state_survives_a_restart_through_the_store() -> None:
     """A new watch over the same store (the table after recovery): no second alert, the return still announced."""
     store: dict = {}
