@@ -5,6 +5,7 @@ broker, probed over HTTP throughout."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import socket
@@ -357,7 +358,7 @@ async def test_a_quiet_source_is_alerted_once_and_cleared_when_it_resumes_with_t
     """A source with a 4 s cadence goes quiet: one feed-idle record on wire.alerts, wirefeed_source_idle 1. The
     worker is replaced by two: the one holding the source's partition of wire.sources recovers its state (still
     idle, not alerted again), the other holds nothing of it. The source sends again through both workers' raw
-    partitions: one feed-resumed; quiet again, one feed-idle -- never a record from each worker."""
+    partitions: feed-resumed; quiet again, feed-idle -- each change once, never a record from each worker."""
     from pipeline.kafka import producer
 
     pipe = service.pipeline
@@ -385,13 +386,19 @@ async def test_a_quiet_source_is_alerted_once_and_cleared_when_it_resumes_with_t
                    for n in range(3, 7)]  # fmt: skip
         coords = [(md.partition, md.offset) for md in await asyncio.gather(*futures)]
     await pipe.outcomes_for(coords)
-    (resumed,) = await _wait_alerts(service, "feed-resumed", 1)
+    (resumed, *_) = await _wait_alerts(service, "feed-resumed", 1)
     assert resumed["quiet_seconds"] >= idle["quiet_seconds"] and resumed["dispatches"] > 2
-    # nothing more comes: quiet past the cadence again, announced once by the one holder
-    await _wait_alerts(service, "feed-idle", 2)
+    # nothing more comes: quiet past the cadence again, once all 6 dispatches are in -- 6: records read again
+    # after the restart (at least once) are known by their raw offsets
+    deadline = time.monotonic() + 60
+    while (alerts := await _feed_alerts(service))[-1]["type"] != "feed-idle" or alerts[-1]["dispatches"] != 6:
+        assert time.monotonic() < deadline, alerts
+        time.sleep(0.5)
     time.sleep(3)
-    alerts = await _feed_alerts(service)
-    assert [a["type"] for a in alerts] == ["feed-idle", "feed-resumed", "feed-idle"], alerts
-    # 6 dispatches: records read again after the restart (at least once) are known by their raw offsets
-    assert alerts[2]["dispatches"] == 6 and alerts[1]["worker"] == alerts[2]["worker"]
+    assert await _feed_alerts(service) == alerts, "alerted again"
+    # each change announced once, by the one holder (on a slow machine the source may have gone quiet between
+    # its batches: then idle and resumed again, still alternating)
+    kinds = [a["type"] for a in alerts]
+    assert kinds[:2] == ["feed-idle", "feed-resumed"] and all(a != b for a, b in itertools.pairwise(kinds)), kinds
+    assert len({a["worker"] for a in alerts[1:]}) == 1, alerts
     assert gauges == [_idle_gauge(service, port) for port in ports]  # the same holder
