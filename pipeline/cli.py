@@ -380,9 +380,14 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Quality reports over the real corpus (../shared/corpus or --corpus)."""
+    from dataclasses import replace
     from pathlib import Path
 
+    from pipeline.enrich.config import EnrichConfig
+
     root = Path(args.corpus) if args.corpus else None
+    # the profile and language settings of this environment (WIREFEED_PROFILE=fast: the fast profile's quality)
+    enrich_config = EnrichConfig.from_settings(settings)
     if args.report == "quality":
         import fnmatch
 
@@ -391,7 +396,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         patterns = args.only or []
         only = (lambda name: any(fnmatch.fnmatch(name, p) for p in patterns)) if patterns else None
         try:
-            report = quality.quality_report(root, sections=args.set, reuters_every=args.every, only=only)
+            report = quality.quality_report(
+                root, sections=args.set, reuters_every=args.every, only=only, config=enrich_config
+            )
         except ValueError as exc:
             print(f"wirefeed eval: {exc}", file=sys.stderr)
             return 2
@@ -406,7 +413,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     elif args.report == "places":
         from pipeline.evaluation import places
 
-        report = places.evaluate(root, every=args.every)
+        report = places.evaluate(root, every=args.every, config=places.evaluation_config(enrich_config))
         text = places.render(report)
         passed = bool(report.get("passed", True))
     elif args.report == "stories":
@@ -418,7 +425,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     else:
         from pipeline.evaluation import language
 
-        report = language.evaluate(root)
+        report = language.evaluate(root, config=replace(enrich_config, spacy_models=()))
         text = language.render(report)
         passed = bool(report.get("passed", True))
     if args.json:

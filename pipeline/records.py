@@ -423,10 +423,18 @@ class Outcome:
 T = TypeVar("T")
 
 
+_PLAIN = (str, int, float, bool)
+
+
 def to_jsonable(obj: Any) -> Any:
     """A dataclass (or anything inside one) as JSON-ready Python values."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    # Every internal record goes through here twice per hop: the plain values (most of
+    # them) return at once, a dataclass's field names are looked up once per class.
+    if obj is None or type(obj) in _PLAIN:
+        return obj
+    names = _field_names(typing.cast(Any, type(obj)))
+    if names is not None:
+        return {name: to_jsonable(getattr(obj, name)) for name in names}
     if isinstance(obj, bytes):
         return base64.b64encode(obj).decode("ascii")
     if isinstance(obj, datetime):
@@ -437,41 +445,84 @@ def to_jsonable(obj: Any) -> Any:
 
 
 @cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass, None for any other class."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+@cache
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
 def from_jsonable(cls: type[T], data: Any) -> T:
     """Rebuild ``cls`` from ``to_jsonable`` output; raises TypeError/ValueError on bad data."""
-    return typing.cast(T, _convert(cls, data))
+    return typing.cast(T, _converter(typing.cast(Any, cls))(data))
 
 
-def _convert(tp: Any, data: Any) -> Any:
+Converter = typing.Callable[[Any], Any]
+
+
+@cache
+def _converter(tp: Any) -> Converter:
+    """The function that rebuilds a value of type ``tp``, made once per type (the type's
+    hints are read here, not for every record)."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        if data is None:
-            return None
-        return _convert(next(a for a in typing.get_args(tp) if a is not type(None)), data)
+        inner = _converter(next(a for a in typing.get_args(tp) if a is not type(None)))
+        return lambda data: None if data is None else inner(data)
     if origin is tuple:
         args = typing.get_args(tp)
-        if not isinstance(data, list):
-            raise TypeError(f"expected a list for {tp}, got {type(data).__name__}")
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], x) for x in data)
-        return tuple(_convert(a, x) for a, x in zip(args, data, strict=True))
+            item = _converter(args[0])
+
+            def repeated(data: Any) -> Any:
+                _expect_list(tp, data)
+                return tuple(item(x) for x in data)
+
+            return repeated
+        items = tuple(_converter(a) for a in args)
+
+        def fixed(data: Any) -> Any:
+            _expect_list(tp, data)
+            return tuple(convert(x) for convert, x in zip(items, data, strict=True))
+
+        return fixed
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        if not isinstance(data, dict):
-            raise TypeError(f"expected an object for {tp.__name__}, got {type(data).__name__}")
-        hints = _hints(tp)
-        kwargs = {f.name: _convert(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.name in data}
-        return tp(**kwargs)
+        return _dataclass_converter(tp)
     if tp is bytes:
-        return base64.b64decode(data, validate=True)
+        return lambda data: base64.b64decode(data, validate=True)
     if tp is datetime:
-        return datetime.fromisoformat(data)
-    if tp is float and isinstance(data, int):
-        return float(data)
-    if tp in (str, int, float, bool) and not isinstance(data, tp):
+        return datetime.fromisoformat
+    if tp is float:
+        return lambda data: float(data) if isinstance(data, int) else _checked(float, data)
+    if tp in (str, int, bool):
+        return lambda data: _checked(tp, data)
+    return lambda data: data
+
+
+def _dataclass_converter(cls: type) -> Converter:
+    hints = _hints(cls)
+    # fields are converted lazily: a dataclass may refer to itself (or to one being built)
+    fields = tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
+
+    def build(data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise TypeError(f"expected an object for {cls.__name__}, got {type(data).__name__}")
+        return cls(**{name: _converter(hint)(data[name]) for name, hint in fields if name in data})
+
+    return build
+
+
+def _expect_list(tp: Any, data: Any) -> None:
+    if not isinstance(data, list):
+        raise TypeError(f"expected a list for {tp}, got {type(data).__name__}")
+
+
+def _checked(tp: type, data: Any) -> Any:
+    if not isinstance(data, tp):
         raise TypeError(f"expected {tp.__name__}, got {type(data).__name__}")
     return data
 

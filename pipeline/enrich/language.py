@@ -122,6 +122,12 @@ MARKER_LEAD = 2
 #: lingua weighs the languages with the most function words in the text, this many (and
 #: their close relatives, see ``_shortlist``)
 SHORTLIST = 4
+#: the fast profile's answer without lingua (``_quick``): this many different function words
+#: of one language, making at least this share of the text's different words, this many
+#: times as many as any other language's
+QUICK_WORDS = 6
+QUICK_DENSITY = 0.2
+QUICK_LEAD = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,19 +360,17 @@ def language_words(sample: str) -> list[str]:
 
 
 def _letters(text: str) -> int:
-    return sum(1 for c in text if c.isalpha())
+    return sum(map(str.isalpha, text))
 
 
 def _in_capitals(line: str) -> bool:
-    cased = [c for c in line if c.lower() != c.upper()]
-    return bool(cased) and all(c.isupper() for c in cased)
+    # str.isupper: every cased character upper-case, and at least one
+    return line.isupper()
 
 
 def _line_words(sample: str) -> list[str]:
     matches = list(_WORD.finditer(sample))
-    cased = [m.group() for m in matches if m.group().lower() != m.group().upper()]
-    lower_case = [w for w in cased if w == w.lower()]
-    if not lower_case:  # all caps, or a script without case: every word counts
+    if not any(m.group().islower() for m in matches):  # all caps, or a script without case: every word counts
         return [m.group().lower() for m in matches]
     out = []
     previous: re.Match[str] | None = None
@@ -475,19 +479,36 @@ _ALWAYS_LATIN = ("en",)
 _SCRIPT_PATTERNS = tuple((name, re.compile(f"[{chars}]"), langs) for name, chars, langs in _SCRIPTS)
 
 
+#: any letter of one of ``_SCRIPTS``: one scan finds them, Latin text has none
+_NON_LATIN = re.compile("[" + "".join(chars for _, chars, _ in _SCRIPTS) + "]")
+
+
+@lru_cache(maxsize=64)
+def _script_counts(sample: str) -> tuple[int, tuple[int, ...]]:
+    """Letters of ``sample``, and how many are in each of ``_SCRIPTS`` (in their order).
+
+    Asked several times per text (shortlist, evidence, groups): counted once, in one scan
+    for the letters of every script (the scripts' counts are then taken over those alone)."""
+    letters = sum(map(str.isalpha, sample))
+    found = "".join(_NON_LATIN.findall(sample))
+    if not found:
+        return letters, (0,) * len(_SCRIPT_PATTERNS)
+    return letters, tuple(len(pattern.findall(found)) for _, pattern, _ in _SCRIPT_PATTERNS)
+
+
 def _script_of(sample: str) -> str | None:
     """The script of most of the letters, when it is one of ``_SCRIPTS``."""
-    letters = sum(1 for c in sample if c.isalpha())
-    for name, pattern, _ in _SCRIPT_PATTERNS:
-        if len(pattern.findall(sample)) * 2 > letters:
+    letters, counts = _script_counts(sample)
+    for (name, _, _), count in zip(_SCRIPT_PATTERNS, counts, strict=True):
+        if count * 2 > letters:
             return name
     return None
 
 
 def _alone_in_its_script(sample: str, language: str, languages: Iterable[str]) -> bool:
-    letters = sum(1 for c in sample if c.isalpha())
-    for _, pattern, members in _SCRIPT_PATTERNS:
-        if language in members and len(pattern.findall(sample)) * 2 > letters:
+    letters, counts = _script_counts(sample)
+    for (_, _, members), count in zip(_SCRIPT_PATTERNS, counts, strict=True):
+        if language in members and count * 2 > letters:
             return members & set(languages) == {language}
     return False
 
@@ -514,7 +535,7 @@ class _Evidence:
         # Figures outweighing letters, or columns aligned with runs of spaces on several
         # lines: a table ("Shr 75 cts vs 52 cts"), not prose.
         self.tabular = (
-            sum(c.isdigit() for c in sample) * 2 >= sum(c.isalpha() for c in sample)
+            sum(map(str.isdigit, sample)) * 2 >= _script_counts(sample)[0]
             or len(_COLUMNS.findall(sample)) >= TABLE_LINES
         )
         index = _stop_index(languages)
@@ -611,14 +632,12 @@ def _main_text(sample: str, lingua: LanguageDetector) -> str:
     such as "đ" exists in no English model). Paragraphs too short to tell are left out of
     the vote.
     """
-    letters_all = sum(c.isalpha() for c in sample)
-    if sum(c.isdigit() for c in sample) * 2 >= letters_all or sample.upper() == sample:
+    letters_all = _letters(sample)
+    if sum(map(str.isdigit, sample)) * 2 >= letters_all or sample.upper() == sample:
         return sample  # a table or a text in capitals: no paragraphs of prose to vote
     # a paragraph of prose has letters enough and ends a sentence (a table has neither)
     blocks = [
-        b
-        for b in re.split(r"\n\s*\n", sample)
-        if sum(c.isalpha() for c in b) >= BLOCK_LETTERS and b.rstrip()[-1:] in _PARAGRAPH_END
+        b for b in re.split(r"\n\s*\n", sample) if _letters(b) >= BLOCK_LETTERS and b.rstrip()[-1:] in _PARAGRAPH_END
     ]
     if len(blocks) < 2:
         return sample
@@ -629,7 +648,7 @@ def _main_text(sample: str, lingua: LanguageDetector) -> str:
         code = str(found.iso_code_639_1.name).lower() if found is not None else None
         of.append(code)
         if code is not None:
-            letters[code] += sum(c.isalpha() for c in block)
+            letters[code] += _letters(block)
     if len(letters) < 2:
         return sample
     top, count = letters.most_common(1)[0]
@@ -741,10 +760,10 @@ def _shortlist(evidence: _Evidence, candidates: tuple[str, ...]) -> tuple[str, .
 
 
 def _attempt(
-    sample: str, config: EnrichConfig, candidates: tuple[str, ...]
+    sample: str, config: EnrichConfig, candidates: tuple[str, ...], evidence: _Evidence | None = None
 ) -> tuple[tuple[str, float] | None, _Evidence]:
     """lingua's answer on ``sample`` if the text backs it (see the module docstring)."""
-    evidence = _Evidence(sample, candidates)
+    evidence = evidence or _Evidence(sample, candidates)
     shortlist = _shortlist(evidence, candidates)
     if not shortlist:
         return None, evidence  # no language could be backed: no need to ask lingua
@@ -767,21 +786,70 @@ def _attempt(
     return best, evidence
 
 
-def identify(text: str, config: EnrichConfig | None = None, source: str | None = None) -> Identified:
+def _quick(evidence: _Evidence, full: str, candidates: tuple[str, ...]) -> tuple[str, bool] | None:
+    """The language the head of a text shows beyond doubt without lingua, and whether its
+    group's standard is settled; None when lingua must be asked (the fast profile).
+
+    Two cheap signals, each only where it cannot mislead: a script that exactly one
+    candidate writes (Greek, Georgian, Hangul...), and in running prose of a cased
+    script, function words -- ``QUICK_WORDS`` different ones of one language, at least
+    ``QUICK_DENSITY`` of the text's different words, ``QUICK_LEAD`` times as many as any
+    other language has there (a closely related one too: Spanish and Portuguese share
+    many). A group of standards (Bosnian, Croatian, Serbian) shares its lists: the group
+    leads, and its markers must settle the standard. Anything less clear, tables, lists,
+    short texts and languages known by their function words alone go to lingua.
+    """
+    sample = evidence.sample
+    script = _script_of(sample)
+    if script is not None:
+        members = next(m for name, _, m in _SCRIPT_PATTERNS if name == script) & set(candidates)
+        if len(members) == 1 and next(iter(members)) in _lingua_codes():
+            return next(iter(members)), True
+    if not (evidence.running and not evidence.tabular and evidence.distinct >= RICH_TEXT):
+        return None
+    ranked = sorted(((n or 0, lang) for lang, n in evidence.counts.items()), reverse=True)
+    if not ranked:
+        return None
+    found, best = ranked[0]
+    if best not in _lingua_codes() or found < QUICK_WORDS or found < QUICK_DENSITY * evidence.distinct:
+        return None
+    group = _group_of(best)
+    standards = group.members if group is not None and group.decide else frozenset({best})
+    rival = max((n for n, lang in ranked if lang not in standards), default=0)
+    if found < QUICK_LEAD * rival:
+        return None
+    language, settled = _settle(best, full, candidates)
+    if len(standards) > 1 and not settled:
+        return None  # lingua's choice among the standards, as on the full path
+    return language, settled
+
+
+def identify(
+    text: str, config: EnrichConfig | None = None, source: str | None = None, declared: str | None = None
+) -> Identified:
     """The language of ``text`` when the text backs it (see the module docstring), else None.
 
     lingua's cost grows with the text and with the number of candidates: the head of the
     text (``FIRST_CHARS``: headline and lead) is read first, and the rest (up to
     ``MAX_CHARS``, by paragraphs when they disagree) only when the head does not settle it.
+
+    In the fast profile (``config.profile``) what the head shows beyond doubt without
+    lingua (``_quick``) is the answer, when it agrees with the ``declared`` language (or
+    none is declared); its confidence is None (it is not lingua's).
     """
     full = text[:MAX_CHARS]
-    letters = sum(1 for c in full if c.isalpha())
+    letters = _letters(full)
     if letters == 0:
         return Identified(None, None, 0)
     config = config or EnrichConfig()
     candidates = candidate_languages(config, source)
     head = _head(full)
-    best, evidence = _attempt(head, config, candidates)
+    evidence = _Evidence(head, candidates)
+    if config.profile == "fast":
+        quick = _quick(evidence, full, candidates)
+        if quick is not None and (declared is None or _primary(declared) == quick[0]):
+            return Identified(quick[0], None, letters, quick[1])
+    best, evidence = _attempt(head, config, candidates, evidence)
     if head != full and (best is None or evidence.count(best[0]) <= STRONG_EVIDENCE):
         # the head did not settle it (a page may open with code or a widget): read it all,
         # by paragraphs when they disagree; the head's answer stands if the whole says nothing
@@ -841,4 +909,4 @@ def detect(
     hint: str | None = None,
 ) -> LanguageResult:
     """Detected language and confidence of ``text``, and the language the item is published in."""
-    return decide(identify(text, config, source), declared, hint)
+    return decide(identify(text, config, source, normalise_tag(declared)), declared, hint)

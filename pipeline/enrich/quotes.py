@@ -195,6 +195,8 @@ def find_quotes(
     ``people``: the people found (from NER); without any, names are read from the text.
     ``exclude``: folded names that are places or organisations, never speakers.
     """
+    if _QUOTE.search(text.value) is None:
+        return ()  # no quotation: the names around quotations need not be read
     words = _words(language)
     patterns = _person_patterns(people)
     found: list[_Found] = []

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import threading
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -85,7 +85,25 @@ def _keyword_pattern(words: Iterable[str], language: str) -> re.Pattern[str]:
         body = r"\s+".join(re.escape(w) for w in stem.split())
         parts.append(body + (r"\w*" if star else ""))
     prefix = _ARABIC_PREFIX if language == "ar" else ""
-    return re.compile(rf"(?<!\w){prefix}(?:{'|'.join(parts)})(?!\w)")
+    # No "(?<!\w)" in front: a pattern that opens with its words' letters lets the regex
+    # engine skip to the positions where one of them starts (1.6x faster on Reuters);
+    # ``_hits`` checks the word boundary before each match instead.
+    return re.compile(rf"{prefix}(?:{'|'.join(parts)})(?!\w)")
+
+
+_WORD_CHAR = re.compile(r"\w")
+
+
+def _hits(pattern: re.Pattern[str], folded: str) -> Iterator[re.Match[str]]:
+    r"""The matches of a keyword pattern that begin a word: what ``(?<!\w)pattern`` finds."""
+    pos = 0
+    while (match := pattern.search(folded, pos)) is not None:
+        start = match.start()
+        if start and _WORD_CHAR.match(folded, start - 1):
+            pos = start + 1  # inside a word: no match begins here, try the next position
+            continue
+        yield match
+        pos = match.end() if match.end() > start else start + 1
 
 
 def build() -> Evidence:
@@ -183,7 +201,7 @@ def find_subjects(
             add(code, W_SECTION)
     for code, pattern in evidence.keywords.get(lang, ()):
         seen: dict[str, int] = {}
-        for match in pattern.finditer(text.folded):
+        for match in _hits(pattern, text.folded):
             word = match.group(0)
             seen[word] = seen.get(word, 0) + 1
             if seen[word] > MAX_HITS_PER_KEYWORD:

@@ -84,11 +84,12 @@ def is_word_char(char: str) -> bool:
 
 def mostly_upper(text: str) -> bool:
     """True for all-caps text ("MOSCOW, Jan 13"), where casing cannot tell a name from a word."""
-    letters = [c for c in text if c.isalpha() and c.lower() != c.upper()]
-    if len(letters) < 8:
+    # cased letters are upper- or lower-case (title-case letters such as "ǅ" aside)
+    upper = sum(map(str.isupper, text))
+    cased = upper + sum(map(str.islower, text))
+    if cased < 8:
         return False
-    upper = sum(1 for c in letters if c.isupper())
-    return upper >= 0.8 * len(letters)
+    return upper >= 0.8 * cased
 
 
 @dataclass(frozen=True, slots=True)

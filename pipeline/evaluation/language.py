@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.enrich.config import EnrichConfig
-from pipeline.enrich.language import decide, identify
+from pipeline.enrich.language import decide, identify, normalise_tag
 from pipeline.enrich.text import item_text
 from pipeline.errors import PipelineError
 from pipeline.parsers import load_all
@@ -192,7 +192,8 @@ def _score(batch: Sequence[Work], config: EnrichConfig) -> list[ItemLanguage]:
             continue  # an empty Reuters story, say: nothing to detect, no article either
         for item in items:
             text = item_text(clean(item)).value
-            found = identify(text, config)
+            # as the enrich stage asks (language.detect): the declared language is known to the detector
+            found = identify(text, config, declared=normalise_tag(item.language))
             published = decide(found, item.language)
             letters = sum(1 for c in text if c.isalpha())
             out.append(

@@ -57,6 +57,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
+from pipeline.enrich.config import EnrichConfig
 from pipeline.errors import PipelineError
 from pipeline.parsers.html import page_text
 from pipeline.profiles import get_profile
@@ -604,13 +605,13 @@ class GoldSet:
     render: Callable[[dict[str, Any]], str]
 
 
-def _structured_evaluate(root: Path, only: ItemFilter = None) -> dict[str, Any]:
+def _structured_evaluate(root: Path, only: ItemFilter = None, config: EnrichConfig | None = None) -> dict[str, Any]:
     """The structured-feed section (``pipeline.evaluation.structured``; it scores all its files)."""
     from pipeline.evaluation import structured
 
     if not structured.available(root):
         return {"absent": True, "passed": {}}
-    return structured.evaluate(root)
+    return structured.evaluate(root, config=config)
 
 
 def _structured_render(section: dict[str, Any]) -> str:
@@ -647,8 +648,10 @@ def quality_report(
     seed: Expected | None = None,
     reuters_every: int = 1,
     only: ItemFilter = None,
+    config: EnrichConfig | None = None,
 ) -> dict[str, Any]:
-    """The report over the sections asked for (all when None): the corpus groups and the gold sets."""
+    """The report over the sections asked for (all when None): the corpus groups and the gold
+    sets; ``config``: the enrichment config the gold sets' languages are detected with."""
     root = root or default_corpus_root()
     wanted = list(sections) if sections else section_names()
     unknown = [name for name in wanted if name not in section_names()]
@@ -658,7 +661,7 @@ def quality_report(
         corpus_report(root, seed=seed, reuters_every=reuters_every) if CORPUS_SECTION in wanted else {}
     )
     sets = gold_sets()
-    report["sets"] = {name: sets[name].evaluate(root, only=only) for name in wanted if name in sets}
+    report["sets"] = {name: sets[name].evaluate(root, only=only, config=config) for name in wanted if name in sets}
     return report
 
 

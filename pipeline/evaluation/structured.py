@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.enrich import language as language_detection
+from pipeline.enrich.config import EnrichConfig
 from pipeline.enrich.text import item_text
 from pipeline.evaluation.quality import default_corpus_root, fold, same_headline
 from pipeline.records import CleanedDispatch, DeadLetter, Enrichment, ParsedItem, When
@@ -166,9 +167,9 @@ def _first(items: Sequence[ParsedItem], guid: str | None) -> ParsedItem | None:
     return candidates[0] if candidates else None
 
 
-def published_language(item: ParsedItem) -> str | None:
+def published_language(item: ParsedItem, config: EnrichConfig | None = None) -> str | None:
     """The language the article would be published in (as ``flow.article`` decides it)."""
-    found = language_detection.detect(item_text(item).value, item.language)
+    found = language_detection.detect(item_text(item).value, item.language, config)
     return found.language or item.language or normalise.service_language(item.agency)
 
 
@@ -200,7 +201,7 @@ def article_text(item: ParsedItem) -> str:
     return fold(" ".join(parts))
 
 
-def score_item(gold: GoldFile, item: ParsedItem, score: FileScore) -> None:
+def score_item(gold: GoldFile, item: ParsedItem, score: FileScore, config: EnrichConfig | None = None) -> None:
     """Fill ``score``'s field checks from the cleaned first item."""
     g = gold.first
     if g.headline is not None:
@@ -227,7 +228,7 @@ def score_item(gold: GoldFile, item: ParsedItem, score: FileScore) -> None:
         score.fields["version"] = item.version == g.version
         if not score.fields["version"]:
             score.wrong["version"] = repr(item.version)
-    lang = published_language(item)
+    lang = published_language(item, config)
     score.fields["language"] = lang is not None and lang.split("-")[0].lower() == gold.language
     if not score.fields["language"]:
         score.wrong["language"] = repr(lang)
@@ -248,7 +249,7 @@ def _no_enrichment(item: ParsedItem) -> Enrichment:
 _STAGES = Stages(parse=parse_dispatch, clean=clean, enrich=_no_enrichment)
 
 
-def score_file(path: Path, gold: GoldFile) -> FileScore:
+def score_file(path: Path, gold: GoldFile, config: EnrichConfig | None = None) -> FileScore:
     """Ingest ``path`` as ``wirefeed ingest`` would, run parse + clean, score against ``gold``."""
     score = FileScore(gold.name, gold.format, items_expected=gold.items)
     items: list[ParsedItem] = []
@@ -280,7 +281,7 @@ def score_file(path: Path, gold: GoldFile) -> FileScore:
         score.wrong["article"] = score.dead_letters[0] if score.dead_letters else "no dispatch"
         return score
     score.wf_format = first.format
-    score_item(gold, first, score)
+    score_item(gold, first, score, config)
     return score
 
 
@@ -367,11 +368,14 @@ def available(root: Path | None = None, folder: Sequence[str] = UNSEEN_DEV) -> b
     return (root or default_corpus_root()).joinpath(*folder, GOLD_NAME).is_file()
 
 
-def evaluate(root: Path | None = None, folder: Sequence[str] = UNSEEN_DEV) -> dict[str, Any]:
-    """The report over a folder of structured files with a gold.json (the unseen-dev set by default)."""
+def evaluate(
+    root: Path | None = None, folder: Sequence[str] = UNSEEN_DEV, config: EnrichConfig | None = None
+) -> dict[str, Any]:
+    """The report over a folder of structured files with a gold.json (the unseen-dev set by
+    default); ``config``: the enrichment config the language is detected with (the default's)."""
     base = (root or default_corpus_root()).joinpath(*folder)
     started = time.perf_counter()
-    scores = [score_file(base / gold.name, gold) for gold in load_gold(base)]
+    scores = [score_file(base / gold.name, gold, config) for gold in load_gold(base)]
     report = build_report(scores)
     report["folder"] = str(base)
     report["seconds"] = round(time.perf_counter() - started, 2)

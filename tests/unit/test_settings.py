@@ -108,3 +108,14 @@ def test_kafka_security_mistakes_name_the_variable(env: dict[str, str], message:
     with pytest.raises(ValueError) as caught:
         Settings.from_env(env).kafka_client_options()
     assert message in str(caught.value)
+
+
+def test_profile_reaches_the_enrichment_config() -> None:
+    """WIREFEED_PROFILE=fast gives an enrichment without NER models; default full; others refused."""
+    from pipeline.enrich.config import EnrichConfig
+
+    assert Settings.from_env({}).profile == "full"
+    fast = EnrichConfig.from_settings(Settings.from_env({"WIREFEED_PROFILE": "fast"}))
+    assert (fast.profile, fast.models) == ("fast", {})
+    with pytest.raises(SystemExit, match="WIREFEED_PROFILE"):
+        Settings.from_env({"WIREFEED_PROFILE": "quick"})

@@ -256,3 +256,59 @@ def test_widgets_in_another_language_do_not_decide() -> None:
     article = "\n\n".join([EN] * 6)
     widgets = "\n\n".join([HR, "Potvrđena optužnica protiv četvorice osumnjičenih u aferi s odijelima."] * 3)
     assert identify(f"{article}\n\n{widgets}").language == "en"
+
+
+FAST = EnrichConfig(profile="fast", cache_dir=None)
+LONG_EN = " ".join([EN] * 2)
+FR_PROSE = (
+    f"{FR} Les habitants du quartier y cultiveront des salades pendant tout l'été. Selon la présidente, "
+    "qui avait lancé le projet il y a deux ans, chaque famille pourra venir quand elle le souhaite."
+)
+ES_PROSE = (
+    f"{ES} Los vecinos del barrio cultivarán allí lechugas durante todo el verano. Según la presidenta, "
+    "que había lanzado el proyecto hace dos años, cada familia podrá venir cuando lo desee."
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), [(FR_PROSE, "fr"), (ES_PROSE, "es"), (EN, "en")], ids=["fr", "es", "en"])
+def test_fast_profile_tells_clear_prose_by_its_function_words(text: str, expected: str) -> None:
+    """Prose dense in one language's function words is that language without lingua (no confidence)."""
+    found = identify(text, FAST)
+    assert (found.language, found.confidence) == (expected, None)
+    assert identify(text).language == expected  # the full profile agrees, with lingua's confidence
+
+
+def test_fast_profile_tells_a_script_only_one_candidate_writes() -> None:
+    """Greek letters among every candidate language: Greek, without lingua."""
+    greek = "Μια φανταστική ένωση κηπουρών εγκαινίασε το Σάββατο έναν κοινόχρηστο λαχανόκηπο στη στέγη."
+    found = identify(greek, FAST)
+    assert (found.language, found.confidence) == ("el", None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        TR,  # agglutinative prose: few separate function words, lingua decides
+        ES,  # one sentence: Spanish not yet twice as far ahead of Catalan
+        "Shr 75 cts vs 52 cts\nNet 1,234,000 vs 987,000\nRevs 12.3 mln vs 11.1 mln\n",  # a table
+        "Le président parle",  # too short to be sure
+    ],
+    ids=["turkish", "one-sentence", "table", "short"],
+)
+def test_fast_profile_asks_lingua_when_the_cheap_signals_leave_doubt(text: str) -> None:
+    """Where function words are few, the text a table or short, the fast profile answers as the full one."""
+    assert identify(text, FAST) == identify(text, EnrichConfig(cache_dir=None))
+
+
+def test_fast_profile_asks_lingua_when_the_feed_declares_another_language() -> None:
+    """A declared language the function words contradict is judged as in the full profile (lingua's confidence)."""
+    fast, full = detect(LONG_EN, "de", FAST), detect(LONG_EN, "de", EnrichConfig(cache_dir=None))
+    assert fast == full and fast.confidence is not None
+
+
+def test_fast_profile_runs_without_statistical_ner() -> None:
+    """profile="fast" drops the spaCy models whatever spacy_models says; an unknown profile is refused."""
+    assert EnrichConfig(profile="fast").models == {}
+    assert EnrichConfig().models != {}
+    with pytest.raises(ValueError, match="profile"):
+        EnrichConfig(profile="turbo")
