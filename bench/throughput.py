@@ -10,13 +10,17 @@ Measured side by side in one run, on Reuters-21578 dispatches from the shared co
    i.e. what the per-record time limit costs in IPC;
 3. through the embedded broker and one real worker process (``wirefeed worker``), once with
    each stage pool (``WIREFEED_STAGE_POOL=process``, the default, and ``thread``): produce
-   all dispatches to wire.raw, wait until every one has its outcome.
+   all dispatches to wire.raw, wait until every one has its outcome;
+4. with ``--workers 1 2``: the same through the broker with 1, then 2 worker processes
+   (stage processes), and the ratio.
 
 Prints dispatches/s (median of the repeats), the broker/in-process ratio, and peak RSS
-of this process (in-process run) and of the worker. The machine is shared and noisy:
-compare medians and ratios, not single figures.
+of this process (in-process run) and of each worker (its stage processes included). The
+profile is ``--profile`` (``WIREFEED_PROFILE``, for this process and the workers). The
+machine is shared and noisy: compare medians and ratios, not single figures.
 
     .venv/bin/python bench/throughput.py [--files reut2-000.sgm] [--limit 1000] [--repeat 3]
+        [--profile fast|full] [--pools process thread] [--workers 1 2]
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline.audit import Reconciler  # noqa: E402
 from pipeline.broker import EmbeddedBroker, die_with_parent  # noqa: E402
 from pipeline.kafka import ensure_topics, producer, read  # noqa: E402
+from pipeline.settings import Settings  # noqa: E402
 from pipeline.sources import SourceDispatch, iter_dispatches  # noqa: E402
 from pipeline.stages import flow  # noqa: E402
 from pipeline.topics import TopicNames  # noqa: E402
@@ -64,7 +69,7 @@ def timed(name: str, fn: Callable[..., Any], sink: dict[str, float]) -> Callable
 
 def in_process(dispatches: list[SourceDispatch], repeat: int) -> dict[str, Any]:
     names = TopicNames.with_prefix("")
-    base = flow.default_stages()
+    base = flow.default_stages(Settings.from_env())
     raws = [d.raw() for d in dispatches]
     for raw in raws[:20]:  # warm-up: models, gazetteers, regex caches
         flow.process(raw, base)
@@ -106,7 +111,11 @@ def _peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-async def _through_broker(dispatches: list[SourceDispatch], workdir: Path, pool: str) -> dict[str, Any]:
+async def _through_broker(
+    dispatches: list[SourceDispatch], workdir: Path, pool: str, workers: int = 1
+) -> dict[str, Any]:
+    pool_name = pool
+    pool = f"{pool}-{workers}w"
     with EmbeddedBroker("127.0.0.1:0", log_file=workdir / f"broker-{pool}.log") as broker:
         prefix = f"bench-{pool}."
         names = TopicNames.with_prefix(prefix)
@@ -114,7 +123,7 @@ async def _through_broker(dispatches: list[SourceDispatch], workdir: Path, pool:
             **os.environ,
             "WIREFEED_BROKER": broker.url,
             "WIREFEED_APP_ID": f"wirefeed-bench-{pool}",
-            "WIREFEED_STAGE_POOL": pool,
+            "WIREFEED_STAGE_POOL": pool_name,
             "WIREFEED_TOPIC_PREFIX": prefix,
             "WIREFEED_PARTITIONS": "4",
             "WIREFEED_SESSION_TIMEOUT": "10",
@@ -124,26 +133,40 @@ async def _through_broker(dispatches: list[SourceDispatch], workdir: Path, pool:
             "WIREFEED_LOG_LEVEL": "warning",
         }
         await ensure_topics(broker.bootstrap, names.all(), 4)
-        with (workdir / f"worker-{pool}.log").open("ab") as log:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "pipeline", "worker"],
-                env=env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                preexec_fn=die_with_parent,
-            )
+        procs = []
+        for n in range(workers):
+            with (workdir / f"worker-{pool}-{n}.log").open("ab") as log:
+                procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "pipeline", "worker"],
+                        env={**env, "WIREFEED_DATA_DIR": str(workdir / f"state-{pool}-{n}")},
+                        cwd=ROOT,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        preexec_fn=die_with_parent,
+                    )
+                )
         try:
-            # warm-up: one dispatch through, so group join and model loading are not timed
-            await _produce_and_wait(broker.bootstrap, names, dispatches[:1], timeout=300)
+            # warm-up: dispatches through every partition, so group joins and model loading
+            # are not timed (with several workers, until each has its partitions)
+            await _produce_and_wait(broker.bootstrap, names, dispatches[: 8 * workers], timeout=600)
             start = time.perf_counter()
             count = await _produce_and_wait(broker.bootstrap, names, dispatches, timeout=3600)
             elapsed = time.perf_counter() - start
-            rss = sum(filter(None, (_peak_rss_mb(pid) for pid in (worker.pid, *_children(worker.pid)))))
+            rss = [sum(filter(None, (_peak_rss_mb(pid) for pid in (proc.pid, *_children(proc.pid))))) for proc in procs]
         finally:
-            worker.terminate()
-            worker.wait(30)
-        return {"rate": count / elapsed, "seconds": elapsed, "dispatches": count, "worker_peak_rss_mb": rss}
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(30)
+        return {
+            "rate": count / elapsed,
+            "seconds": elapsed,
+            "dispatches": count,
+            "workers": workers,
+            "worker_peak_rss_mb": max(rss),
+            "workers_peak_rss_mb": rss,
+        }
 
 
 def _children(pid: int) -> list[int]:
@@ -158,10 +181,9 @@ def runners(dispatches: list[SourceDispatch], repeat: int) -> dict[str, Any]:
     """Both stages over batches of 64, in a thread vs in a stage process (no broker)."""
     from pipeline.delivery.pool import ProcessRunner, ThreadRunner
     from pipeline.records import Provenance, RawDispatch
-    from pipeline.settings import Settings
     from pipeline.work import make_work, run_batch
 
-    settings = Settings()
+    settings = Settings.from_env()
     raws = [
         RawDispatch(d.value, d.headers(), provenance=Provenance("wire.raw", 0, n)) for n, d in enumerate(dispatches)
     ]
@@ -223,7 +245,13 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=1000, help="at most this many dispatches (default 1000)")
     parser.add_argument("--repeat", type=int, default=3, help="in-process repeats (default 3)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--profile", choices=["fast", "full"], help="WIREFEED_PROFILE for every run")
+    parser.add_argument("--pools", nargs="+", default=["process", "thread"], choices=["process", "thread"])
+    parser.add_argument("--workers", nargs="+", type=int, default=[], help="also through the broker with N workers")
+    parser.add_argument("--no-runners", action="store_true", help="skip the stage runners without a broker")
     args = parser.parse_args()
+    if args.profile:
+        os.environ["WIREFEED_PROFILE"] = args.profile
 
     reuters = corpus_dir() / "reuters21578"
     if not reuters.is_dir():
@@ -232,7 +260,11 @@ def main() -> int:
     dispatches = list(iter_dispatches([str(reuters / f) for f in args.files]))[: args.limit]
     size_mb = sum(len(d.value) for d in dispatches) / 1e6
     sources = ", ".join(args.files)
-    print(f"{len(dispatches)} Reuters-21578 dispatches ({size_mb:.1f} MB) from {sources}; {os.cpu_count()} cores")
+    load = os.getloadavg()
+    print(
+        f"{len(dispatches)} Reuters-21578 dispatches ({size_mb:.1f} MB) from {sources}; {os.cpu_count()} cores; "
+        f"profile {Settings.from_env().profile}; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
+    )
 
     local = in_process(dispatches, args.repeat)
     runs = ", ".join(f"{r:.1f}" for r in local["rates"])
@@ -243,8 +275,8 @@ def main() -> int:
     )
     print(f"             outcomes {local['outcomes']}; peak RSS {local['peak_rss_mb']:.0f} MB")
 
-    pools = runners(dispatches, args.repeat)
-    for kind in ("parse-clean", "enrich-emit"):
+    pools = {} if args.no_runners else runners(dispatches, args.repeat)
+    for kind in ("parse-clean", "enrich-emit") if pools else ():
         thread, process = pools["thread"][kind], pools["process"][kind]
         overhead = (1 / process - 1 / thread) * 1000 * 64
         print(
@@ -254,21 +286,37 @@ def main() -> int:
 
     broker: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="wirefeed-bench-") as tmp:
-        for pool in ("process", "thread"):
+        for pool in args.pools:
             broker[pool] = kafka = asyncio.run(_through_broker(dispatches, Path(tmp), pool))
             print(
                 f"via broker : {kafka['rate']:8.1f} dispatches/s  ({kafka['dispatches']} in {kafka['seconds']:.1f} s, "
                 f"embedded broker + 1 worker, stages in a {pool}; worker peak RSS incl. stage processes "
                 f"{kafka['worker_peak_rss_mb'] or 0:.0f} MB)"
             )
-    ratio = broker["process"]["rate"] / local["median_rate"]
-    print(
-        f"ratio      : broker/in-process = {ratio:.2f}; stage process/thread via broker = "
-        f"{broker['process']['rate'] / broker['thread']['rate']:.2f}"
-    )
+        scaling: dict[int, Any] = {}
+        for count in args.workers:
+            scaling[count] = kafka = (
+                broker["process"]
+                if count == 1 and "process" in broker
+                else asyncio.run(_through_broker(dispatches, Path(tmp), "process", count))
+            )
+            print(
+                f"{count} worker(s): {kafka['rate']:8.1f} dispatches/s  ({kafka['dispatches']} in "
+                f"{kafka['seconds']:.1f} s; peak RSS per worker incl. stage processes "
+                f"{', '.join(f'{r:.0f}' for r in kafka['workers_peak_rss_mb'])} MB)"
+            )
+    first = broker[args.pools[0]]
+    ratio = first["rate"] / local["median_rate"]
+    line = f"ratio      : broker ({args.pools[0]})/in-process = {ratio:.2f}"
+    if "process" in broker and "thread" in broker:
+        line += f"; stage process/thread via broker = {broker['process']['rate'] / broker['thread']['rate']:.2f}"
+    if 1 in scaling and len(scaling) > 1:
+        ratios = (f"{n} workers/1 = {scaling[n]['rate'] / scaling[1]['rate']:.2f}" for n in scaling if n != 1)
+        line += "; " + ", ".join(ratios)
+    print(line)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        figures = {"in_process": local, "runners": pools, "broker": broker, "ratio": ratio}
+        figures = {"in_process": local, "runners": pools, "broker": broker, "ratio": ratio, "workers": scaling}
         args.json.write_text(json.dumps(figures, indent=2))
     return 0
 

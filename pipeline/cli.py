@@ -503,7 +503,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="replay PATH instead of the bundled sample firehose (repeatable)",
     )
-    p.add_argument("--workers", type=int, default=1, help="worker processes to start (default 1)")
+    p.add_argument(
+        "--workers", type=int, default=None, help="worker processes to start (default: one per core)"
+    )
     p.add_argument(
         "--timeout", type=float, default=600.0, help="with --once: give up after this many seconds (default 600)"
     )

@@ -173,7 +173,9 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
         bootstrap = settings.bootstrap_servers
         configs = topic_configs(settings)
         await ensure_topics(bootstrap, names.all(), settings.partitions, settings.replication, configs=configs)
-        workers = Workers(max(args.workers, 1), settings, log_dir)
+        # one worker per core by default: each runs its stages in processes of its own
+        count = args.workers if args.workers is not None else (os.cpu_count() or 1)
+        workers = Workers(max(count, 1), settings, log_dir)
         workers.start()
         _print(f"{workers.count} worker(s) started; logs in {log_dir}/")
 
