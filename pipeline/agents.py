@@ -37,9 +37,9 @@ from pipeline.records import CleanedDispatch, DeadLetter, Outcome, RawDispatch
 from pipeline.routed import RoutedTopics
 from pipeline.settings import Settings
 from pipeline.stages import boilerplate, flow
-from pipeline.tables import boilerplate_table
+from pipeline.tables import FingerprintReplica, boilerplate_table, story_table
 from pipeline.topics import Topics
-from pipeline.work import Context
+from pipeline.work import Context, judge_batch
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,39 @@ def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
     # changelog; each key's changelog partition is its shard's, the partition the shard's
     # wire.parsed records arrive on (pipeline/tables.py).
     boilerplate_table(app, settings, learner)
+
+    # Stories (versions, kills, duplicates): the state of each story in a table on the
+    # partition of wire.cleaned its records come from; the duplicate index in memory, a
+    # copy of wire.fingerprints on every worker (pipeline/tables.py, README "Stories").
+    desk = replica = None
+    if settings.stories:
+        from pipeline.stories.desk import StoryConfig, StoryDesk
+
+        desk = StoryDesk(StoryConfig.from_settings(settings))
+        story_table(app, settings, desk)
+        replica = FingerprintReplica(settings, names.fingerprints, desk.index)
+
+        @app.task
+        async def read_fingerprints() -> None:
+            """Every worker's duplicate index follows wire.fingerprints."""
+            assert replica is not None
+            await replica.run()
+
+    enrich_stage = obs.stage("enrich-emit", enrich)
+
+    async def run_enrich(records: list[RawDispatch]) -> list[list[Outcome]]:
+        """Story verdicts first (duplicates are not enriched), then enrich-emit in its process."""
+        if desk is None or replica is None:
+            return await enrich_stage(records)
+        await replica.wait_ready(timeout=30.0)
+        plan = judge_batch(desk, ctx, records)
+        todo = [p.record for p in plan if p.record is not None]
+        enriched = iter(await enrich_stage(todo) if todo else [])
+        return [(next(enriched) if p.record is not None else []) + p.outcomes for p in plan]
+
+    async def story_checkpoint() -> None:
+        if desk is not None:
+            desk.flush()  # the stories this batch changed, each once, to the table (and its changelog)
 
     @app.task
     async def diagnostics() -> None:
@@ -160,10 +193,11 @@ def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
         try:
             await serve(
                 reader(stream),
-                routed_topics.wrap(obs.stage(name, enrich)),  # routed copies: their topics exist first
+                routed_topics.wrap(run_enrich),  # routed copies: their topics exist first
                 publisher,
                 name=name,
                 attempts=attempts,
+                after=story_checkpoint,
                 guard=guard(name, enrich.close),
                 observe=obs.done(name),
             )

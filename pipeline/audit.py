@@ -2,7 +2,9 @@
 
 Every outcome names the raw record it came from (``wf_raw_topic``, ``wf_raw_partition``,
 ``wf_raw_offset``) and which of its items it is (``wf_part`` "i/n"). A raw record is
-accounted for when all n of its items have an outcome (article or dead letter).
+accounted for when all n of its items have an outcome: an article (a new story, a
+version, a kill), a duplicate record (``wire.duplicates``: a copy or an older version, not
+published) or a dead letter.
 Redelivery after a crash may publish an outcome twice (at-least-once): those count as
 ``duplicates``, not as extra dispatches.
 
@@ -17,9 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from aiokafka import ConsumerRecord
 
 from pipeline.kafka import read
+from pipeline.stages.outcome import DUPLICATE_TYPE
 from pipeline.topics import TopicNames
 
 Coord = tuple[int, int]  # (partition, offset) in wire.raw
@@ -43,6 +47,11 @@ class Reconciler:
     parts_total: dict[Coord, int] = field(default_factory=dict)
     articles: int = 0
     deadletters: int = 0
+    #: wire.duplicates records (copies, re-sends, older versions: not published), and of them stale
+    duplicate_records: int = 0
+    stale: int = 0
+    #: articles by story event (new, version, kill) when the worker decides stories
+    events: Counter[str] = field(default_factory=Counter)
     duplicates: int = 0
     foreign: int = 0  # outcomes that do not point at a wire.raw record (e.g. process-mode replays)
     by_stage: Counter[str] = field(default_factory=Counter)
@@ -56,6 +65,12 @@ class Reconciler:
             self.articles += 1
             self.by_format[_header(record, "wf_format") or "unknown"] += 1
             self.by_agency[_header(record, "wf_agency") or "unknown"] += 1
+            story = _header(record, "wf_story")
+            if story:
+                self.events[str(orjson.loads(story).get("event", "?"))] += 1
+        elif _header(record, "ce_type") == DUPLICATE_TYPE:
+            self.duplicate_records += 1
+            self.stale += b'"event":"stale"' in (record.value or b"")
         else:
             self.deadletters += 1
             self.by_stage[f"{_header(record, 'wf_stage')}/{_header(record, 'wf_error_class')}"] += 1
@@ -90,6 +105,9 @@ class Reconciler:
             "raw": len(raw_coords),
             "articles": self.articles,
             "deadletters": self.deadletters,
+            "duplicate_records": self.duplicate_records,
+            "stale_versions": self.stale,
+            "articles_by_event": dict(sorted(self.events.items())),
             "accounted": len(raw_coords) - len(missing),
             "missing": len(missing),
             "partial": partial,

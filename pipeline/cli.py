@@ -128,7 +128,7 @@ async def _prepare_topics(settings: Settings, wait: float = 60.0) -> list[str]:
         try:
             counts = await partition_counts(
                 settings.bootstrap_servers,
-                [*names.all(), *(changelog_topic(settings, t) for t in ("boilerplate", "sources"))],
+                [*names.all(), *(changelog_topic(settings, t) for t in ("boilerplate", "sources", "stories"))],
             )
             problems = partition_problems(settings, counts)
             if not problems:

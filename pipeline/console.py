@@ -32,13 +32,24 @@ def article_line(headers: dict[str, str], value: Any) -> str:
         error = value.get("error", {}) if isinstance(value, dict) else {}
         src = headers.get("wf_source", "")
         return f"  DEAD  {error.get('stage', '?')}/{error.get('class', '?')}: {error.get('reason', '')[:100]}  [{src}]"
+    if ".duplicate." in headers.get("ce_type", "") and isinstance(value, dict):
+        what = "STALE" if value.get("event") == "stale" else "COPY "
+        return f"  {what} {headers.get('wf_agency', '?'):<8} {value.get('uri', '')} -> {value.get('duplicateOf', '')}"
     headline = ""
     if isinstance(value, dict):
         heads = value.get("headlines") or []
         headline = heads[0]["value"] if heads else (value.get("bodies") or [{}])[0].get("value", "")[:80]
     agency = headers.get("wf_agency", "?")
     lang = value.get("language", "?") if isinstance(value, dict) else "?"
-    return f"  {agency:<8} {lang:<3} {headline}"
+    story = headers.get("wf_story")
+    mark = ""
+    if story:
+        event = orjson.loads(story)
+        if event.get("event") == "kill":
+            mark = "KILL "
+        elif event.get("event") == "version":
+            mark = f"v{event.get('version')} "
+    return f"  {agency:<8} {lang:<3} {mark}{headline}"
 
 
 class Progress:

@@ -395,6 +395,22 @@ class DeadLetter:
         return header_value(self.headers, name)
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """A stage result: the ``wire.duplicates`` record of an item that is not published -- a copy
+    of a story published under another uri, a re-send, or an older version of its story."""
+
+    key: bytes
+    value: bytes
+    headers: Headers
+    raw: RawRef
+    part: int = 1
+    parts: int = 1
+
+    def header(self, name: str) -> str | None:
+        return header_value(self.headers, name)
+
+
 #: what a stage hands back for publication (the agents map each kind to its topic)
 Result = Article | DeadLetter
 
@@ -405,7 +421,7 @@ class Outcome:
 
     topic: str
     key: bytes | None
-    value: bytes
+    value: bytes | None  # None: a tombstone (compacted topics)
     headers: Headers = ()
     #: the raw record (and item) this is an outcome of: a dead letter can replace it
     source: RawRef | None = None
@@ -535,6 +551,7 @@ __all__ = [
     "DateMention",
     "Dateline",
     "DeadLetter",
+    "Duplicate",
     "Enrichment",
     "Entity",
     "Headers",

@@ -26,7 +26,7 @@ from referencing import Registry, Resource
 
 from pipeline.errors import ContractError
 from pipeline.records import Article, CleanedDispatch, Headers, Outcome, Result
-from pipeline.topics import ALERTS, ARTICLES, DEADLETTER, RAW, SOURCES
+from pipeline.topics import ALERTS, ARTICLES, DEADLETTER, DUPLICATES, LATEST, RAW, SOURCES
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -45,6 +45,11 @@ FILES = {
     (ALERTS, "value.v1"): "wire.alerts/value.v1.json",  # a v1 value is a valid v2 value
     # the idle-feed watch's sightings (pipeline/observability/idle.py)
     (SOURCES, "value"): "wire.sources/value.v1.json",
+    # the latest topic holds the articles' records (or tombstones)
+    (LATEST, "value"): "wire.articles/value.v1.json",
+    (LATEST, "headers"): "wire.articles/headers.v1.json",
+    (DUPLICATES, "value"): "wire.duplicates/value.v1.json",
+    (DUPLICATES, "headers"): "wire.duplicates/headers.v1.json",
     # the feeders' state (pipeline/feeders/journal.py)
     ("wire.feeders", "value"): "wire.feeders/value.v1.json",
     ("ninjs", "3.1"): "ninjs/ninjs-schema_3.1.json",
@@ -105,6 +110,10 @@ def validate_outcome(outcome: Outcome, logical_topic: str) -> None:
                 orjson.loads(value)
             except orjson.JSONDecodeError:
                 problems.append(f"header {name} is not JSON: {value[:60]!r}")
+    if outcome.value is None:  # a tombstone: no value to check
+        if problems:
+            raise ContractError("; ".join(problems), stage="validate")
+        return
     try:
         value = orjson.loads(outcome.value)
     except orjson.JSONDecodeError as exc:

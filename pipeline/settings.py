@@ -110,6 +110,38 @@ class Settings:
     #: expiry: a line unseen in this many stories of its source; a source silent this many seconds
     boilerplate_line_idle_stories: int = 2000
     boilerplate_source_idle: float = 30 * 86400.0
+    #: stories (pipeline/stories/): versions, kills and duplicates decided per story before
+    #: enrichment; off = every item is published as it comes, as before
+    stories: bool = True
+    #: a story's state is forgotten this many hours after its last item; at most this many
+    #: stories are remembered per partition of wire.cleaned (the longest idle go first)
+    stories_ttl_hours: float = 30 * 24.0
+    stories_max_per_partition: int = 200_000
+    #: within a story, a re-send without a source number is a duplicate when its facts
+    #: (figures, names) overlap the latest version's at least this much (Jaccard) and it
+    #: states no new one
+    stories_near_duplicate: float = 0.8
+    #: duplicates across stories: Jaccard of word 4-shingles (MinHash) for a near copy
+    dedup_threshold: float = 0.8
+    #: how far back a copy is looked for (hours), and how many fingerprints are kept at most
+    #: (every worker holds all of them: see README "Stories")
+    dedup_window_hours: float = 7 * 24.0
+    dedup_max_fingerprints: int = 1_000_000
+    #: LSH bands x rows over the 128-value signature (candidates; the signature confirms)
+    dedup_bands: int = 10
+    dedup_rows: int = 3
+    #: new figures or names a copy may state and still be a duplicate (0: any makes it news)
+    dedup_new_facts_allowed: int = 0
+    #: story clusters: the window (hours), the Jaccard of facts/entities, the cosine of the
+    #: multilingual representation, and both together (cosine, evidence) for the same event
+    cluster_window_hours: float = 72.0
+    cluster_evidence: float = 0.35
+    cluster_embedding: float = 0.9
+    cluster_combined_cosine: float = 0.86
+    cluster_combined_evidence: float = 0.15
+    #: the multilingual representation: "candidates" (only where evidence cannot decide),
+    #: "all" (every item) or "off" (language-independent evidence only)
+    cluster_embed: str = "candidates"
     #: Kafka security of every client, workers and commands: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL
     kafka_security_protocol: str = "PLAINTEXT"
     #: SASL mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) and credentials

@@ -27,14 +27,20 @@ expired keys are dropped a day after compaction.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import faust
 from faust.types import TP
 
 from pipeline.settings import Settings
 from pipeline.stages.boilerplate import Learner, key_partition
+
+if TYPE_CHECKING:
+    from pipeline.stories.dedup import FingerprintIndex
+    from pipeline.stories.desk import StoryDesk
 
 log = logging.getLogger(__name__)
 
@@ -79,3 +85,126 @@ def boilerplate_table(app: faust.App, settings: Settings, learner: Learner) -> S
     table.learner = learner
     learner.store = table
     return table
+
+
+class StoryTable(ShardTable):
+    """The story states (``pipeline/stories/desk.py``): keys ``b"<p>:<uri>"``, each on the partition
+    of ``wire.cleaned`` its story's records are read from (``partition_for_key``, as above)."""
+
+    desk: StoryDesk | None = None
+
+    async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
+        """After every rebalance: the stories this worker now holds (their bounds apply)."""
+        await faust.Table.on_recovery_completed(self, active_tps, standby_tps)
+        if self.desk is not None:
+            self.desk.rebuild({tp.partition for tp in active_tps})
+            log.info("stories: %s", self.desk.stats())
+
+
+def story_table(app: faust.App, settings: Settings, desk: StoryDesk) -> StoryTable:
+    """Declare the story table on ``app`` and make it ``desk``'s store."""
+    table = StoryTable(
+        app,
+        name="stories",
+        default=None,
+        key_type=bytes,
+        partitions=settings.partitions,
+        beacon=app.tables.beacon,
+        extra_topic_configs=CHANGELOG_CONFIG,
+        help="stories: the state of every story (latest version, facts, recent decisions)",
+    )
+    table = cast(StoryTable, app.tables.add(table))
+    table.desk = desk
+    desk.store = table
+    return table
+
+
+class FingerprintReplica:
+    """This worker's copy of the duplicate index, read from ``wire.fingerprints`` in full.
+
+    Every worker publishes the fingerprints of the stories it publishes there (with the
+    batch, before its offsets are committed); every worker reads all of them, from the
+    beginning of the topic (its retention is the duplicate window) and then as they come.
+    A restarted worker is ``ready`` once it has read to the end the topic had when it
+    started; a rebalance moves nothing. See README "Stories" for the trade-off.
+    """
+
+    def __init__(self, settings: Settings, topic: str, index: FingerprintIndex) -> None:
+        self.settings = settings
+        self.topic = topic
+        self.index = index
+        self.read = 0
+        self._ready = asyncio.Event()
+
+    async def wait_ready(self, timeout: float) -> bool:
+        """True once caught up; False (logged) when ``timeout`` passed first: the batch goes on
+        with what the index holds (copies may then be missed, never a story lost)."""
+        if self._ready.is_set():
+            return True
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            log.warning("the duplicate index is not restored yet (%d fingerprints read); going on", self.read)
+            return False
+        return True
+
+    async def run(self) -> None:
+        """Read the topic for ever (a task of the worker)."""
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        from pipeline.kafka import client_options
+        from pipeline.stories.dedup import Entry
+
+        while True:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.settings.bootstrap_servers,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                **client_options(),
+            )
+            try:
+                await consumer.start()
+                parts: list[TopicPartition] = []
+                for _ in range(100):
+                    found = consumer.partitions_for_topic(self.topic)
+                    if found:
+                        parts = [TopicPartition(self.topic, p) for p in sorted(found)]
+                        break
+                    await consumer._client.force_metadata_update()
+                    await asyncio.sleep(0.2)
+                if not parts:
+                    log.warning("%s: no partitions yet; the duplicate index starts empty", self.topic)
+                    self._ready.set()
+                    await asyncio.sleep(5)
+                    continue
+                consumer.assign(parts)
+                await consumer.seek_to_beginning(*parts)
+                targets: dict[TopicPartition, int] = {}
+                while True:
+                    batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+                    for records in batch.values():
+                        for record in records:
+                            self.read += 1
+                            try:
+                                self.index.add(Entry.decode(record.value or b""))
+                            except (ValueError, UnicodeDecodeError) as exc:  # not ours: skip it
+                                log.warning("%s[%d]@%d: %s", record.topic, record.partition, record.offset, exc)
+                    if not self._ready.is_set():
+                        # the end as of the first fetch that reached each partition (see kafka.read)
+                        for tp in parts:
+                            highwater = consumer.highwater(tp)
+                            if tp not in targets and highwater is not None:
+                                targets[tp] = highwater
+                        if len(targets) == len(parts):
+                            positions = [await consumer.position(tp) for tp in parts]
+                            if all(pos >= targets[tp] for tp, pos in zip(parts, positions, strict=True)):
+                                log.info("duplicate index restored: %d fingerprints", len(self.index))
+                                self._ready.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the broker away: read again from the start (adding is idempotent)
+                log.warning("reading %s failed; starting again", self.topic, exc_info=True)
+                await asyncio.sleep(2.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await consumer.stop()

@@ -16,6 +16,13 @@
                      its circuit breaker, a feed gone quiet / resumed: schemas/wire.alerts/), for operators
     wire.sources     key: source                        value: a sighting JSON (internal: a source's dispatches
                      in one batch, for the idle-feed watch, pipeline/observability/idle.py)
+    wire.duplicates  key: article uri                   value: a duplicate record JSON: the item was a copy
+                     (or an older version) of a story published under the uri it names, not
+                     published again (schemas/wire.duplicates/); an outcome of its raw record
+    wire.articles.latest  key: article uri (compacted)  value: the latest version of each story (the
+                     wire.articles record), a tombstone when it is killed or withheld
+    wire.fingerprints  key: story and text (12 B)       value: a fingerprint (pipeline/stories/dedup.py
+                     Entry): internal, read in full by every worker's duplicate index
 
 All values travel as raw bytes through Faust (``value_serializer="raw"``): decoding is
 our code's job, so that a record we cannot read is dead-lettered instead of being
@@ -27,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pipeline.records import Article, Outcome, Result
+from pipeline.records import Article, Duplicate, Outcome, Result
 
 if TYPE_CHECKING:  # faust is imported only where topic objects are declared (the worker)
     import faust
@@ -44,10 +51,13 @@ ARTICLES = "wire.articles"
 DEADLETTER = "wire.deadletter"
 ALERTS = "wire.alerts"
 SOURCES = "wire.sources"
+DUPLICATES = "wire.duplicates"
+LATEST = "wire.articles.latest"
+FINGERPRINTS = "wire.fingerprints"
 
 #: topics whose records are outcomes of a raw record
-OUTCOME_TOPICS = (ARTICLES, DEADLETTER)
-ALL = (RAW, PARSED, CLEANED, ARTICLES, DEADLETTER, ALERTS, SOURCES)
+OUTCOME_TOPICS = (ARTICLES, DEADLETTER, DUPLICATES)
+ALL = (RAW, PARSED, CLEANED, ARTICLES, DEADLETTER, ALERTS, SOURCES, DUPLICATES, LATEST, FINGERPRINTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,20 +71,40 @@ class TopicNames:
     deadletter: str
     alerts: str
     sources: str
+    duplicates: str
+    latest: str
+    fingerprints: str
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TopicNames:
         return cls(*(prefix + name for name in ALL))
 
     def all(self) -> tuple[str, ...]:
-        return (self.raw, self.parsed, self.cleaned, self.articles, self.deadletter, self.alerts, self.sources)
+        return (
+            self.raw,
+            self.parsed,
+            self.cleaned,
+            self.articles,
+            self.deadletter,
+            self.alerts,
+            self.sources,
+            self.duplicates,
+            self.latest,
+            self.fingerprints,
+        )
 
-    def outcomes(self) -> tuple[str, str]:
-        return (self.articles, self.deadletter)
+    def outcomes(self) -> tuple[str, str, str]:
+        """The topics whose records are the outcomes of raw records (what ``audit`` reconciles)."""
+        return (self.articles, self.deadletter, self.duplicates)
 
-    def outcome(self, result: Result) -> Outcome:
-        """The record to publish for a stage result: articles and dead letters have their topics."""
-        topic = self.articles if isinstance(result, Article) else self.deadletter
+    def outcome(self, result: Result | Duplicate) -> Outcome:
+        """The record to publish for a stage result: articles, duplicates and dead letters have their topics."""
+        if isinstance(result, Article):
+            topic = self.articles
+        elif isinstance(result, Duplicate):
+            topic = self.duplicates
+        else:
+            topic = self.deadletter
         return Outcome(topic, result.key, result.value, result.headers, result.raw, result.part, result.parts)
 
     def logical(self, name: str) -> str:
@@ -110,6 +140,17 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
         names.deadletter: {**common, **outcomes},
         names.alerts: {**common, **outcomes},
         names.sources: {**common, **kept},
+        names.duplicates: {**common, **outcomes},
+        # the latest version per uri: compaction keeps one record a story, deletes go after a day
+        names.latest: {
+            **common,
+            "cleanup.policy": "compact",
+            "min.cleanable.dirty.ratio": "0.1",
+            "segment.ms": str(3600 * 1000),
+            "delete.retention.ms": str(86400 * 1000),
+        },
+        # the duplicate index is rebuilt from this topic: it needs the window, no more
+        names.fingerprints: {**common, "retention.ms": str(int(settings.dedup_window_hours * hour_ms))},
     }
 
 
@@ -149,6 +190,13 @@ def partition_problems(settings: Settings, counts: dict[str, int]) -> list[str]:
             f"{changelog_topic(settings, 'sources')} has {sources_log} partitions and {names.sources} {sources}: "
             "the idle-feed state would be split from its sightings; give both the same count"
         )
+    cleaned = counts.get(names.cleaned)
+    stories = counts.get(changelog_topic(settings, "stories"))
+    if cleaned is not None and stories is not None and cleaned != stories:
+        problems.append(
+            f"{changelog_topic(settings, 'stories')} has {stories} partitions and {names.cleaned} {cleaned}: the "
+            "story states would be split from their records; give both the same count (and WIREFEED_PARTITIONS)"
+        )
     return problems
 
 
@@ -164,9 +212,13 @@ class Topics:
     deadletter: faust.TopicT
     alerts: faust.TopicT
     sources: faust.TopicT
+    duplicates: faust.TopicT
+    latest: faust.TopicT
+    fingerprints: faust.TopicT
 
     def by_name(self, name: str) -> faust.TopicT:
-        for topic in (self.raw, self.parsed, self.cleaned, self.articles, self.deadletter, self.alerts, self.sources):
+        every = (self.raw, self.parsed, self.cleaned, self.articles, self.deadletter, self.alerts, self.sources)
+        for topic in (*every, self.duplicates, self.latest, self.fingerprints):
             if name in topic.topics:
                 return topic
         raise KeyError(name)
@@ -200,4 +252,7 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         deadletter=_topic(app, names.deadletter, settings, configs[names.deadletter]),
         alerts=_topic(app, names.alerts, settings, configs[names.alerts]),
         sources=_topic(app, names.sources, settings, configs[names.sources]),
+        duplicates=_topic(app, names.duplicates, settings, configs[names.duplicates]),
+        latest=_topic(app, names.latest, settings, configs[names.latest]),
+        fingerprints=_topic(app, names.fingerprints, settings, configs[names.fingerprints]),
     )

@@ -17,10 +17,10 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import import_module
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pipeline.delivery.failpoints import Failpoints
 from pipeline.errors import ContractError, PipelineError, UnexpectedError
@@ -39,8 +39,11 @@ from pipeline.routing import Rules, RulesFile, routed
 from pipeline.settings import Settings
 from pipeline.stages import boilerplate, flow
 from pipeline.stages.flow import Stages
-from pipeline.stages.outcome import Limits, dead_letter
+from pipeline.stages.outcome import Limits, dead_letter, duplicate
 from pipeline.topics import TopicNames
+
+if TYPE_CHECKING:
+    from pipeline.stories.desk import StoryDesk, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -205,12 +208,16 @@ class EnrichEmit:
 
             validator = validate_result
         enrichment = self.enrichments[index]
-        result = flow.second_half(cleaned, self.stages, validator, self.now, enrichment, limits=ctx.limits)
+        story = story_verdict(record)
+        result = flow.second_half(cleaned, self.stages, validator, self.now, enrichment, limits=ctx.limits, story=story)
         outcome = ctx.names.outcome(result)
+        out = [outcome]
+        if story is not None and isinstance(result, Article):
+            out += latest_records(ctx.names, story, result)
         rules = self.rules() if isinstance(result, Article) else None
-        if rules is None:
-            return [outcome]
-        return [outcome, *routed(outcome, rules, ctx.settings.topic_prefix)]
+        if rules is not None:
+            out += routed(outcome, rules, ctx.settings.topic_prefix)  # versions and kills too
+        return out
 
     def rules(self) -> Rules | None:
         """The routing rules in force (None: no routing); a file that cannot be read at first
@@ -230,6 +237,28 @@ class EnrichEmit:
             error.format = error.format or cleaned.item.format
         letter = dead_letter(cleaned.raw, error, part=cleaned.part, parts=cleaned.parts, limits=ctx.limits)
         return [ctx.names.outcome(letter)]
+
+
+def story_verdict(record: RawDispatch) -> Verdict | None:
+    """The story verdict the worker put on a ``wire.cleaned`` record (None: stories are off)."""
+    from pipeline.stories.desk import HEADER, Verdict
+
+    text = record.header(HEADER)
+    return Verdict.decode(text) if text else None
+
+
+def latest_records(names: TopicNames, story: Verdict, article: Article) -> list[Outcome]:
+    """What ``wire.articles.latest`` gets for a published version: the article, a tombstone
+    (killed or withheld: a reader of that topic takes the story down), or nothing (embargo)."""
+    from pipeline.stories.versions import PUBLISH, TOMBSTONE
+
+    if story.latest == PUBLISH:
+        return [
+            Outcome(names.latest, article.key, article.value, article.headers, article.raw, article.part, article.parts)
+        ]
+    if story.latest == TOMBSTONE:
+        return [Outcome(names.latest, article.key, None, (), article.raw, article.part, article.parts)]
+    return []
 
 
 KINDS: dict[str, type[ParseClean] | type[EnrichEmit]] = {"parse-clean": ParseClean, "enrich-emit": EnrichEmit}
@@ -255,3 +284,54 @@ def check(results: Sequence[Result], faults: Failpoints) -> None:
             validate_result(result)
         except ContractError as exc:
             log.error("%s: %s", result.raw.where(), exc)
+
+
+@dataclass
+class Planned:
+    """A ``wire.cleaned`` record after the story desk: to enrich (with its verdict), or done."""
+
+    record: RawDispatch | None  # to the enrich stage (None: its outcome is decided here)
+    outcomes: list[Outcome] = field(default_factory=list)  # the duplicate record; fingerprints
+
+
+def judge_batch(desk: StoryDesk, ctx: Context, records: Sequence[RawDispatch]) -> list[Planned]:
+    """The story verdict of every record of a batch, in order (``desk`` keeps the state changes).
+
+    A published item (new, version, kill) goes on to the enrich stage with its verdict in
+    a header; a duplicate or stale item gets its ``wire.duplicates`` record here, and is
+    never enriched. The fingerprints a record added go out with its outcomes. A record
+    that is not a cleaned item goes on as it is (the enrich stage dead-letters it).
+    """
+    from pipeline.stories.desk import HEADER
+
+    out: list[Planned] = []
+    for record in records:
+        cleaned = ctx.decode(record)
+        if isinstance(cleaned, DeadLetter):
+            out.append(Planned(record))
+            continue
+        partition = record.provenance.partition if record.provenance else 0
+        raw_time = cleaned.raw.provenance.timestamp_ms if cleaned.raw.provenance else None
+        now_ms = raw_time or (record.provenance.timestamp_ms if record.provenance else None)
+        try:
+            verdict = desk.judge(cleaned, partition, now_ms or int(datetime.now(tz=UTC).timestamp() * 1000))
+        except Exception as exc:  # the stage boundary: this item is dead-lettered, the batch goes on
+            error = UnexpectedError(exc, stage="stories", format=cleaned.item.format)
+            log.warning("dead letter %s part %d: %s", cleaned.raw.where(), cleaned.part, error)
+            letter = dead_letter(cleaned.raw, error, part=cleaned.part, parts=cleaned.parts, limits=ctx.limits)
+            out.append(Planned(None, [ctx.names.outcome(letter)]))
+            continue
+        prints = [
+            Outcome(ctx.names.fingerprints, entry.key(), entry.encode(), (), cleaned.raw, cleaned.part, cleaned.parts)
+            for entry in desk.take_fingerprints()
+        ]
+        if verdict.published:
+            headers = (*record.headers, (HEADER, verdict.encode()))
+            out.append(Planned(replace(record, headers=headers), prints))
+        else:
+            item = cleaned.item
+            copy = duplicate(
+                cleaned.raw, cleaned.part, cleaned.parts, verdict.to_json(), agency=item.agency, fmt=item.format
+            )
+            out.append(Planned(None, [ctx.names.outcome(copy), *prints]))
+    return out

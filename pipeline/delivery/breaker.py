@@ -49,7 +49,7 @@ def signature(outcomes: Sequence[Outcome]) -> str | None:
         if error_class is None or error_class in INPUT_ERRORS:
             continue
         stage = outcome.header("wf_stage") or "?"
-        reason = _reason(outcome.value)
+        reason = _reason(outcome.value or b"")
         return f"{stage}/{error_class}: {_DIGITS.sub('#', reason)[:160]}"
     return None
 

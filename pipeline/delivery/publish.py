@@ -32,7 +32,7 @@ from pipeline.topics import TopicNames
 log = logging.getLogger(__name__)
 
 #: send(topic, key, value, headers) -> awaitable of the broker's acknowledgement
-Send = Callable[[str, bytes | None, bytes, list[tuple[str, bytes]]], Awaitable[Awaitable[Any]]]
+Send = Callable[[str, bytes | None, bytes | None, list[tuple[str, bytes]]], Awaitable[Awaitable[Any]]]
 
 
 class BrokerUnavailable(Exception):
@@ -148,13 +148,13 @@ class Publisher:
         already_small = outcome.topic == self.names.deadletter and outcome.header("wf_error_class") == "RefusedError"
         if outcome.source is None or already_small:
             raise PublishFailed(
-                f"the broker refused {outcome.topic} record of {len(outcome.value)} bytes and there is no "
+                f"the broker refused {outcome.topic} record of {len(outcome.value or b'')} bytes and there is no "
                 f"smaller record to send instead: {cause(exc)!r}"
             ) from exc
         self.refused += 1
         kind = self.names.logical(outcome.topic)
         error = RefusedError(
-            f"the broker refused the {kind} record of this dispatch ({len(outcome.value):,} bytes value, "
+            f"the broker refused the {kind} record of this dispatch ({len(outcome.value or b''):,} bytes value, "
             f"{sum(len(k) + len(v) for k, v in outcome.headers):,} bytes headers): {type(cause(exc)).__name__}: "
             f"{cause(exc)}; the original stays in the raw topic at the coordinates above"
         )
@@ -168,7 +168,9 @@ class Publisher:
 def faust_send(app: Any) -> Send:
     """``Send`` through the Faust app's producer (acks=all, its connection and batching)."""
 
-    async def send(topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> Awaitable[Any]:
+    async def send(
+        topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
+    ) -> Awaitable[Any]:
         return await app.producer.send(topic, key, value, None, None, headers)
 
     return send

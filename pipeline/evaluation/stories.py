@@ -4,10 +4,12 @@ The labels (``data/stories_labels.json``) are our annotations of corpus items by
 never their text; the items are read from the corpus at run time. The stream is replayed
 in time order through the story decisions, twice in one run:
 
-    baseline   the first version: exact hash + MinHash near duplicates at 0.8, no facts
-               check, no story identity; clusters by shared facts only
-    final      story identity and version decisions within a story, the facts check
-               across stories; clusters by facts and the multilingual representation
+    baseline   the phase-1 version as it was (``stories_phase1``, frozen): story identity,
+               its version decisions, its duplicate index (facts check); clusters by facts
+               and the multilingual representation
+    final      the worker's story desk (``pipeline.stories.desk.StoryDesk``, the same code
+               the worker runs, default settings): identity, versions, the compact
+               duplicate index; clusters as configured
 
 Printed: duplicate precision / recall over the labelled pairs (a pair is predicted a
 duplicate when the later item was found a duplicate of the earlier, directly or through
@@ -28,13 +30,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pipeline.records import ParsedItem, RawDispatch
+from pipeline.evaluation import stories_phase1 as phase1
+from pipeline.records import CleanedDispatch, ParsedItem, RawDispatch, RawRef
 from pipeline.stories.clusters import ClusterConfig, ClusterIndex, embed, features, lead_text
-from pipeline.stories.dedup import DedupConfig, DuplicateIndex
-from pipeline.stories.fingerprint import fingerprint
+from pipeline.stories.desk import StoryDesk
 from pipeline.stories.identity import story_identity
 from pipeline.stories.signals import read_signals
-from pipeline.stories.versions import DUPLICATE, STALE, Incoming, StoryState, decide
 
 SAME_EVENT = frozenset({"duplicate", "version", "related"})
 
@@ -93,40 +94,38 @@ class Run:
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
 
 
-def replay(items: dict[str, ParsedItem], *, final: bool, vectors: dict[str, Any] | None) -> Run:
-    """Stream the items in time order through the decisions of one configuration."""
+def replay_phase1(items: dict[str, ParsedItem], vectors: dict[str, Any] | None) -> Run:
+    """The phase-1 decisions (frozen in ``stories_phase1``), as its evaluation ran them."""
     run = Run()
     order = sorted(items, key=lambda i: (_time_ms(items[i]), i))
-    dedup = DuplicateIndex(config=DedupConfig(new_facts_allowed=0 if final else 10**6, window_ms=7 * 86400 * 1000))
-    clusters = ClusterIndex(ClusterConfig(use_embedding=final))
-    states: dict[str, StoryState] = {}
+    dedup = phase1.DuplicateIndex(config=phase1.DedupConfig(new_facts_allowed=0, window_ms=7 * 86400 * 1000))
+    clusters = ClusterIndex(ClusterConfig(use_embedding=True))
+    states: dict[str, phase1.StoryState] = {}
     first_of_story: dict[str, str] = {}
     for ident in order:
         item = items[ident]
         now = _time_ms(item)
         start = time.perf_counter()
-        fp = fingerprint(item)
+        fp = phase1.fingerprint(item)
         run.seconds["fingerprint"] += time.perf_counter() - start
         start = time.perf_counter()
-        uri = story_identity(item).uri if final else f"urn:eval:{ident}"
+        identity = story_identity(item)
+        uri = identity.uri
         found = None
-        if final and uri in states:
-            identity = story_identity(item)
-            signals = read_signals(item)
-            incoming = Incoming(uri, fp, signals, now, identity.version, now or None)
-            decision = decide(states[uri], incoming)
+        if uri in states:
+            incoming = phase1.Incoming(uri, fp, read_signals(item), now, identity.version, now or None)
+            decision = phase1.decide(states[uri], incoming)
             if decision.state is not None:
                 states[uri] = decision.state
-            if decision.kind in (DUPLICATE, STALE):
+            if decision.kind in (phase1.DUPLICATE, phase1.STALE):
                 found = first_of_story[uri]
         else:
             match = dedup.probe(fp, uri, now)
             if match is not None:
-                found = match.uri.removeprefix("urn:eval:") if not final else first_of_story.get(match.uri, match.uri)
-            elif final:
-                identity = story_identity(item)
-                incoming = Incoming(uri, fp, read_signals(item), now, identity.version, now or None)
-                decision = decide(None, incoming)
+                found = first_of_story.get(match.uri, match.uri)
+            else:
+                incoming = phase1.Incoming(uri, fp, read_signals(item), now, identity.version, now or None)
+                decision = phase1.decide(None, incoming)
                 if decision.state is not None:
                     states[uri] = decision.state
                 first_of_story.setdefault(uri, ident)
@@ -135,7 +134,35 @@ def replay(items: dict[str, ParsedItem], *, final: bool, vectors: dict[str, Any]
         if found is not None:
             run.duplicate_of[ident] = found
         start = time.perf_counter()
-        vector = vectors.get(ident) if (final and vectors) else None
+        vector = vectors.get(ident) if vectors else None
+        run.cluster[ident] = clusters.assign(ident, features(item, now, vector=vector))
+        run.seconds["cluster"] += time.perf_counter() - start
+    return run
+
+
+def replay(items: dict[str, ParsedItem], vectors: dict[str, Any] | None, desk: StoryDesk | None = None) -> Run:
+    """The worker's story desk over the items in time order (one partition: the whole stream)."""
+    import hashlib
+
+    run = Run()
+    desk = desk or StoryDesk()
+    order = sorted(items, key=lambda i: (_time_ms(items[i]), i))
+    clusters = ClusterIndex(ClusterConfig(use_embedding=True))
+    latest: dict[str, str] = {}  # story uri -> the item published last under it
+    for ident in order:
+        item = items[ident]
+        now = _time_ms(item)
+        ref = RawRef(sha256=hashlib.sha256(ident.encode()).hexdigest(), size=0, input=ident)
+        cleaned = CleanedDispatch(story_id=story_identity(item).uri, item=item, raw=ref)
+        start = time.perf_counter()
+        verdict = desk.judge(cleaned, 0, now)
+        run.seconds["judge"] += time.perf_counter() - start
+        if verdict.published:
+            latest[verdict.uri] = ident
+        elif verdict.duplicate_of is not None:
+            run.duplicate_of[ident] = latest.get(verdict.duplicate_of, verdict.duplicate_of)
+        start = time.perf_counter()
+        vector = vectors.get(ident) if vectors else None
         run.cluster[ident] = clusters.assign(ident, features(item, now, vector=vector))
         run.seconds["cluster"] += time.perf_counter() - start
     return run
@@ -192,12 +219,11 @@ def evaluate(root: Path) -> dict[str, Any]:
     report: dict[str, Any] = {"items": len(items), "pairs": sum(1 for a, b, _ in pairs if a in items and b in items)}
     kinds = ("duplicate", "version", "related", "distinct")
     report["labels"] = {k: sum(1 for *_, lab in pairs if lab == k) for k in kinds}
-    for name, final in (("baseline", False), ("final", True)):
-        run = replay(items, final=final, vectors=vectors)
+    for name in ("baseline", "final"):
+        run = replay_phase1(items, vectors) if name == "baseline" else replay(items, vectors)
         report[name] = score(run, pairs, items, languages)
         costs = {k: round(v / max(1, len(items)) * 1000, 3) for k, v in run.seconds.items()}
-        if final:
-            costs["embed"] = round(embed_seconds / max(1, len(items)) * 1000, 3)
+        costs["embed"] = round(embed_seconds / max(1, len(items)) * 1000, 3)
         report[name]["ms_per_item"] = costs
 
     dup = report["final"]["duplicates"]

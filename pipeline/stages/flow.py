@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import orjson
 
@@ -47,6 +48,9 @@ from pipeline.records import (
 )
 from pipeline.settings import Settings
 from pipeline.stages import boilerplate, normalise, outcome
+
+if TYPE_CHECKING:
+    from pipeline.stories.desk import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -207,8 +211,15 @@ def learn(
     return replace(cleaned, item=item) if item is not cleaned.item else cleaned
 
 
-def article(cleaned: CleanedDispatch, enrichment: Enrichment, processed_at: datetime) -> Article:
-    """The ``wire.articles`` record: ninjs value, CloudEvents + wirefeed headers."""
+def article(
+    cleaned: CleanedDispatch, enrichment: Enrichment, processed_at: datetime, story: Verdict | None = None
+) -> Article:
+    """The ``wire.articles`` record: ninjs value, CloudEvents + wirefeed headers.
+
+    With the story verdict (``story``), the ninjs ``version`` is the story's version as
+    published (it always grows), ``versionCreated`` the record's time when the source gives
+    none, a kill is ``pubStatus`` canceled, and the ``wf_story`` header says what the
+    version is and which it replaces."""
     item, raw = cleaned.item, cleaned.raw
     uri = cleaned.story_id
     fallback = None
@@ -219,6 +230,12 @@ def article(cleaned: CleanedDispatch, enrichment: Enrichment, processed_at: date
         if fallback:
             enrichment = replace(enrichment, language=fallback)
     doc = normalise.to_ninjs(item, enrichment, uri)
+    if story is not None:
+        doc["version"] = str(story.version)
+        if doc.get("versionCreated") is None:
+            doc["versionCreated"] = outcome.raw_time(raw)
+        if story.kind == "kill":
+            doc["pubStatus"] = "canceled"
     removed: dict[str, int] = {}
     for piece in item.removed:
         removed[piece.reason] = removed.get(piece.reason, 0) + 1
@@ -255,6 +272,7 @@ def article(cleaned: CleanedDispatch, enrichment: Enrichment, processed_at: date
                 if translation
                 else None
             ),
+            "wf_story": story.to_json() if story is not None else None,
             "wf_section": item.section,
             "wf_removed": removed,
             "wf_reading_time": normalise.reading_seconds(doc),
@@ -279,6 +297,7 @@ def second_half(
     processed_at: datetime | None = None,
     enrichment: Enrichment | None = None,
     limits: outcome.Limits = outcome.DEFAULT_LIMITS,
+    story: Verdict | None = None,
 ) -> Article | DeadLetter:
     """Enrich (unless ``enrichment`` is given) and normalise one cleaned item into its article,
     or a dead letter (also when the article would be over the size limit)."""
@@ -287,7 +306,7 @@ def second_half(
         if enrichment is None:
             enrichment = stages.enrich(cleaned.item)
         stage = "normalise"
-        result = article(cleaned, enrichment, processed_at or datetime.now(tz=UTC))
+        result = article(cleaned, enrichment, processed_at or datetime.now(tz=UTC), story)
         too_large = outcome.over_limit(
             outcome.record_size(result.key, result.value, result.headers), "the article", limits
         )

@@ -26,7 +26,7 @@ import orjson
 
 from pipeline import __version__
 from pipeline.errors import PipelineError, UnexpectedError
-from pipeline.records import DeadLetter, Headers, Provenance, RawDispatch, RawRef
+from pipeline.records import DeadLetter, Duplicate, Headers, Provenance, RawDispatch, RawRef
 
 if TYPE_CHECKING:
     from pipeline.settings import Settings
@@ -82,6 +82,7 @@ def over_limit(size: int, what: str, limits: Limits) -> str | None:
 SPEC_VERSION = "1.0"
 ARTICLE_TYPE = "net.wirefeed.article.v1"
 DEADLETTER_TYPE = "net.wirefeed.deadletter.v2"
+DUPLICATE_TYPE = "net.wirefeed.duplicate.v1"
 NINJS_DATASCHEMA = "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json"
 PIPELINE = f"wirefeed/{__version__}"
 
@@ -117,6 +118,14 @@ def provenance_headers(raw: RawRef, part: int, parts: int) -> dict[str, Any]:
         "wf_source": raw.header("wf_source") or raw.input,
         "wf_pipeline": PIPELINE,
     }
+
+
+def raw_time(raw: RawRef) -> str | None:
+    """The raw record's time (UTC, to the second), when it was read from Kafka."""
+    prov = raw.provenance
+    if prov and prov.timestamp_ms:
+        return datetime.fromtimestamp(prov.timestamp_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None
 
 
 def _now_or_raw_time(raw: RawRef) -> str:
@@ -258,4 +267,43 @@ def original_ref_from_dead_letter(value: bytes) -> RawRef:
         provenance=provenance,
         input=source.get("input"),
         value=base64.b64decode(raw_value) if raw_value is not None else None,
+    )
+
+
+def duplicate(
+    ref: RawRef, part: int, parts: int, story: Mapping[str, Any], *, agency: str | None, fmt: str | None
+) -> Duplicate:
+    """The ``wire.duplicates`` record of an item that is not published: the story verdict
+    (``story``: event, uri, version, duplicateOf, reason, ...) and where the item came from."""
+    uri = str(story["uri"])
+    value = {
+        **story,
+        "dispatch_id": ref.dispatch_id,
+        "source": {
+            "topic": ref.provenance.topic if ref.provenance else None,
+            "partition": ref.provenance.partition if ref.provenance else None,
+            "offset": ref.provenance.offset if ref.provenance else None,
+            "timestamp_ms": ref.provenance.timestamp_ms if ref.provenance else None,
+            "input": ref.input,
+            "part": part,
+            "parts": parts,
+        },
+        "pipeline": PIPELINE,
+    }
+    headers = build_headers(
+        {
+            "content-type": "application/json",
+            "ce_specversion": SPEC_VERSION,
+            "ce_id": event_id("duplicate", ref, part),
+            "ce_source": f"/wirefeed/{agency or 'unknown'}",
+            "ce_type": DUPLICATE_TYPE,
+            "ce_time": _now_or_raw_time(ref),
+            "ce_subject": uri,
+            **provenance_headers(ref, part, parts),
+            "wf_format": fmt,
+            "wf_agency": agency,
+        }
+    )
+    return Duplicate(
+        key=uri.encode("utf-8"), value=orjson.dumps(value), headers=headers, raw=ref, part=part, parts=parts
     )

@@ -1,62 +1,55 @@
-"""Duplicates across stories: exact and near copies, over a key-value store with a budget.
+"""Duplicates across stories: exact and near copies, in a fixed memory budget.
 
 A duplicate is a copy of a story already published under another uri -- the same
-dispatch from two feeds, an agency's re-send under a new id, a client re-posting wire
-copy. It is recorded (``wire.duplicates``, with the uri of the first copy) and not
-published again. A copy that *adds facts* (a figure or a name the first did not state)
-is not a duplicate: it is news (a new version when it is the same story).
+dispatch from two feeds, an agency's re-send under a new id, one item rendered in
+several formats. It is recorded (``wire.duplicates``, with the uri of the first copy)
+and not published again. A copy that *states new facts* (a figure or a name the first
+did not) is news, not a copy.
 
-    exact   the normalised text's hash (``fingerprint.exact``)
-    near    MinHash LSH: ``BANDS`` bands of ``ROWS`` rows of the 128-value MinHash; two
-            texts whose shingles' Jaccard similarity is s share a band with probability
-            1 - (1 - s^ROWS)^BANDS (s = 0.8: 0.9996; s = 0.5: 0.06), then the candidate's
-            stored signature confirms s >= ``threshold`` (a setting, default 0.8) and its
-            facts that nothing new was stated.
+    exact   the normalised text's hash (``fingerprint.exact``): an exact copy
+    near    MinHash LSH over the compact signature: ``bands`` bands of ``rows`` rows;
+            two texts whose shingles' Jaccard similarity is s share a band with
+            probability 1 - (1 - s^rows)^bands (10 x 3: s = 0.8 -> 0.999, s = 0.5 ->
+            0.74); the candidate's stored signature then confirms s >= ``threshold``
+            and its stored facts that nothing new was stated.
 
-Store layout (``MutableMapping[bytes, Any]``: a Faust table with a compacted changelog
-in the worker, a dict in tests and ``wirefeed process``); one small key per fact::
+What is kept of a fingerprint (``Entry``; the same bytes on ``wire.fingerprints``)::
 
-    X <exact, 16 B>            -> [uri, first seen ms]                      exact copies
-    B <band, 1 B><hash, 8 B>   -> [[uri hash, ms], ...] (<= bucket_max)     LSH buckets
-    S <uri hash, 8 B>          -> [uri, ms, sig (256 B, b64), facts]        signature, facts
-    T <hour>                   -> [[uri hash, exact hash], ...]             expiry index
+    ms (8 B) | exact hash (8 B) | signature (128 B: the low 8 bits of each MinHash
+    value, b-bit minwise hashing) | facts (up to 40 x 16 bits, the smallest: a bottom-k
+    sample) | the story uri (UTF-8)
 
-Budget (measured on 2,000 Reuters-21578 stories, key + JSON value; checked by
-``tests/unit/stories/test_dedup.py``): a story costs ~1.4 KB -- its X key 88 B, its
-``BANDS`` bucket entries 733 B, its S key 526 B (128 16-bit signature values and up to
-``MAX_FACTS`` 32-bit fact hashes, each base64) and 56 B in its hour's T key -- so 1 M
-fingerprints (7 days of ~140 k stories a day) take ~1.4 GB of table store over all
-partitions, ~175 MB per partition at 8 (RocksDB on disk; a memory store holds the same
-as Python objects, several times more).
-A fingerprint older than ``window`` (default 7 days) is ignored when read and deleted by
-``expire`` (its hour's T key names what to delete); beyond ``max_fingerprints`` the
-oldest hours are dropped first, so the store never grows past its budget.
+about 280 bytes with a 60-character uri. The index holds them in preallocated arrays
+(``FingerprintIndex``): ``max_fingerprints`` slots used as a ring (the oldest is
+overwritten first), and per band a bucketed hash table of slot numbers (4 ways, half
+full at capacity). Memory is fixed by ``max_fingerprints``, whatever arrives:
+``budget_bytes`` gives it (about 520 bytes a fingerprint with 10 bands, uri strings
+included: 1 M fingerprints ~ 520 MB; arrays are zero pages until used). A fingerprint
+older than ``window`` is never matched.
 
-Spread over partitions (the table wiring is the worker's, phase 2 of issue 10): every key
-above is independent, so each can live on the partition its own hash picks; an item
-*probes* its X key and its BANDS B keys there (a scatter: one small record per key on a
-topic keyed by the key, read by the agent that owns the table partition), the answers are
-gathered by story uri, and the first copy is the earliest (ms, uri) among them -- a total
-order, so two copies decided on different partitions at once agree on which is first.
+Order: a copy is a duplicate only of a fingerprint that is earlier in the total order
+(time, uri). Two copies decided at once on different workers can then never both be
+duplicates of each other (the earlier is published), whatever each has seen.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-from collections.abc import Iterable, MutableMapping
+import struct
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pipeline.stories.fingerprint import PERM, Fingerprint
 
-BANDS, ROWS = 16, 8  # BANDS * ROWS == PERM
-MAX_FACTS = 40
-HOUR_MS = 3600 * 1000
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
 
-_EXACT, _BAND, _SIG, _HOUR = b"X", b"B", b"S", b"T"
+MAX_FACTS = 40
+_HEAD = struct.Struct(">BqQBB")  # format version, ms, exact hash, signature length, facts count
+_VERSION = 1
+_WAYS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +58,22 @@ class DedupConfig:
 
     threshold: float = 0.8  # Jaccard of shingles for a near duplicate
     window_ms: int = 7 * 86400 * 1000  # how far back a copy is looked for
-    max_fingerprints: int = 1_000_000  # over all partitions the store serves
-    bucket_max: int = 64  # stories per LSH bucket (a boilerplate-only text fills one)
-    #: a copy may add this many facts and still be a duplicate (a dateline's date, a
-    #: ticker): 0 = any new figure or name makes it news
+    max_fingerprints: int = 1_000_000  # slots of the index (every worker holds all)
+    bands: int = 10
+    rows: int = 3
+    #: a copy may state this many facts the first did not and still be a duplicate
     new_facts_allowed: int = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DedupConfig:
+        return cls(
+            threshold=settings.dedup_threshold,
+            window_ms=int(settings.dedup_window_hours * 3600 * 1000),
+            max_fingerprints=settings.dedup_max_fingerprints,
+            bands=settings.dedup_bands,
+            rows=settings.dedup_rows,
+            new_facts_allowed=settings.dedup_new_facts_allowed,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,154 +86,238 @@ class Match:
     exact: bool
 
 
-def _key(prefix: bytes, *parts: bytes) -> bytes:
-    return prefix + b"".join(parts)
+def _h64(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
 
 
-def _uri_hash(uri: str) -> bytes:
-    return hashlib.blake2b(uri.encode("utf-8"), digest_size=8).digest()
-
-
-def band_hashes(minhash: tuple[int, ...]) -> list[bytes]:
-    """The LSH band keys of a signature (empty for a text too short to shingle)."""
+def compact_signature(minhash: tuple[int, ...]) -> bytes:
+    """b-bit minwise hashing: the low 8 bits of each value (b"" for a text too short to shingle)."""
     if len(minhash) != PERM:
-        return []
-    # bands over the 16-bit values kept in the S key, so expiry can find a story's buckets
-    values = np.asarray(minhash, dtype=np.uint32).astype(np.uint16)
-    return [
-        bytes([band]) + hashlib.blake2b(values[band * ROWS : (band + 1) * ROWS].tobytes(), digest_size=8).digest()
-        for band in range(BANDS)
-    ]
+        return b""
+    return np.asarray(minhash, dtype=np.uint32).astype(np.uint8).tobytes()
 
 
-def _pack_signature(minhash: tuple[int, ...]) -> str:
-    # b-bit minwise hashing: the low 16 bits of each value (collisions 1 in 65536: the
-    # Jaccard estimate moves by < 0.001)
-    return base64.b64encode(np.asarray(minhash, dtype=np.uint32).astype(np.uint16).tobytes()).decode("ascii")
+def fact_sample(facts: frozenset[int]) -> bytes:
+    """The smallest ``MAX_FACTS`` 16-bit fact hashes, ascending (a bottom-k sample)."""
+    values = sorted({f & 0xFFFF for f in facts})[:MAX_FACTS]
+    return np.asarray(values, dtype=">u2").tobytes()
 
 
-def _similarity(minhash: tuple[int, ...], packed: str) -> float:
-    if not packed or not minhash:
+def similarity(a: bytes, b: bytes) -> float:
+    """Jaccard estimate from two compact signatures (chance agreement of 8 bits removed)."""
+    if not a or len(a) != len(b):
         return 0.0
-    theirs = np.frombuffer(base64.b64decode(packed), dtype=np.uint16)
-    ours = np.asarray(minhash, dtype=np.uint32).astype(np.uint16)
-    return float(np.count_nonzero(ours == theirs)) / len(ours) if len(theirs) == len(ours) else 0.0
+    agree = float(np.count_nonzero(np.frombuffer(a, np.uint8) == np.frombuffer(b, np.uint8))) / len(a)
+    chance = 1 / 256
+    return max(0.0, (agree - chance) / (1 - chance))
 
 
-class DuplicateIndex:
-    """Exact and near-duplicate lookup over ``store``, bounded and expiring."""
+def new_facts(ours: bytes, theirs: bytes) -> int:
+    """How many of our sampled facts ``theirs`` does not state (only those its sample can judge)."""
+    mine = set(np.frombuffer(ours, ">u2").tolist())
+    other = np.frombuffer(theirs, ">u2")
+    kept = set(other.tolist())
+    if len(other) >= MAX_FACTS:
+        # a full sample is the smallest MAX_FACTS: a fact above its largest cannot be judged
+        ceiling = int(other[-1])
+        mine = {f for f in mine if f <= ceiling}
+    return len(mine - kept)
 
-    def __init__(self, store: MutableMapping[bytes, Any] | None = None, config: DedupConfig | None = None) -> None:
-        self.store: MutableMapping[bytes, Any] = {} if store is None else store
-        self.cfg = config or DedupConfig()
 
-    # ---------------------------------------------------------------- lookups
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What the index keeps of one fingerprint, and its bytes on ``wire.fingerprints``."""
 
-    def probe(self, fp: Fingerprint, uri: str, now_ms: int) -> Match | None:
-        """The earliest live copy ``fp`` duplicates (not ``uri`` itself), or None."""
-        oldest = now_ms - self.cfg.window_ms
-        exact = self.store.get(_key(_EXACT, bytes.fromhex(fp.exact[:32])))
-        if exact and exact[0] != uri and exact[1] >= oldest:
-            return Match(exact[0], exact[1], 1.0, True)
+    uri: str
+    ms: int
+    exact: int  # the first 64 bits of the exact hash
+    signature: bytes  # PERM bytes, or b""
+    facts: bytes  # big-endian uint16, ascending
+
+    @classmethod
+    def of(cls, fp: Fingerprint, uri: str, ms: int) -> Entry:
+        return cls(uri, ms, int(fp.exact[:16], 16), compact_signature(fp.minhash), fact_sample(fp.facts))
+
+    def encode(self) -> bytes:
+        head = _HEAD.pack(_VERSION, self.ms, self.exact, len(self.signature) // 8, len(self.facts) // 2)
+        return head + self.signature + self.facts + self.uri.encode("utf-8")
+
+    @classmethod
+    def decode(cls, data: bytes) -> Entry:
+        version, ms, exact, sig8, nfacts = _HEAD.unpack_from(data)
+        if version != _VERSION:
+            raise ValueError(f"fingerprint record version {version}, expected {_VERSION}")
+        at = _HEAD.size
+        signature = data[at : at + sig8 * 8]
+        at += sig8 * 8
+        facts = data[at : at + nfacts * 2]
+        at += nfacts * 2
+        return cls(data[at:].decode("utf-8"), ms, exact, signature, facts)
+
+    def key(self) -> bytes:
+        """The record key on ``wire.fingerprints``: the uri and the text (a story's versions are
+        distinct fingerprints; the same text of the same story is one)."""
+        return hashlib.blake2b(self.uri.encode("utf-8") + struct.pack(">Q", self.exact), digest_size=12).digest()
+
+
+def band_keys(signature: bytes, bands: int, rows: int) -> list[int]:
+    """One 64-bit key per band of the compact signature (none for a text too short)."""
+    if not signature:
+        return []
+    rows = max(1, min(rows, len(signature) // max(bands, 1)))
+    return [_h64(bytes([band]) + signature[band * rows : (band + 1) * rows]) for band in range(bands)]
+
+
+class _Buckets:
+    """A fixed hash table of slot numbers: ``buckets`` x 4 ways of (32-bit tag, slot + 1)."""
+
+    def __init__(self, capacity: int) -> None:
+        size = max(1, -(-2 * capacity // _WAYS))  # at most half full
+        self.size = size
+        self.tags = np.zeros((size, _WAYS), dtype=np.uint32)
+        self.slots = np.zeros((size, _WAYS), dtype=np.int32)  # slot + 1; 0 = empty
+
+    def nbytes(self) -> int:
+        return int(self.tags.nbytes + self.slots.nbytes)
+
+    def find(self, key: int) -> list[int]:
+        row = key % self.size
+        tag = (key >> 32) & 0xFFFFFFFF
+        tags, slots = self.tags[row], self.slots[row]
+        return [int(slots[w]) - 1 for w in range(_WAYS) if slots[w] and int(tags[w]) == tag]
+
+    def put(self, key: int, slot: int, age: np.ndarray) -> None:
+        """Add ``slot`` under ``key``; a full bucket loses its oldest entry (``age``: ms per slot)."""
+        row = key % self.size
+        slots = self.slots[row]
+        free = [w for w in range(_WAYS) if not slots[w]]
+        way = free[0] if free else min(range(_WAYS), key=lambda w: int(age[int(slots[w]) - 1]))
+        self.tags[row, way] = (key >> 32) & 0xFFFFFFFF
+        slots[way] = slot + 1
+
+    def remove(self, key: int, slot: int) -> None:
+        row = key % self.size
+        for w in range(_WAYS):
+            if self.slots[row, w] == slot + 1:
+                self.slots[row, w] = 0
+
+
+class FingerprintIndex:
+    """Exact and near-duplicate lookup in preallocated arrays: memory fixed by the config."""
+
+    def __init__(self, config: DedupConfig | None = None) -> None:
+        self.cfg = cfg = config or DedupConfig()
+        cap = max(1, cfg.max_fingerprints)
+        self.capacity = cap
+        self.ms = np.zeros(cap, dtype=np.int64)
+        self.exact = np.zeros(cap, dtype=np.uint64)
+        self.signatures = np.zeros((cap, PERM), dtype=np.uint8)
+        self.has_signature = np.zeros(cap, dtype=np.bool_)
+        self.facts = np.zeros((cap, MAX_FACTS), dtype=np.uint16)
+        self.nfacts = np.zeros(cap, dtype=np.uint8)
+        self.uris: list[str | None] = [None] * cap
+        self.by_exact = _Buckets(cap)
+        self.by_band = _Buckets(cap * max(cfg.bands, 1))
+        self.added = 0  # fingerprints ever added (the next slot is added % capacity)
+
+    def __len__(self) -> int:
+        return min(self.added, self.capacity)
+
+    def budget_bytes(self, uri_chars: int = 60) -> int:
+        """The index's memory at capacity: arrays, tables and uri strings of ``uri_chars``."""
+        arrays = sum(
+            a.nbytes for a in (self.ms, self.exact, self.signatures, self.has_signature, self.facts, self.nfacts)
+        )
+        strings = self.capacity * (49 + uri_chars + 8)  # a str object and its list pointer
+        return int(arrays + self.by_exact.nbytes() + self.by_band.nbytes() + strings)
+
+    # ---------------------------------------------------------------- reading
+
+    def _entry(self, slot: int) -> Entry:
+        uri = self.uris[slot] or ""
+        signature = self.signatures[slot].tobytes() if self.has_signature[slot] else b""
+        facts = self.facts[slot, : int(self.nfacts[slot])].astype(">u2").tobytes()
+        return Entry(uri, int(self.ms[slot]), int(self.exact[slot]), signature, facts)
+
+    def _bands(self, signature: bytes) -> list[int]:
+        return band_keys(signature, self.cfg.bands, self.cfg.rows)
+
+    def probe(self, entry: Entry) -> Match | None:
+        """The earliest live copy ``entry`` duplicates, earlier than it in (time, uri); None when none."""
+        oldest = entry.ms - self.cfg.window_ms
         best: Match | None = None
-        seen: set[str] = set()
-        mine = _uri_hash(uri).hex()
-        for band in band_hashes(fp.minhash):
-            for other, ms in self.store.get(_key(_BAND, band)) or ():
-                if other == mine or other in seen or ms < oldest:
-                    continue
-                seen.add(other)
-                found = self._confirm(fp, other)
-                if found and (best is None or (found.first_seen_ms, found.uri) < (best.first_seen_ms, best.uri)):
+
+        def earlier(slot: int) -> bool:
+            uri = self.uris[slot]
+            if uri is None or uri == entry.uri:
+                return False
+            ms = int(self.ms[slot])
+            return oldest <= ms and (ms, uri) < (entry.ms, entry.uri)
+
+        def better(found: Match) -> bool:
+            return best is None or (found.first_seen_ms, found.uri) < (best.first_seen_ms, best.uri)
+
+        for slot in self.by_exact.find(entry.exact):
+            if int(self.exact[slot]) == entry.exact and earlier(slot):
+                found = Match(self.uris[slot] or "", int(self.ms[slot]), 1.0, True)
+                if better(found):
                     best = found
+        candidates: set[int] = set()
+        for key in self._bands(entry.signature):
+            candidates.update(self.by_band.find(key))
+        for slot in candidates:
+            if not self.has_signature[slot] or not earlier(slot):
+                continue
+            theirs = self._entry(slot)
+            score = similarity(entry.signature, theirs.signature)
+            if score < self.cfg.threshold or new_facts(entry.facts, theirs.facts) > self.cfg.new_facts_allowed:
+                continue
+            found = Match(theirs.uri, theirs.ms, round(score, 4), False)
+            if better(found):
+                best = found
         return best
 
-    def _confirm(self, fp: Fingerprint, other: str) -> Match | None:
-        record = self.store.get(_key(_SIG, bytes.fromhex(other)))
-        if not record:
-            return None
-        similarity = _similarity(fp.minhash, record[2])
-        if similarity < self.cfg.threshold:
-            return None
-        theirs = frozenset(int(v) for v in np.frombuffer(base64.b64decode(record[3]), dtype=np.uint32))
-        if len(theirs) >= MAX_FACTS:
-            # the stored facts are the smallest MAX_FACTS hashes (a bottom-k sample): a fact
-            # above the largest kept one cannot be judged, one below it can
-            ceiling = max(theirs)
-            new = frozenset(f for f in fp.facts if f <= ceiling) - theirs
-        else:
-            new = fp.facts - theirs
-        if len(new) > self.cfg.new_facts_allowed:
-            return None  # similar words, new facts: news, not a copy
-        return Match(str(record[0]), int(record[1]), similarity, False)
+    def contains(self, entry: Entry) -> bool:
+        """True when this very fingerprint (uri and text) is in the index."""
+        return any(
+            self.uris[slot] == entry.uri and int(self.exact[slot]) == entry.exact
+            for slot in self.by_exact.find(entry.exact)
+        )
 
-    def similar(self, fp: Fingerprint, uri: str, now_ms: int) -> list[tuple[str, float]]:
-        """Live stories sharing a band with ``fp`` and at or above the threshold, facts aside."""
-        oldest = now_ms - self.cfg.window_ms
-        out: dict[str, float] = {}
-        mine = _uri_hash(uri).hex()
-        for band in band_hashes(fp.minhash):
-            for other, ms in self.store.get(_key(_BAND, band)) or ():
-                if other == mine or ms < oldest:
-                    continue
-                record = self.store.get(_key(_SIG, bytes.fromhex(other)))
-                if record and record[0] not in out:
-                    out[str(record[0])] = _similarity(fp.minhash, record[2])
-        return sorted(((u, s) for u, s in out.items() if s >= self.cfg.threshold), key=lambda x: -x[1])
+    # ---------------------------------------------------------------- writing
 
-    # ---------------------------------------------------------------- writes
+    def add(self, entry: Entry) -> bool:
+        """Keep ``entry`` (overwriting the oldest slot when full); False when it is there already."""
+        if self.contains(entry):
+            return False
+        slot = self.added % self.capacity
+        if self.uris[slot] is not None:
+            self._forget(slot)
+        self.added += 1
+        self.uris[slot] = entry.uri
+        self.ms[slot] = entry.ms
+        self.exact[slot] = entry.exact
+        self.has_signature[slot] = bool(entry.signature)
+        if entry.signature:
+            self.signatures[slot] = np.frombuffer(entry.signature, np.uint8)
+        facts = np.frombuffer(entry.facts, ">u2")[:MAX_FACTS]
+        self.facts[slot, : len(facts)] = facts
+        self.nfacts[slot] = len(facts)
+        self.by_exact.put(entry.exact, slot, self.ms)
+        for key in self._bands(entry.signature):
+            self.by_band.put(key, slot, self.ms)
+        return True
 
-    def add(self, fp: Fingerprint, uri: str, now_ms: int) -> None:
-        """Remember ``fp`` as published under ``uri`` (the first copy keeps its place)."""
-        exact_key = _key(_EXACT, bytes.fromhex(fp.exact[:32]))
-        if not self.store.get(exact_key):
-            self.store[exact_key] = [uri, now_ms]
-        mine = _uri_hash(uri).hex()
-        for band in band_hashes(fp.minhash):
-            key = _key(_BAND, band)
-            bucket = [e for e in (self.store.get(key) or ()) if e[0] != mine]
-            bucket.append([mine, now_ms])
-            self.store[key] = bucket[-self.cfg.bucket_max :]
-        packed = _pack_signature(fp.minhash) if fp.minhash else ""
-        facts = base64.b64encode(np.asarray(sorted(fp.facts)[:MAX_FACTS], dtype=np.uint32).tobytes()).decode("ascii")
-        self.store[_key(_SIG, _uri_hash(uri))] = [uri, now_ms, packed, facts]
-        hour = _key(_HOUR, str(now_ms // HOUR_MS).encode())
-        entries = list(self.store.get(hour) or ())
-        entries.append([mine, fp.exact[:32]])
-        self.store[hour] = entries
+    def _forget(self, slot: int) -> None:
+        old = self._entry(slot)
+        self.by_exact.remove(old.exact, slot)
+        for key in self._bands(old.signature):
+            self.by_band.remove(key, slot)
+        self.uris[slot] = None
+        self.nfacts[slot] = 0
+        self.has_signature[slot] = False
 
-    def expire(self, now_ms: int) -> int:
-        """Delete fingerprints older than the window, then the oldest beyond the budget; returns how many."""
-        hours = sorted(int(k[1:]) for k in list(self.store.keys()) if k[:1] == _HOUR)
-        live = sum(len(self.store.get(_key(_HOUR, str(h).encode())) or ()) for h in hours)
-        dropped = 0
-        for hour in hours:
-            too_old = (hour + 1) * HOUR_MS < now_ms - self.cfg.window_ms
-            if not too_old and live <= self.cfg.max_fingerprints:
-                break
-            entries = self.store.get(_key(_HOUR, str(hour).encode())) or ()
-            self._forget(entries)
-            del self.store[_key(_HOUR, str(hour).encode())]
-            live -= len(entries)
-            dropped += len(entries)
-        return dropped
-
-    def _forget(self, entries: Iterable[list[str]]) -> None:
-        """Delete the keys of the (uri hash, exact hash) entries of one hour."""
-        for uhash, exact in entries:
-            sig_key = _key(_SIG, bytes.fromhex(uhash))
-            record = self.store.get(sig_key)
-            exact_key = _key(_EXACT, bytes.fromhex(exact))
-            if record and (self.store.get(exact_key) or [None])[0] == record[0]:
-                del self.store[exact_key]
-            if not record:
-                continue
-            del self.store[sig_key]
-            signature = np.frombuffer(base64.b64decode(record[2]), dtype=np.uint16) if record[2] else ()
-            for band in band_hashes(tuple(int(v) for v in signature)):
-                key = _key(_BAND, band)
-                bucket = [e for e in (self.store.get(key) or ()) if e[0] != uhash]
-                if bucket:
-                    self.store[key] = bucket
-                elif key in self.store:
-                    del self.store[key]
+    def live(self, now_ms: int) -> int:
+        """Fingerprints within the window at ``now_ms``."""
+        held = [i for i in range(len(self)) if self.uris[i] is not None]
+        return sum(1 for i in held if int(self.ms[i]) >= now_ms - self.cfg.window_ms)

@@ -44,9 +44,13 @@ last seen (default 30 days): a version arriving later starts a new story state.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from pipeline.stories.fingerprint import Fingerprint
 from pipeline.stories.signals import Signals
+
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
 
 NEW, VERSION, DUPLICATE, STALE, KILL = "new", "version", "duplicate", "stale", "kill"
 #: what the compacted latest topic gets for a decision
@@ -63,8 +67,19 @@ class VersionPolicy:
     #: a story's state is forgotten this long after it was last seen (ms)
     story_ttl_ms: int = 30 * 86400 * 1000
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> VersionPolicy:
+        return cls(
+            near_duplicate=settings.stories_near_duplicate,
+            story_ttl_ms=int(settings.stories_ttl_hours * 3600 * 1000),
+        )
+
 
 DEFAULT_POLICY = VersionPolicy()
+
+
+#: an item's decision, remembered: (item id, kind, version, latest, uri of the first copy)
+Recent = tuple[str, str, int, str, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +96,63 @@ class StoryState:
     withheld: bool = False
     first_seen_ms: int = 0
     last_seen_ms: int = 0
+    #: False while nothing of the story was published (its items were copies of another story)
+    published: bool = True
+    #: the story its items were copies of, when not published
+    duplicate_of: str | None = None
+    #: the latest items decided (item id, kind, version, latest, first copy): a redelivered
+    #: record gets the same outcome
+    recent: tuple[Recent, ...] = ()
+
+    def to_json(self) -> list[Any]:
+        """A compact JSON list (the table value)."""
+        return [
+            1,
+            self.uri,
+            self.version,
+            self.source_version,
+            self.version_ms,
+            self.exact,
+            sorted(self.facts),
+            int(self.killed) | int(self.withheld) << 1 | int(self.published) << 2,
+            self.first_seen_ms,
+            self.last_seen_ms,
+            self.duplicate_of,
+            [list(r) for r in self.recent],
+        ]
+
+    @classmethod
+    def from_json(cls, value: list[Any]) -> StoryState:
+        if not value or value[0] != 1:
+            raise ValueError(f"not a story state: {str(value)[:80]}")
+        (_, uri, version, source_version, version_ms, exact, facts, flags, first, last, dup, recent) = value
+        return cls(
+            uri=uri,
+            version=int(version),
+            source_version=source_version,
+            version_ms=version_ms,
+            exact=exact,
+            facts=frozenset(int(f) for f in facts),
+            killed=bool(flags & 1),
+            withheld=bool(flags & 2),
+            published=bool(flags & 4),
+            first_seen_ms=int(first),
+            last_seen_ms=int(last),
+            duplicate_of=dup,
+            recent=tuple((str(i), str(k), int(v), str(lt), d) for i, k, v, lt, d in recent),
+        )
+
+    def remember(self, decided: Recent, keep: int = 6) -> StoryState:
+        """This state with an item's decision among the latest ones."""
+        recent = (*tuple(r for r in self.recent if r[0] != decided[0]), decided)
+        return replace(self, recent=recent[-keep:])
+
+    def decided(self, item: str) -> Recent | None:
+        """What was decided for ``item`` before, if it is among the latest."""
+        for entry in self.recent:
+            if entry[0] == item:
+                return entry
+        return None
 
     def expired(self, now_ms: int, policy: VersionPolicy = DEFAULT_POLICY) -> bool:
         return now_ms - self.last_seen_ms > policy.story_ttl_ms
@@ -149,6 +221,7 @@ def _next_state(state: StoryState | None, incoming: Incoming, version: int, kill
         withheld=incoming.signals.withheld,
         first_seen_ms=state.first_seen_ms if state else incoming.now_ms,
         last_seen_ms=incoming.now_ms,
+        recent=state.recent if state else (),
     )
 
 

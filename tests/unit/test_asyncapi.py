@@ -127,5 +127,5 @@ def test_the_contract_topic_list_in_the_readme_matches(document: dict[str, Any])
     public = [
         c["address"] for c in document["channels"].values() if any(t["name"] == "public" for t in c.get("tags", []))
     ]
-    assert public == ["wire.raw", "wire.articles", ROUTED, "wire.deadletter"]
+    assert public == ["wire.raw", "wire.articles", ROUTED, "wire.deadletter", "wire.duplicates", "wire.articles.latest"]
     assert all(f"`{topic}`" in readme for topic in public)

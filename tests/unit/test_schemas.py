@@ -38,7 +38,7 @@ def test_should_fail_examples_fail(path: Path) -> None:
 def test_every_schema_has_examples_both_ways() -> None:
     """No schema of ours ships without a passing and a failing example."""
     for topic, part in FILES:
-        if topic in ("ninjs", "wire.cleaned"):
+        if topic in ("ninjs", "wire.cleaned", "wire.articles.latest"):  # the latest topic has the articles' schemas
             continue
         kinds = {p.parent.name for p in EXAMPLES if _topic_and_part(p) == (topic, part)}
         assert kinds == {"should_pass", "should_fail"}, (topic, part)
