@@ -120,9 +120,9 @@ class Settings:
     #: within a story, a re-send without a source number is a duplicate when its facts
     #: (figures, names) overlap the latest version's at least this much (Jaccard) and it
     #: states no new one
-    stories_near_duplicate: float = 0.8
+    stories_near_duplicate: float = 0.75
     #: duplicates across stories: Jaccard of word 4-shingles (MinHash) for a near copy
-    dedup_threshold: float = 0.8
+    dedup_threshold: float = 0.75
     #: how far back a copy is looked for (hours), and how many fingerprints are kept at most
     #: (every worker holds all of them: see README "Stories")
     dedup_window_hours: float = 7 * 24.0
@@ -132,6 +132,13 @@ class Settings:
     dedup_rows: int = 3
     #: new figures or names a copy may state and still be a duplicate (0: any makes it news)
     dedup_new_facts_allowed: int = 0
+    #: at or above this similarity a copy may state this many new names (not figures): a
+    #: spelling fixed, a name written out
+    dedup_names_near: float = 0.85
+    dedup_names_allowed: int = 1
+    #: texts dated this many days apart are different days' stories however alike (standing
+    #: reports: fixings, auctions, weather); 0: no such rule
+    dedup_other_day: int = 2
     #: story clusters: the window (hours), the Jaccard of facts/entities, the cosine of the
     #: multilingual representation, and both together (cosine, evidence) for the same event
     cluster_window_hours: float = 72.0

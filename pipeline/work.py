@@ -302,7 +302,7 @@ def judge_batch(desk: StoryDesk, ctx: Context, records: Sequence[RawDispatch]) -
     never enriched. The fingerprints a record added go out with its outcomes. A record
     that is not a cleaned item goes on as it is (the enrich stage dead-letters it).
     """
-    from pipeline.stories.desk import HEADER
+    from pipeline.stories.desk import HEADER, REPEAT
 
     out: list[Planned] = []
     for record in records:
@@ -325,7 +325,9 @@ def judge_batch(desk: StoryDesk, ctx: Context, records: Sequence[RawDispatch]) -
             Outcome(ctx.names.fingerprints, entry.key(), entry.encode(), (), cleaned.raw, cleaned.part, cleaned.parts)
             for entry in desk.take_fingerprints()
         ]
-        if verdict.published:
+        if verdict.kind == REPEAT:
+            out.append(Planned(None, prints))  # its outcome was published when it was first decided
+        elif verdict.published:
             headers = (*record.headers, (HEADER, verdict.encode()))
             out.append(Planned(replace(record, headers=headers), prints))
         else:

@@ -15,7 +15,7 @@ did not) is news, not a copy.
 
 What is kept of a fingerprint (``Entry``; the same bytes on ``wire.fingerprints``)::
 
-    ms (8 B) | exact hash (8 B) | signature (128 B: the low 8 bits of each MinHash
+    ms (8 B) | exact hash (8 B) | story day (2 B) | signature (128 B: the low 8 bits of each MinHash
     value, b-bit minwise hashing) | facts (up to 40 x 16 bits, the smallest: a bottom-k
     sample) | the story uri (UTF-8)
 
@@ -41,13 +41,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pipeline.stories.fingerprint import PERM, Fingerprint
+from pipeline.stories.fingerprint import PERM, Fingerprint, split_new
 
 if TYPE_CHECKING:
     from pipeline.settings import Settings
 
 MAX_FACTS = 40
-_HEAD = struct.Struct(">BqQBB")  # format version, ms, exact hash, signature length, facts count
+_HEAD = struct.Struct(">BqQHBB")  # format version, ms, exact hash, story day, signature length, facts count
 _VERSION = 1
 _WAYS = 4
 
@@ -56,13 +56,20 @@ _WAYS = 4
 class DedupConfig:
     """Settings of the index (``WIREFEED_DEDUP_*``)."""
 
-    threshold: float = 0.8  # Jaccard of shingles for a near duplicate
+    threshold: float = 0.75  # Jaccard of shingles for a near duplicate
     window_ms: int = 7 * 86400 * 1000  # how far back a copy is looked for
     max_fingerprints: int = 1_000_000  # slots of the index (every worker holds all)
     bands: int = 10
     rows: int = 3
     #: a copy may state this many facts the first did not and still be a duplicate
     new_facts_allowed: int = 0
+    #: at or above this similarity, up to ``names_allowed`` new names (not figures) are a
+    #: spelling fixed or a name written out, not news
+    names_near: float = 0.85
+    names_allowed: int = 1
+    #: texts dated this many days apart are different days' stories, however alike (a
+    #: standing report: a daily fixing, a weekly auction); 0: no such rule
+    other_day: int = 2
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DedupConfig:
@@ -73,6 +80,9 @@ class DedupConfig:
             bands=settings.dedup_bands,
             rows=settings.dedup_rows,
             new_facts_allowed=settings.dedup_new_facts_allowed,
+            names_near=settings.dedup_names_near,
+            names_allowed=settings.dedup_names_allowed,
+            other_day=settings.dedup_other_day,
         )
 
 
@@ -112,8 +122,8 @@ def similarity(a: bytes, b: bytes) -> float:
     return max(0.0, (agree - chance) / (1 - chance))
 
 
-def new_facts(ours: bytes, theirs: bytes) -> int:
-    """How many of our sampled facts ``theirs`` does not state (only those its sample can judge)."""
+def new_facts(ours: bytes, theirs: bytes) -> tuple[int, int]:
+    """(figures, names) of our sampled facts ``theirs`` does not state (only those its sample can judge)."""
     mine = set(np.frombuffer(ours, ">u2").tolist())
     other = np.frombuffer(theirs, ">u2")
     kept = set(other.tolist())
@@ -121,7 +131,16 @@ def new_facts(ours: bytes, theirs: bytes) -> int:
         # a full sample is the smallest MAX_FACTS: a fact above its largest cannot be judged
         ceiling = int(other[-1])
         mine = {f for f in mine if f <= ceiling}
-    return len(mine - kept)
+    return split_new(mine - kept)
+
+
+def is_copy(score: float, new: tuple[int, int], cfg: DedupConfig) -> bool:
+    """Near enough, and nothing new: no new figure ever; a new name only when the words are
+    nearly the same (a spelling fixed, a name written out) -- ``names_near`` and ``names_allowed``."""
+    figures, names = new
+    if score < cfg.threshold or figures > cfg.new_facts_allowed:
+        return False
+    return names <= cfg.new_facts_allowed or (score >= cfg.names_near and names <= cfg.names_allowed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,18 +152,21 @@ class Entry:
     exact: int  # the first 64 bits of the exact hash
     signature: bytes  # PERM bytes, or b""
     facts: bytes  # big-endian uint16, ascending
+    day: int = 0  # the day the story is dated (0: unknown)
 
     @classmethod
     def of(cls, fp: Fingerprint, uri: str, ms: int) -> Entry:
-        return cls(uri, ms, int(fp.exact[:16], 16), compact_signature(fp.minhash), fact_sample(fp.facts))
+        return cls(
+            uri, ms, int(fp.exact[:16], 16), compact_signature(fp.minhash), fact_sample(fp.facts), fp.day & 0xFFFF
+        )
 
     def encode(self) -> bytes:
-        head = _HEAD.pack(_VERSION, self.ms, self.exact, len(self.signature) // 8, len(self.facts) // 2)
+        head = _HEAD.pack(_VERSION, self.ms, self.exact, self.day, len(self.signature) // 8, len(self.facts) // 2)
         return head + self.signature + self.facts + self.uri.encode("utf-8")
 
     @classmethod
     def decode(cls, data: bytes) -> Entry:
-        version, ms, exact, sig8, nfacts = _HEAD.unpack_from(data)
+        version, ms, exact, day, sig8, nfacts = _HEAD.unpack_from(data)
         if version != _VERSION:
             raise ValueError(f"fingerprint record version {version}, expected {_VERSION}")
         at = _HEAD.size
@@ -152,7 +174,7 @@ class Entry:
         at += sig8 * 8
         facts = data[at : at + nfacts * 2]
         at += nfacts * 2
-        return cls(data[at:].decode("utf-8"), ms, exact, signature, facts)
+        return cls(data[at:].decode("utf-8"), ms, exact, signature, facts, day)
 
     def key(self) -> bytes:
         """The record key on ``wire.fingerprints``: the uri and the text (a story's versions are
@@ -211,6 +233,7 @@ class FingerprintIndex:
         self.capacity = cap
         self.ms = np.zeros(cap, dtype=np.int64)
         self.exact = np.zeros(cap, dtype=np.uint64)
+        self.days = np.zeros(cap, dtype=np.uint16)
         self.signatures = np.zeros((cap, PERM), dtype=np.uint8)
         self.has_signature = np.zeros(cap, dtype=np.bool_)
         self.facts = np.zeros((cap, MAX_FACTS), dtype=np.uint16)
@@ -226,7 +249,8 @@ class FingerprintIndex:
     def budget_bytes(self, uri_chars: int = 60) -> int:
         """The index's memory at capacity: arrays, tables and uri strings of ``uri_chars``."""
         arrays = sum(
-            a.nbytes for a in (self.ms, self.exact, self.signatures, self.has_signature, self.facts, self.nfacts)
+            a.nbytes
+            for a in (self.ms, self.exact, self.days, self.signatures, self.has_signature, self.facts, self.nfacts)
         )
         strings = self.capacity * (49 + uri_chars + 8)  # a str object and its list pointer
         return int(arrays + self.by_exact.nbytes() + self.by_band.nbytes() + strings)
@@ -237,7 +261,7 @@ class FingerprintIndex:
         uri = self.uris[slot] or ""
         signature = self.signatures[slot].tobytes() if self.has_signature[slot] else b""
         facts = self.facts[slot, : int(self.nfacts[slot])].astype(">u2").tobytes()
-        return Entry(uri, int(self.ms[slot]), int(self.exact[slot]), signature, facts)
+        return Entry(uri, int(self.ms[slot]), int(self.exact[slot]), signature, facts, int(self.days[slot]))
 
     def _bands(self, signature: bytes) -> list[int]:
         return band_keys(signature, self.cfg.bands, self.cfg.rows)
@@ -252,6 +276,9 @@ class FingerprintIndex:
             if uri is None or uri == entry.uri:
                 return False
             ms = int(self.ms[slot])
+            day = int(self.days[slot])
+            if day and entry.day and abs(day - entry.day) >= self.cfg.other_day:
+                return False  # a story dated days apart is another day's story (a standing report)
             return oldest <= ms and (ms, uri) < (entry.ms, entry.uri)
 
         def better(found: Match) -> bool:
@@ -270,7 +297,7 @@ class FingerprintIndex:
                 continue
             theirs = self._entry(slot)
             score = similarity(entry.signature, theirs.signature)
-            if score < self.cfg.threshold or new_facts(entry.facts, theirs.facts) > self.cfg.new_facts_allowed:
+            if not is_copy(score, new_facts(entry.facts, theirs.facts), self.cfg):
                 continue
             found = Match(theirs.uri, theirs.ms, round(score, 4), False)
             if better(found):
@@ -297,6 +324,7 @@ class FingerprintIndex:
         self.uris[slot] = entry.uri
         self.ms[slot] = entry.ms
         self.exact[slot] = entry.exact
+        self.days[slot] = entry.day
         self.has_signature[slot] = bool(entry.signature)
         if entry.signature:
             self.signatures[slot] = np.frombuffer(entry.signature, np.uint8)

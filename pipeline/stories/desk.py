@@ -8,6 +8,8 @@
         duplicate  a re-send of the story's latest version, or a copy of another story (earlier in
                    (time, uri), found by the fingerprint index)  -> wire.duplicates, not published
         stale      older than the story's latest version         -> wire.duplicates, not published
+        repeat     a record read again (crash, rebalance) whose decision is no longer among the
+                   story's remembered ones: its outcome was published the first time -> nothing
 
 State: one key per story, ``b"<partition>:<uri>"`` -> ``StoryState.to_json()`` (~250 bytes),
 in the worker's story table (``pipeline/tables.py``: a Faust table whose changelog record
@@ -35,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from pipeline.records import CleanedDispatch, ParsedItem
-from pipeline.stories.dedup import DedupConfig, Entry, FingerprintIndex
+from pipeline.stories.dedup import DedupConfig, Entry, FingerprintIndex, compact_signature
 from pipeline.stories.fingerprint import fingerprint
 from pipeline.stories.identity import story_identity
 from pipeline.stories.signals import read_signals
@@ -59,6 +61,8 @@ log = logging.getLogger(__name__)
 
 #: the header carrying the verdict on the record handed to the enrich stage
 HEADER = "wf_story"
+#: a record read again whose decision is no longer remembered: its outcome exists already
+REPEAT = "repeat"
 PUBLISHED = frozenset({NEW, VERSION, KILL})
 
 
@@ -134,7 +138,12 @@ class Verdict:
 
 
 def item_id(cleaned: CleanedDispatch) -> str:
-    """One item of one raw record: its dispatch id and part (the same on every redelivery)."""
+    """One item of one raw record, the same on every redelivery of that record: its
+    coordinates in wire.raw and its part. (The same bytes sent again are another record:
+    judged again, so a replayed feed is recorded as duplicates, not published again.)"""
+    prov = cleaned.raw.provenance
+    if prov is not None:
+        return f"{prov.partition}@{prov.offset}:{cleaned.part}"
     return f"{cleaned.raw.dispatch_id}:{cleaned.part}"
 
 
@@ -166,6 +175,7 @@ class StoryDesk:
         self._dirty: dict[bytes, StoryState | None] = {}
         self._pending: list[Entry] = []
         self._ages: dict[int, OrderedDict[bytes, int]] = {}  # partition -> key -> last seen (ms)
+        self._held: set[int] | None = None  # the partitions this worker holds (None: all, until told)
         self._clock = 0
         if self.store:
             self.rebuild()
@@ -210,6 +220,11 @@ class StoryDesk:
                 _, kind, version, latest, first = again
                 replaces = version - 1 if kind in (VERSION, KILL) and version > 1 else None
                 return Verdict(kind, uri, version, latest, "decided before", replaces, first)
+            prov = cleaned.raw.provenance
+            if prov is not None and state.decided_before(prov.partition, prov.offset, cleaned.part):
+                # decided and published before, but no longer among the remembered decisions:
+                # its outcome exists; nothing more is published for it
+                return Verdict(REPEAT, uri, state.version, NOTHING, "decided before")
             if state.expired(now_ms, self.cfg.policy):
                 state = None
         identity = story_identity(item)
@@ -219,7 +234,10 @@ class StoryDesk:
         known = state if state is not None and state.published else None
         verdict: Verdict | None = None
         new_state: StoryState | None = None
-        if known is None and not signals.ends_story:
+        # a copy of another story: not when the item says it changes something (a correction
+        # of a story published under another id is news, published as it comes)
+        changes = signals.ends_story or any(k in ("correction", "update") for k in signals.kinds)
+        if known is None and not changes:
             match = self.index.probe(Entry.of(fp, uri, now_ms))
             if match is not None:
                 verdict = Verdict(
@@ -239,6 +257,7 @@ class StoryDesk:
                     version_ms=incoming.version_ms,
                     exact=fp.exact,
                     facts=fp.facts,
+                    signature=compact_signature(fp.minhash),
                     first_seen_ms=state.first_seen_ms if state else now_ms,
                     last_seen_ms=now_ms,
                     published=False,
@@ -269,7 +288,11 @@ class StoryDesk:
         if new_state is None:  # an unpublished story whose item is stale or a repeated kill
             new_state = state or StoryState(uri, 0, None, None, fp.exact, fp.facts, published=False)
         remembered = (ident, verdict.kind, verdict.version, verdict.latest, verdict.duplicate_of)
-        self._put(key, new_state.remember(remembered))
+        new_state = new_state.remember(remembered)
+        prov = cleaned.raw.provenance
+        if prov is not None:
+            new_state = new_state.mark_done(prov.partition, prov.offset, cleaned.part)
+        self._put(key, new_state)
         return verdict
 
     def take_fingerprints(self) -> list[Entry]:
@@ -298,6 +321,8 @@ class StoryDesk:
         self.expire(self._clock)
         dirty, self._dirty = self._dirty, {}
         for key, state in dirty.items():
+            if self._held is not None and key_partition(key) not in self._held:
+                continue  # the partition moved to another worker meanwhile: its state is theirs now
             if state is None:
                 if key in self.store:
                     del self.store[key]
@@ -309,6 +334,7 @@ class StoryDesk:
         """Re-read which stories ``store`` holds on ``partitions`` (None: all), after a restart
         or a rebalance: the bounds then apply to them."""
         wanted = None if partitions is None else set(partitions)
+        self._held = wanted
         found: dict[int, list[tuple[int, bytes]]] = {}
         for key in list(self.store.keys()):
             if not isinstance(key, bytes) or b":" not in key[:12]:

@@ -48,6 +48,8 @@ class Fingerprint:
     minhash: tuple[int, ...]  # PERM 32-bit values; () for a text too short to shingle
     facts: frozenset[int]  # 32-bit hashes of the figures and names stated
     words: int  # words in the normalised text
+    #: the day the story is dated (days since 1970-01-01, in the agency's time zone; 0: unknown)
+    day: int = 0
 
     def jaccard(self, other: Fingerprint) -> float:
         """Estimated Jaccard similarity of the two texts' shingles (0 when either has none)."""
@@ -92,18 +94,61 @@ def minhash_of(words: list[str]) -> tuple[int, ...]:
     return tuple(int(v) for v in found.hashvalues.astype(np.uint32))
 
 
-def facts_of(text: str) -> frozenset[int]:
-    """The figures ("3", "1,250", "6-1/4") and names (capitalised words not opening a sentence) stated."""
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*$")
+
+
+def _figure(number: str) -> str:
+    """A figure as a value: thousands separators out ("1,250" = "1.250" = "1250"), a decimal
+    comma a point ("1,4" = "1.4"); "1.4" and "14" stay different figures."""
+    if _THOUSANDS.match(number):
+        return re.sub(r"[.,]", "", number)
+    return number.replace(",", ".")
+
+
+def _title_case(line: str) -> bool:
+    """A line whose words mostly start with a capital (a headline in title case or in capitals):
+    its capitals say nothing about names."""
+    words = [w for w in line.split() if w[:1].isalpha()]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) > 0.5 * len(words)
+
+
+def fact_strings(text: str) -> set[str]:
+    """The figures ("#1250") and names ("@berg") a text states.
+
+    A figure is any number ("3", "1,250", "6-1/4"). A name is a capitalised word of running
+    text that does not open a sentence and that the text never writes in lower case
+    ("Stock" in "New York Stock Exchange" is no name where "stock" appears too); lines in
+    title case or in capitals (headlines) give figures only. A re-send that rewords its
+    headline or fixes a typo in it then states no new fact; one that adds a person, a
+    place or a figure does.
+    """
     text = _TICKER.sub(" ", unicodedata.normalize("NFKC", text))
-    found = {"#" + re.sub(r"[.,]", "", n) for n in _NUMBER.findall(text)}
-    starts = {m.group(1) for m in _SENTENCE_START.finditer(text)}
-    capitals = sum(1 for w in text.split() if _UPPER_WORD.match(w) and w.isupper())
-    if capitals < 0.5 * max(1, len(text.split())):  # a text in capitals names nothing by case
-        for match in _NAME.finditer(text):
+    found = {"#" + _figure(n) for n in _NUMBER.findall(text)}
+    words = text.split()
+    capitals = sum(1 for w in words if _UPPER_WORD.match(w) and w.isupper())
+    if capitals >= 0.5 * max(1, len(words)):  # a text in capitals names nothing by case
+        return found
+    lower = {w.casefold() for w in _WORD.findall(text) if w[0].islower()}
+    for line in text.splitlines():
+        if _title_case(line):
+            continue
+        starts = {m.group(1) for m in _SENTENCE_START.finditer(line)}
+        for match in _NAME.finditer(line):
             word = match.group(0).rstrip("'’-")
-            if word not in starts:
+            if word not in starts and word.casefold() not in lower:
                 found.add("@" + word.casefold())
-    return frozenset(_h32(f) for f in found)
+    return found
+
+
+def facts_of(text: str) -> frozenset[int]:
+    """The hashes of ``fact_strings``; the lowest bit says which are figures (1) and names (0)."""
+    return frozenset((_h32(f) & ~1) | (f[0] == "#") for f in fact_strings(text))
+
+
+def split_new(new: frozenset[int] | set[int]) -> tuple[int, int]:
+    """(figures, names) among fact hashes."""
+    figures = sum(f & 1 for f in new)
+    return figures, len(new) - figures
 
 
 def fingerprint(item: ParsedItem) -> Fingerprint:
@@ -116,4 +161,15 @@ def fingerprint(item: ParsedItem) -> Fingerprint:
         minhash=minhash_of(words),
         facts=facts_of(raw),
         words=len(words),
+        day=story_day(item),
     )
+
+
+def story_day(item: ParsedItem) -> int:
+    """The day the story is dated, as days since 1970-01-01 (0 when it has no date)."""
+    from datetime import date
+
+    from pipeline.stories.identity import _story_day
+
+    found = _story_day(item)
+    return (date.fromisoformat(found) - date(1970, 1, 1)).days if found else 0

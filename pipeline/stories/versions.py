@@ -43,6 +43,7 @@ last seen (default 30 days): a version arriving later starts a new story state.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -63,15 +64,20 @@ class VersionPolicy:
 
     #: Jaccard of word shingles at or above which a re-send without a source number and
     #: without new figures or names is a duplicate of the latest version
-    near_duplicate: float = 0.8
+    near_duplicate: float = 0.75
     #: a story's state is forgotten this long after it was last seen (ms)
     story_ttl_ms: int = 30 * 86400 * 1000
+    #: as ``dedup.DedupConfig``: a new name (not a figure) is no news when the words are this near
+    names_near: float = 0.85
+    names_allowed: int = 1
 
     @classmethod
     def from_settings(cls, settings: Settings) -> VersionPolicy:
         return cls(
             near_duplicate=settings.stories_near_duplicate,
             story_ttl_ms=int(settings.stories_ttl_hours * 3600 * 1000),
+            names_near=settings.dedup_names_near,
+            names_allowed=settings.dedup_names_allowed,
         )
 
 
@@ -100,9 +106,14 @@ class StoryState:
     published: bool = True
     #: the story its items were copies of, when not published
     duplicate_of: str | None = None
+    #: the compact MinHash signature of the latest version (``dedup.compact_signature``)
+    signature: bytes = b""
     #: the latest items decided (item id, kind, version, latest, first copy): a redelivered
     #: record gets the same outcome
     recent: tuple[Recent, ...] = ()
+    #: per raw partition, the last (offset, part) decided: the items of a story come in raw
+    #: offset order, so one at or below it was decided before (a redelivery)
+    done: tuple[tuple[int, int, int], ...] = ()
 
     def to_json(self) -> list[Any]:
         """A compact JSON list (the table value)."""
@@ -119,13 +130,15 @@ class StoryState:
             self.last_seen_ms,
             self.duplicate_of,
             [list(r) for r in self.recent],
+            base64.b64encode(self.signature).decode("ascii"),
+            [list(d) for d in self.done],
         ]
 
     @classmethod
     def from_json(cls, value: list[Any]) -> StoryState:
         if not value or value[0] != 1:
             raise ValueError(f"not a story state: {str(value)[:80]}")
-        (_, uri, version, source_version, version_ms, exact, facts, flags, first, last, dup, recent) = value
+        (_, uri, version, source_version, version_ms, exact, facts, flags, first, last, dup, recent, sig, done) = value
         return cls(
             uri=uri,
             version=int(version),
@@ -140,12 +153,26 @@ class StoryState:
             last_seen_ms=int(last),
             duplicate_of=dup,
             recent=tuple((str(i), str(k), int(v), str(lt), d) for i, k, v, lt, d in recent),
+            signature=base64.b64decode(sig),
+            done=tuple((int(p), int(o), int(n)) for p, o, n in done),
         )
 
     def remember(self, decided: Recent, keep: int = 6) -> StoryState:
         """This state with an item's decision among the latest ones."""
         recent = (*tuple(r for r in self.recent if r[0] != decided[0]), decided)
         return replace(self, recent=recent[-keep:])
+
+    def mark_done(self, partition: int, offset: int, part: int) -> StoryState:
+        """This state knowing that raw record ``partition@offset`` item ``part`` is decided."""
+        others = tuple(d for d in self.done if d[0] != partition)
+        mine = [d for d in self.done if d[0] == partition]
+        if mine and (mine[0][1], mine[0][2]) >= (offset, part):
+            return self
+        return replace(self, done=(*others, (partition, offset, part))[-4:])
+
+    def decided_before(self, partition: int, offset: int, part: int) -> bool:
+        """True when an item at or after this one on its raw partition was decided already."""
+        return any(p == partition and (o, n) >= (offset, part) for p, o, n in self.done)
 
     def decided(self, item: str) -> Recent | None:
         """What was decided for ``item`` before, if it is among the latest."""
@@ -208,6 +235,8 @@ def _latest(incoming: Incoming) -> tuple[str, int | None]:
 
 
 def _next_state(state: StoryState | None, incoming: Incoming, version: int, killed: bool) -> StoryState:
+    from pipeline.stories.dedup import compact_signature
+
     return StoryState(
         uri=incoming.uri,
         version=version,
@@ -219,9 +248,11 @@ def _next_state(state: StoryState | None, incoming: Incoming, version: int, kill
         facts=incoming.fingerprint.facts,
         killed=killed,
         withheld=incoming.signals.withheld,
+        signature=compact_signature(incoming.fingerprint.minhash),
         first_seen_ms=state.first_seen_ms if state else incoming.now_ms,
         last_seen_ms=incoming.now_ms,
         recent=state.recent if state else (),
+        done=state.done if state else (),
     )
 
 
@@ -264,10 +295,8 @@ def decide(state: StoryState | None, incoming: Incoming, policy: VersionPolicy =
     if order == 0 and incoming.source_version is not None and not says_changed:
         # the source's own number again, other bytes: a re-send of that version
         return Decision(DUPLICATE, state.version, seen, NOTHING, "same source version as the latest")
-    if incoming.source_version is None and not says_changed and not fingerprint.new_facts(_facts_only(state)):
-        near = fingerprint.exact == state.exact or _near_by_facts(state, fingerprint, policy)
-        if near:
-            return Decision(DUPLICATE, state.version, seen, NOTHING, "re-send without new facts")
+    if incoming.source_version is None and not says_changed and _resent(state, fingerprint, policy):
+        return Decision(DUPLICATE, state.version, seen, NOTHING, "re-send without new facts")
     version = _published_version(state, incoming)
     latest, hold = _latest(incoming)
     reason = signals.reasons[0] if signals.reasons else "newer version"
@@ -278,9 +307,24 @@ def _facts_only(state: StoryState) -> Fingerprint:
     return Fingerprint(exact=state.exact, minhash=(), facts=state.facts, words=0)
 
 
-def _near_by_facts(state: StoryState, fingerprint: Fingerprint, policy: VersionPolicy) -> bool:
-    """Within a story (no MinHash kept in its state): the same facts, none new or dropped
-    beyond ``1 - near_duplicate`` of them, is a re-send with edited wording."""
+def _resent(state: StoryState, fingerprint: Fingerprint, policy: VersionPolicy) -> bool:
+    """Within a story: the latest version's words again, nothing new -- the same rule as for
+    copies across stories (``dedup.is_copy``: the compact signature's Jaccard estimate at
+    least ``near_duplicate``, no new figure, a new name only when the words are nearly the
+    same). Without signatures (texts too short to shingle) the facts decide: none new, and
+    no more than ``1 - near_duplicate`` of them dropped."""
+    from pipeline.stories.dedup import DedupConfig, compact_signature, is_copy, similarity
+    from pipeline.stories.fingerprint import split_new
+
+    new = split_new(fingerprint.facts - state.facts)
+    ours = compact_signature(fingerprint.minhash)
+    if ours and state.signature:
+        cfg = DedupConfig(
+            threshold=policy.near_duplicate, names_near=policy.names_near, names_allowed=policy.names_allowed
+        )
+        return is_copy(similarity(ours, state.signature), new, cfg)
+    if any(new):
+        return False
     if not fingerprint.facts and not state.facts:
         return True
     union = len(fingerprint.facts | state.facts)

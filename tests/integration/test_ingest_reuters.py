@@ -25,5 +25,6 @@ async def test_ingest_reut2_000_yields_1000_outcomes(pipeline: Pipeline) -> None
     assert audit.returncode == 0, summary
     assert summary["raw"] == 1000
     assert summary["missing"] == 0
-    assert summary["articles"] + summary["deadletters"] >= 1000
-    assert summary["articles_by_format"].get("reuters21578", 0) >= 990
+    # copies in the file (re-sends of a story) are recorded on wire.duplicates, not published twice
+    assert summary["articles"] + summary["deadletters"] + summary["duplicate_records"] >= 1000
+    assert summary["articles_by_format"].get("reuters21578", 0) + summary["duplicate_records"] >= 990
