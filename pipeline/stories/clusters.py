@@ -21,14 +21,18 @@ import hashlib
 import logging
 import re
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pipeline.records import Enrichment, ParsedItem
 from pipeline.stories.fingerprint import facts_of
+
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +48,20 @@ class ClusterConfig:
     embedding: float = 0.9  # cosine of the multilingual representations for the same event
     #: both kinds together: a weaker cosine backed by some shared facts
     combined: tuple[float, float] = (0.86, 0.15)
-    use_embedding: bool = True
+    #: the representation: "all" (every item), "candidates" (only when an open cluster shares
+    #: some evidence with the item and the evidence alone does not decide), "off"
+    embed: str = "candidates"
     max_open: int = 5000  # recent clusters compared against (the oldest are closed)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ClusterConfig:
+        return cls(
+            window_ms=int(settings.cluster_window_hours * 3600 * 1000),
+            evidence=settings.cluster_evidence,
+            embedding=settings.cluster_embedding,
+            combined=(settings.cluster_combined_cosine, settings.cluster_combined_evidence),
+            embed=settings.cluster_embed,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,20 +126,37 @@ class _Cluster:
     vector: np.ndarray | None
     last_ms: int
     members: int = 1
+    text: str = ""  # what its representation is taken over, until it has one
+
+
+Embedder = Callable[[list[str]], np.ndarray]
 
 
 class ClusterIndex:
-    """Single-pass clustering: an article joins the best open cluster it matches, else opens one."""
+    """Single-pass clustering: an article joins the best open cluster it matches, else opens one.
 
-    def __init__(self, config: ClusterConfig | None = None) -> None:
+    With ``embed="candidates"`` the multilingual representation is computed only where it
+    can change the answer: when some open cluster shares evidence with the item (a figure,
+    a name, an entity id) but not enough to join on evidence alone. Those texts (the item's,
+    and each candidate cluster's that has none yet) are embedded in one batch; an item that
+    shares nothing with any open cluster, or whose evidence decides, costs no embedding.
+    ``embedded`` counts the texts embedded.
+    """
+
+    def __init__(self, config: ClusterConfig | None = None, embedder: Embedder | None = None) -> None:
         self.cfg = config or ClusterConfig()
         self.open: deque[_Cluster] = deque()
+        self.embedder = embedder
+        self.embedded = 0
+
+    def _evidence(self, feats: ClusterFeatures, cluster: _Cluster) -> float:
+        return max(_jaccard(feats.facts, cluster.facts), _jaccard(feats.entities, cluster.entities))
 
     def score(self, feats: ClusterFeatures, cluster: _Cluster) -> float:
         """How strongly ``feats`` belongs to ``cluster`` (>= 1.0 joins)."""
-        evidence = max(_jaccard(feats.facts, cluster.facts), _jaccard(feats.entities, cluster.entities))
+        evidence = self._evidence(feats, cluster)
         best = evidence / self.cfg.evidence
-        if self.cfg.use_embedding and feats.vector is not None and cluster.vector is not None:
+        if self.cfg.embed != "off" and feats.vector is not None and cluster.vector is not None:
             cosine = float(feats.vector @ cluster.vector)
             best = max(best, cosine / self.cfg.embedding)
             low_cos, low_evidence = self.cfg.combined
@@ -131,20 +164,46 @@ class ClusterIndex:
                 best = max(best, 1.0)
         return best
 
-    def assign(self, uri: str, feats: ClusterFeatures) -> str:
-        """The cluster id of ``uri`` (joins the best match in the window, else a new cluster)."""
+    def _embed_candidates(self, feats: ClusterFeatures, text: str, live: list[_Cluster]) -> ClusterFeatures:
+        """Embed the item and its undecided candidate clusters, in one batch (``embed="candidates"``)."""
+        if self.embedder is None or not text:
+            return feats
+        scores = [(self._evidence(feats, c), c) for c in live]
+        if any(e >= self.cfg.evidence for e, _ in scores):
+            return feats  # the evidence decides
+        candidates = [c for e, c in scores if e > 0]
+        if not candidates:
+            return feats  # nothing shared with any open cluster: a new event, no embedding needed
+        todo = [c for c in candidates if c.vector is None and c.text]
+        texts = ([text] if feats.vector is None else []) + [c.text for c in todo]
+        if texts:
+            vectors = self.embedder(texts)
+            self.embedded += len(texts)
+            if feats.vector is None:
+                feats = replace(feats, vector=vectors[0])
+                vectors = vectors[1:]
+            for cluster, vector in zip(todo, vectors, strict=True):
+                cluster.vector = vector
+        return feats
+
+    def assign(self, uri: str, feats: ClusterFeatures, text: str = "") -> str:
+        """The cluster id of ``uri`` (joins the best match in the window, else a new cluster).
+        ``text``: what the representation is taken over (``lead_text``), for ``embed="candidates"``."""
         oldest = feats.time_ms - self.cfg.window_ms
+        live = [c for c in self.open if c.last_ms >= oldest]
+        if self.cfg.embed == "candidates":
+            feats = self._embed_candidates(feats, text, live)
         best: _Cluster | None = None
         best_score = 1.0
-        for cluster in self.open:
-            if cluster.last_ms < oldest:
-                continue
+        for cluster in live:
             found = self.score(feats, cluster)
             if found >= best_score:
                 best, best_score = cluster, found
         if best is None:
             digest = hashlib.blake2b(uri.encode("utf-8"), digest_size=10).hexdigest()
-            best = _Cluster(f"urn:wirefeed:event:{digest}", feats.facts, feats.entities, feats.vector, feats.time_ms)
+            best = _Cluster(
+                f"urn:wirefeed:event:{digest}", feats.facts, feats.entities, feats.vector, feats.time_ms, text=text
+            )
             self.open.append(best)
             if len(self.open) > self.cfg.max_open:
                 self.open.popleft()
