@@ -79,7 +79,7 @@ FILTERS = ("language", "agency", "subject", "place", "urgency", "keywords")
 #: topics the pipeline itself writes (or will): a route may not send articles there
 RESERVED = frozenset({"wire.raw", "wire.parsed", "wire.cleaned", "wire.articles", "wire.deadletter",
                       "wire.feeders", "wire.alerts", "wire.sources", "wire.duplicates",
-                      "wire.articles.latest"})  # fmt: skip
+                      "wire.articles.latest", "wire.fingerprints"})  # fmt: skip
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 _CODE = re.compile(r"^(?:medtop:)?(\d{8})$")
 _TAG = re.compile(r"<[^>]+>")
@@ -531,7 +531,7 @@ def routed(article: Outcome, rules: Rules, prefix: str = "") -> list[Outcome]:
     """The copies of an article's outcome for the topics its rules select (``prefix`` applied):
     the same key, value and headers, so a subscriber of a routed topic sees the record of
     ``wire.articles`` byte for byte (the same ``ce_id``)."""
-    if not rules.routes:
+    if not rules.routes or article.value is None:  # a tombstone is for the latest topic only
         return []
     try:
         value = orjson.loads(article.value)
