@@ -292,9 +292,13 @@ def decide(state: StoryState | None, incoming: Incoming, policy: VersionPolicy =
     says_changed = any(k in ("correction", "update") for k in signals.kinds) or changed_status
     if fingerprint.exact == state.exact and not changed_status:
         return Decision(DUPLICATE, state.version, seen, NOTHING, "same text as the latest version")
-    if order == 0 and incoming.source_version is not None and not says_changed:
-        # the source's own number again, other bytes: a re-send of that version
-        return Decision(DUPLICATE, state.version, seen, NOTHING, "same source version as the latest")
+    if order == 0 and incoming.source_version is not None:
+        # the source's own number again, other bytes: a re-send of that version. An update
+        # signal is no news here (a G2 ``sig:update`` marks that version each time it is
+        # sent); a correction or a status change is, and so is new text under an update signal
+        corrected = "correction" in signals.kinds or changed_status
+        if not corrected and (not says_changed or _resent(state, fingerprint, policy)):
+            return Decision(DUPLICATE, state.version, seen, NOTHING, "same source version as the latest")
     if incoming.source_version is None and not says_changed and _resent(state, fingerprint, policy):
         return Decision(DUPLICATE, state.version, seen, NOTHING, "re-send without new facts")
     version = _published_version(state, incoming)

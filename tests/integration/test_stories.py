@@ -1,21 +1,29 @@
 """Stories through real workers: versions numbered and in order, a kill tombstoned on the latest
 topic, a copy on another partition recorded as a duplicate of the first, an older version held
-back, and the whole feed sent a second time publishes nothing new (every item a duplicate)."""
+back, and the whole feed sent a second time publishes nothing new (every item a duplicate) --
+with dispatches of ours, and with real versioned items of the corpus (read in place)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import orjson
+import pytest
 from aiokafka import ConsumerRecord
 
+from pipeline.broker import EmbeddedBroker
 from pipeline.ingest import story_key
 from pipeline.kafka import ensure_topics, producer, read
 from pipeline.records import Headers
+from pipeline.sources import iter_dispatches
 from pipeline.stages.boilerplate import partition_of
-from tests.integration.conftest import Pipeline
+from tests.corpus_files import require_corpus
+from tests.integration.conftest import LEAN, Pipeline, _pipeline
 
 PARTITIONS = 4
 STORY = "urn:newsml:harbour.example:20310304:ferry-line"
@@ -70,18 +78,52 @@ def _guid_on_another_partition(than: str) -> str:
     raise AssertionError("no guid on another partition")
 
 
-async def _send(pipeline: Pipeline, values: list[bytes]) -> list[tuple[int, int]]:
+@pytest.fixture(scope="module")
+def stories(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """Two workers over four partitions, shared by the module's tests (each checks its own records,
+    and the audit by difference). Lean enrichment: stories are judged before enrichment."""
+    pipe = _pipeline(broker, tmp_path_factory.mktemp("stories"))
+    pipe.env.update({"WIREFEED_PARTITIONS": str(PARTITIONS), **LEAN})
+    pipe.start_worker()
+    pipe.start_worker()
+    yield pipe
+    pipe.stop_workers()
+
+
+HARBOUR: Headers = (("content-type", b"application/xml"), ("wf_agency", b"harbour"))
+
+
+async def _send(
+    pipeline: Pipeline, values: Sequence[bytes], headers: Sequence[Headers] | None = None
+) -> list[tuple[int, int]]:
     """Produce as ``wirefeed ingest`` does: keyed by the story, in order."""
     await ensure_topics(pipeline.bootstrap, pipeline.names.all(), PARTITIONS)
-    headers: Headers = (("content-type", b"application/xml"), ("wf_agency", b"harbour"))
     coords = []
     async with producer(pipeline.bootstrap) as prod:
-        for value in values:
-            sent = await prod.send_and_wait(
-                pipeline.names.raw, value, key=story_key(value, headers), headers=list(headers)
-            )
+        for n, value in enumerate(values):
+            head = headers[n] if headers is not None else HARBOUR
+            sent = await prod.send_and_wait(pipeline.names.raw, value, key=story_key(value, head), headers=list(head))
             coords.append((sent.partition, sent.offset))
     return coords
+
+
+def _audit(pipeline: Pipeline) -> dict[str, Any]:
+    done = pipeline.cli("audit")
+    assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
+    return dict(orjson.loads(done.stdout))
+
+
+def _grown(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """What the audit counted since ``before``: raw records, outcomes by kind, articles by event."""
+    keys = ("raw", "articles", "deadletters", "duplicate_records", "stale_versions", "missing")
+    out: dict[str, Any] = {k: after[k] - before[k] for k in keys}
+    events = after["articles_by_event"]
+    out["articles_by_event"] = {
+        k: events[k] - before["articles_by_event"].get(k, 0)
+        for k in events
+        if events[k] != before["articles_by_event"].get(k, 0)
+    }
+    return out
 
 
 def _h(record: ConsumerRecord) -> dict[str, str]:
@@ -96,12 +138,11 @@ def _by_coord(records: list[ConsumerRecord]) -> dict[tuple[int, int], ConsumerRe
     return {(int(_h(r)["wf_raw_partition"]), int(_h(r)["wf_raw_offset"])): r for r in records}
 
 
-async def test_versions_kills_copies_and_a_second_replay(pipeline: Pipeline) -> None:
+async def test_versions_kills_copies_and_a_second_replay(stories: Pipeline) -> None:
     """Versions 1-2-3 in order, then a copy under another id on another partition, an older
     version, a kill; sent again, every one of them is a duplicate and nothing new is published."""
-    pipeline.env["WIREFEED_PARTITIONS"] = str(PARTITIONS)
-    pipeline.start_worker()
-    pipeline.start_worker()
+    pipeline = stories
+    before = _audit(pipeline)
     copy_guid = _guid_on_another_partition(STORY)
     first = [
         g2(STORY, 1, "Ferry line opens", LINES, minute=0),
@@ -147,6 +188,113 @@ async def test_versions_kills_copies_and_a_second_replay(pipeline: Pipeline) -> 
     again = _by_coord(await pipeline.outcomes_for(coords3, timeout=120))
     assert {again[c].topic for c in coords3} == {pipeline.names.duplicates}
     assert len(await _topic(pipeline, pipeline.names.articles)) == articles_before
-    audit = orjson.loads(pipeline.cli("audit").stdout)
-    assert audit["missing"] == 0 and audit["raw"] == 14
-    assert audit["duplicate_records"] == 2 + 7 and audit["articles_by_event"] == {"new": 2, "version": 2, "kill": 1}
+    audit = _audit(pipeline)
+    assert audit["missing"] == 0
+    grown = _grown(before, audit)
+    assert grown["raw"] == 14 and grown["deadletters"] == 0 and grown["articles"] == 5
+    assert grown["duplicate_records"] == 2 + 7 and grown["articles_by_event"] == {"new": 2, "version": 2, "kill": 1}
+
+
+# ----------------------------------------------------------------------------- real versioned items
+
+SUPERDESK = ("agency-formats", "superdesk-core-fixtures")
+AFP = ("agency-formats", "afp-newsml-1.2-arabic")
+RUN_KILLED = "tag:reuters.com,0000:newsml_L1N14N0FF"  # a Reuters G2 story: usable, then canceled
+
+
+def _corpus_feed() -> list[Any]:
+    """Every superdesk-core fixture (agencies' real items in every format) and the AFP NewsML 1.2
+    revisions (RevisionId above 1), in name order as a feed would send them -- a kill after the
+    story it kills."""
+    feed = list(iter_dispatches([str(require_corpus(*SUPERDESK))], exclude=["LICENSE*", "MANIFEST*"]))
+    afp = require_corpus(*AFP)
+    feed += [
+        d
+        for d in iter_dispatches([str(afp)], exclude=["index.xml"])
+        if b'PreviousRevision="0"' not in d.value and b"<RevisionId" in d.value
+    ]
+    return sorted(feed, key=lambda d: (b"stat:canceled" in d.value, d.input))
+
+
+def _by_record(records: list[ConsumerRecord]) -> dict[tuple[int, int], list[ConsumerRecord]]:
+    out: dict[tuple[int, int], list[ConsumerRecord]] = {}
+    for r in records:
+        out.setdefault((int(_h(r)["wf_raw_partition"]), int(_h(r)["wf_raw_offset"])), []).append(r)
+    return out
+
+
+async def test_real_versioned_items_numbered_killed_and_a_second_replay_publishes_nothing(stories: Pipeline) -> None:
+    """Real items through the workers: the sources' version numbers are the published versions
+    (NewsML 1.2 RevisionId, an AP "1st Ld-Writethru", G2 and ninjs versions), a Reuters kill is
+    published and tombstoned on the latest topic, re-sends of one version (STT) are duplicates;
+    the whole feed sent again publishes no article (every item a duplicate, dead letters again)."""
+    feed = _corpus_feed()
+    assert len(feed) >= 55, [d.input for d in feed]
+    before = _audit(stories)
+    heads = [d.headers(source="corpus-replay") for d in feed]
+    coords = await _send(stories, [d.value for d in feed], heads)
+    first = _by_record(await stories.outcomes_for(coords, timeout=300))
+    name = {c: Path(d.input).name for c, d in zip(coords, feed, strict=True)}
+    by_name = {name[c]: first[c] for c in coords}
+
+    def article(file: str) -> dict[str, Any]:
+        (record,) = by_name[file]
+        assert record.topic == stories.names.articles, (file, record.topic, record.value[:300])
+        return dict(orjson.loads(record.value))
+
+    # versions as the sources number them
+    for c, d in zip(coords, feed, strict=True):
+        if d.input.startswith(str(require_corpus(*AFP))):
+            revision = int(d.value.split(b"<RevisionId", 1)[1].split(b">", 1)[1].split(b"<", 1)[0])
+            assert article(name[c])["version"] == str(revision), name[c]
+    assert article("ap_anpa-1.tst")["version"] == "2", "1st Ld-Writethru: the lead's second version"
+    assert article("tag_reuters.com_2014_newsml_KBN0FL0NM_version_10")["version"] == "10"
+    assert article("ninjs6.json")["version"] == "3"
+
+    # the Reuters story, then its kill: one uri, published in order, the latest topic a tombstone
+    killed = [article(f"tag_reuters.com_2016_newsml_L1N14N0FF_version_{v}") for v in (978556838, 1542761538)]
+    assert [a["uri"] for a in killed] == [RUN_KILLED, RUN_KILLED]
+    assert [a["pubStatus"] for a in killed] == ["usable", "canceled"]
+    assert int(killed[1]["version"]) == int(killed[0]["version"]) + 1
+    (kill_record,) = by_name["tag_reuters.com_2016_newsml_L1N14N0FF_version_1542761538"]
+    assert orjson.loads(_h(kill_record)["wf_story"])["event"] == "kill"
+    latest = {r.key: r.value async for r in read(stories.bootstrap, [stories.names.latest], idle_timeout=0.3)}
+    assert latest[RUN_KILLED.encode()] is None, "the killed story's latest record is a tombstone"
+
+    # STT re-sent two stories (an archive copy; a copy without its headline): the later one of each
+    # pair (in name order) is a duplicate of the first
+    for original, copy in (
+        ("stt_archive_newsml_created_date_test.xml", "stt_archive_newsml_test.xml"),
+        ("stt_newsml_test.xml", "stt_newsml_test_no_hl.xml"),
+    ):
+        (dup,) = by_name[copy]
+        assert dup.topic == stories.names.duplicates, (copy, dup.value[:300])
+        assert orjson.loads(dup.value)["duplicateOf"] == article(original)["uri"]
+
+    # every published article is the latest record of its uri (or its kill's tombstone)
+    published = [r for rs in first.values() for r in rs if r.topic == stories.names.articles]
+    for record in published:
+        assert record.key in latest
+        if orjson.loads(record.value)["pubStatus"] == "usable" and record.key != RUN_KILLED.encode():
+            assert latest[record.key] is not None
+
+    # the whole feed again: nothing new on wire.articles; what was a dead letter is one again
+    articles_before = len(await _topic(stories, stories.names.articles))
+    latest_before = len(await _topic(stories, stories.names.latest))
+    coords2 = await _send(stories, [d.value for d in feed], [d.headers(source="corpus-replay") for d in feed])
+    again = _by_record(await stories.outcomes_for(coords2, timeout=300))
+    for c1, c2 in zip(coords, coords2, strict=True):
+        was = {r.topic for r in first[c1]}
+        now = {r.topic for r in again[c2]}
+        expected = {stories.names.deadletter} if was == {stories.names.deadletter} else {stories.names.duplicates}
+        assert now == expected, (name[c1], was, now)
+    assert len(await _topic(stories, stories.names.articles)) == articles_before
+    assert len(await _topic(stories, stories.names.latest)) == latest_before
+
+    grown = _grown(before, _audit(stories))
+    items = sum(len(rs) for rs in first.values())
+    assert grown["missing"] == 0 and grown["raw"] == 2 * len(feed)
+    assert grown["articles"] == len(published) and grown["deadletters"] % 2 == 0
+    # first pass: every item not published nor dead-lettered; second: every item not dead-lettered
+    assert grown["duplicate_records"] == 2 * items - len(published) - grown["deadletters"]
+    assert grown["articles_by_event"]["kill"] >= 1 and grown["stale_versions"] >= 1

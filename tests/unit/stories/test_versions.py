@@ -98,6 +98,26 @@ def test_correction_signal_makes_a_version_even_with_the_same_facts() -> None:
     assert _run(_incoming(), _incoming(reworded, kinds=("correction",), at=1)) == [(NEW, 1), (VERSION, 2)]
 
 
+def test_same_source_number_again_with_an_update_signal_is_a_re_send() -> None:
+    """The source's number again: other words under its update signal are a duplicate, new facts
+    or a correction a version (the signal marks that version each time it is sent)."""
+    reworded = BODY.replace("opened on Monday", "was opened on Monday")
+    new_figure = BODY + " A fourth boat will follow in June."
+    update = ("update",)
+    assert _run(_incoming(source=4, kinds=update), _incoming(reworded, source=4, kinds=update, at=1)) == [
+        (NEW, 4),
+        (DUPLICATE, 4),
+    ]
+    assert _run(_incoming(source=4, kinds=update), _incoming(new_figure, source=4, kinds=update, at=1)) == [
+        (NEW, 4),
+        (VERSION, 5),
+    ]
+    assert _run(_incoming(source=4), _incoming(reworded, source=4, kinds=("correction",), at=1)) == [
+        (NEW, 4),
+        (VERSION, 5),
+    ]
+
+
 def test_kill_tombstones_and_the_story_stays_killed() -> None:
     """After a kill, later items of the story are stale; a repeated kill is a duplicate."""
     state = decide(None, _incoming(source=1)).state
