@@ -298,3 +298,44 @@ async def test_real_versioned_items_numbered_killed_and_a_second_replay_publishe
     # first pass: every item not published nor dead-lettered; second: every item not dead-lettered
     assert grown["duplicate_records"] == 2 * items - len(published) - grown["deadletters"]
     assert grown["articles_by_event"]["kill"] >= 1 and grown["stale_versions"] >= 1
+
+
+BRIDGE = [
+    "Saltby - The old swing bridge over the Saltby canal reopened to traffic on Thursday after 14 months of repairs.",
+    "The works cost 3.2 million crowns, the harbour board said, and the bridge now opens in four minutes "
+    "instead of eleven.",
+    "Cyclists will share a new lane on the east side, and the night closures end on Friday, officials said.",
+]
+BRIDGE2 = [*BRIDGE, "A second bridge over the north basin is planned for 2034, board chair Ines Dahl said."]
+
+
+async def test_story_state_and_the_duplicate_index_survive_a_restart(stories: Pipeline) -> None:
+    """Every worker stopped, a new one started: the story table is recovered from its changelog and
+    the duplicate index from wire.fingerprints -- a re-send is a duplicate, a copy under another id
+    on another partition too, and the next version continues the story's numbering."""
+    guid = "urn:newsml:harbour.example:20310305:bridge"
+    fingerprints = len(await _topic(stories, stories.names.fingerprints))
+    (coord,) = await _send(stories, [g2(guid, 1, "Saltby bridge reopens", BRIDGE, minute=1)])
+    (first,) = await stories.outcomes_for([coord], timeout=120)
+    assert first.topic == stories.names.articles and orjson.loads(first.value)["version"] == "1"
+    # its fingerprint is published with the article, before the raw offset is committed
+    assert len(await _topic(stories, stories.names.fingerprints)) == fingerprints + 1
+
+    stories.stop_workers()
+    stories.start_worker()
+    copy_guid = _guid_on_another_partition(guid)
+    later = [
+        g2(guid, 1, "Saltby bridge reopens", BRIDGE, minute=1) + b"\n",  # the same version, other bytes
+        g2(copy_guid, 1, "Saltby bridge reopens", BRIDGE, minute=9),  # another id, the same text
+        g2(guid, 2, "Saltby bridge reopens, second bridge planned", BRIDGE2, minute=20),
+    ]
+    coords = await _send(stories, later)
+    out = _by_coord(await stories.outcomes_for(coords, timeout=240))
+    resent, copy, version = (out[c] for c in coords)
+    assert resent.topic == stories.names.duplicates and orjson.loads(resent.value)["duplicateOf"] == guid
+    assert copy.topic == stories.names.duplicates and orjson.loads(copy.value)["duplicateOf"] == guid
+    assert version.topic == stories.names.articles
+    assert orjson.loads(version.value)["version"] == "2"
+    story = orjson.loads(_h(version)["wf_story"])
+    assert (story["event"], story["version"], story["replaces"]) == ("version", 2, 1)
+    assert "Crashed reason=" not in stories.worker_log(len(stories.workers))
