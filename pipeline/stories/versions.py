@@ -31,8 +31,8 @@ gets):
     * ``embargoedUntil`` in the future at the record's time: published on
       ``wire.articles`` with ``embargoedUntil`` (agencies send embargoed copy ahead to
       subscribers, who must honour it), ``latest`` is ``hold`` until the embargo time:
-      the latest topic gets it when the embargo lifts (the worker's timer, or the next
-      record of the story after that time).
+      the latest topic gets it with the story's next version after the embargo (there is
+      no timer: a display of the latest topic shows an embargoed story once it is updated).
 
 The state of a story is small (``StoryState``: ~200 bytes as JSON with the 128-value
 MinHash left out -- the exact hash and fact hashes decide within a story) and lives in a
