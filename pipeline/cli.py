@@ -507,6 +507,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=None, help="worker processes to start (default: one per core)"
     )
     p.add_argument(
+        "--twice",
+        action="store_true",
+        help="replay the same dispatches again once the first replay has its outcomes (implies --once); "
+        "fails when the second replay publishes any article",
+    )
+    p.add_argument(
         "--timeout", type=float, default=600.0, help="with --once: give up after this many seconds (default 600)"
     )
     p.add_argument("--quiet", action="store_true", help="no line per article, only progress and the summary")

@@ -5,7 +5,10 @@
 3. a replay of the sample firehose (or --sample PATH) into wire.raw;
 4. live output: a progress line, and a line per article (agency, language, headline);
 5. with --once: when every replayed dispatch has its outcome, the audit summary (the same
-   JSON as ``wirefeed audit``) is printed last, and everything is stopped.
+   JSON as ``wirefeed audit``) is printed last, and everything is stopped;
+6. with --twice (implies --once): the same dispatches replayed a second time once the first
+   replay is accounted for; the summary gets ``second_replay`` (its outcomes by topic) and
+   the command fails when it published any article: a replayed feed is all duplicates.
 
 Child processes never outlive the command: they are stopped on exit, Ctrl-C and SIGTERM,
 and the kernel stops them if this process dies (PR_SET_PDEATHSIG).
@@ -153,6 +156,23 @@ async def _follow(
             await reader
 
 
+async def outcomes_by_topic(bootstrap: str, names: TopicNames, coords: set[tuple[int, int]]) -> dict[str, int]:
+    """How many outcome records of the raw records at ``coords`` each outcome topic holds."""
+    from pipeline.kafka import read
+
+    counts: dict[str, int] = {}
+    async for record in read(bootstrap, names.outcomes(), idle_timeout=1.0):
+        headers = headers_dict(record.headers)
+        try:
+            coord = (int(headers["wf_raw_partition"]), int(headers["wf_raw_offset"]))
+        except (KeyError, ValueError):
+            continue
+        if coord in coords:
+            topic = names.logical(record.topic)
+            counts[topic] = counts.get(topic, 0) + 1
+    return dict(sorted(counts.items()))
+
+
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.kafka import ensure_topics
     from pipeline.sources import iter_dispatches
@@ -192,10 +212,31 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             progress=Progress("replay", len(dispatches)),
         )
         _print(f"replayed {len(coords)} dispatches into {names.raw}")
+        once = args.once or getattr(args, "twice", False)
         ok = await _follow(
-            bootstrap, names, set(coords), once=args.once, quiet=args.quiet, workers=workers, timeout=args.timeout
+            bootstrap, names, set(coords), once=once, quiet=args.quiet, workers=workers, timeout=args.timeout
         )
+        second: dict[str, int] | None = None
+        if ok and getattr(args, "twice", False):
+            again = await produce_dispatches(
+                bootstrap,
+                names,
+                settings,
+                dispatches,
+                source="sample-firehose" if not args.sample else None,
+                agency=None,
+                rate=None,
+                progress=Progress("replay again", len(dispatches)),
+            )
+            _print(f"replayed the same {len(again)} dispatches again")
+            ok = await _follow(
+                bootstrap, names, set(again), once=True, quiet=True, workers=workers, timeout=args.timeout
+            )
+            second = await outcomes_by_topic(bootstrap, names, set(again))
         summary: dict[str, Any] = await audit(bootstrap, names)
+        if second is not None:
+            summary["second_replay"] = second
+            ok = ok and second.get(names.logical(names.articles), 0) == 0
         _print(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
         return 0 if ok and summary["missing"] == 0 else 1
     finally:
