@@ -503,9 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="replay PATH instead of the bundled sample firehose (repeatable)",
     )
-    p.add_argument(
-        "--workers", type=int, default=None, help="worker processes to start (default: one per core)"
-    )
+    p.add_argument("--workers", type=int, default=None, help="worker processes to start (default: one per core)")
     p.add_argument(
         "--twice",
         action="store_true",
