@@ -97,11 +97,17 @@ def minhash_of(words: list[str]) -> tuple[int, ...]:
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*$")
 
 
+_CLOCK = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+
+
 def _figure(number: str) -> str:
     """A figure as a value: thousands separators out ("1,250" = "1.250" = "1250"), a decimal
-    comma a point ("1,4" = "1.4"); "1.4" and "14" stay different figures."""
+    comma a point ("1,4" = "1.4"); "1.4" and "14" stay different figures. A time of day
+    written with a colon is the wire's four digits ("9:40" = "0940", as in "0940 GMT")."""
     if _THOUSANDS.match(number):
         return re.sub(r"[.,]", "", number)
+    if ":" in number and (found := _CLOCK.match(number)):
+        return f"{int(found.group(1)):02d}{found.group(2)}"
     return number.replace(",", ".")
 
 

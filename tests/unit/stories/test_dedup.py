@@ -106,3 +106,14 @@ def test_entry_bytes_round_trip_and_the_budget_is_what_the_docstring_says() -> N
     assert 200 < len(entry.encode()) < 320
     index = FingerprintIndex(DedupConfig(max_fingerprints=100_000))
     assert 400 < index.budget_bytes() / 100_000 < 600
+
+
+def test_figures_are_compared_as_values() -> None:
+    """Thousands separators, decimal commas and a time's colon are spelling, not new figures."""
+    from pipeline.stories.fingerprint import fact_strings
+
+    assert fact_strings("Trading resumed at 9:40 with 1,250 lots at 1,4 percent.") == fact_strings(
+        "Trading resumed at 0940 with 1250 lots at 1.4 percent."
+    )
+    assert fact_strings("at 19:40") != fact_strings("at 9:40")
+    assert fact_strings("1.4 percent") != fact_strings("14 percent")
