@@ -359,15 +359,17 @@ def resolved(place: str, profile: AgencyProfile | None = None) -> bool:
     """Whether ``place`` (each part of "GAZA/JERUSALEM") is a place the gazetteer or the
     agency's profile knows."""
     from pipeline.enrich import gazetteer  # the place gazetteer of the enrich stage (cached on disk)
+    from pipeline.enrich.phrases import phrase_key
 
-    gz = gazetteer.load()
+    # its names alone: whether a word is a place (the whole gazetteer is for enrichment)
+    known = gazetteer.names()
     for part in re.split(r"\s*/\s*", place):
         part = part.strip(" .,")
         if not part:
             return False
         if (profile is not None and part in profile.dateline_places) or _profile_place(part):
             continue
-        if not gz.candidates(part):
+        if phrase_key(part) not in known:
             return False
     return True
 

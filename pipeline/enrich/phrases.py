@@ -118,9 +118,15 @@ class PhraseMatcher(Generic[P]):
     def __contains__(self, name: str) -> bool:
         return bool(self.lookup(name))
 
+    def keys(self) -> frozenset[str]:
+        """Every name's key (``phrase_key``): what ``lookup`` finds something for."""
+        if self._automaton is None:
+            return frozenset(self._keys)
+        return frozenset(self._automaton.keys())
+
     def lookup(self, name: str) -> tuple[Entry[P], ...]:
         """Every entry whose folded form equals the folded ``name`` (no casing rules)."""
-        key = fold(" ".join(name.split()))
+        key = phrase_key(name)
         if self._automaton is None:
             return _as_entries(tuple(self._keys.get(key, ())))
         found = self._automaton.get(key, None)
@@ -164,6 +170,11 @@ class PhraseMatcher(Generic[P]):
             if kept:
                 hits.append(Hit(start, end, literal, kept))
         return longest_first(hits)
+
+
+def phrase_key(name: str) -> str:
+    """The key a name is looked up by: spacing normalised, folded."""
+    return fold(" ".join(name.split()))
 
 
 def _as_entries(rows: tuple[_Row, ...]) -> tuple[Entry[Any], ...]:

