@@ -150,9 +150,15 @@ async def _through_broker(
             # warm-up: dispatches through every partition, so group joins and model loading
             # are not timed (with several workers, until each has its partitions)
             await _produce_and_wait(broker.bootstrap, names, dispatches[: 8 * workers], timeout=600)
+            tree = [pid for proc in procs for pid in (proc.pid, *_children(proc.pid))]
+            if broker.proc is not None:
+                tree.append(broker.proc.pid)
+            cpu_before = {pid: _cpu_seconds(pid) for pid in tree}
             start = time.perf_counter()
             count = await _produce_and_wait(broker.bootstrap, names, dispatches, timeout=3600)
             elapsed = time.perf_counter() - start
+            # CPU seconds each process spent in the timed run: which one holds the rate back
+            cpu = {(_role(pid, procs, broker), pid): _cpu_seconds(pid) - cpu_before[pid] for pid in tree}
             rss = [sum(filter(None, (_peak_rss_mb(pid) for pid in (proc.pid, *_children(proc.pid))))) for proc in procs]
         finally:
             for proc in procs:
@@ -162,11 +168,27 @@ async def _through_broker(
         return {
             "rate": count / elapsed,
             "seconds": elapsed,
+            "cpu": {f"{role} {pid}": round(seconds, 2) for (role, pid), seconds in cpu.items()},
             "dispatches": count,
             "workers": workers,
             "worker_peak_rss_mb": max(rss),
             "workers_peak_rss_mb": rss,
         }
+
+
+def _role(pid: int, workers: list[subprocess.Popen[bytes]], broker: EmbeddedBroker) -> str:
+    if broker.proc is not None and pid == broker.proc.pid:
+        return "broker"
+    return "worker" if any(pid == p.pid for p in workers) else "stage process"
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:
@@ -293,6 +315,10 @@ def main() -> int:
                 f"embedded broker + 1 worker, stages in a {pool}; worker peak RSS incl. stage processes "
                 f"{kafka['worker_peak_rss_mb'] or 0:.0f} MB)"
             )
+            print(
+                "             CPU seconds in the run: "
+                + ", ".join(f"{name} {seconds:.1f}" for name, seconds in kafka["cpu"].items())
+            )
         scaling: dict[int, Any] = {}
         for count in args.workers:
             scaling[count] = kafka = (
@@ -304,6 +330,10 @@ def main() -> int:
                 f"{count} worker(s): {kafka['rate']:8.1f} dispatches/s  ({kafka['dispatches']} in "
                 f"{kafka['seconds']:.1f} s; peak RSS per worker incl. stage processes "
                 f"{', '.join(f'{r:.0f}' for r in kafka['workers_peak_rss_mb'])} MB)"
+            )
+            print(
+                "             CPU seconds in the run: "
+                + ", ".join(f"{name} {seconds:.1f}" for name, seconds in kafka["cpu"].items())
             )
     first = broker[args.pools[0]]
     ratio = first["rate"] / local["median_rate"]
