@@ -11,7 +11,7 @@
         repeat     a record read again (crash, rebalance) whose decision is no longer among the
                    story's remembered ones: its outcome was published the first time -> nothing
 
-State: one key per story, ``b"<partition>:<uri>"`` -> ``StoryState.to_json()`` (~250 bytes),
+State: one key per story, ``b"<partition>:<uri>"`` -> ``StoryState.to_json()`` (~650 bytes),
 in the worker's story table (``pipeline/tables.py``: a Faust table whose changelog record
 goes to the partition in the key, the partition of ``wire.cleaned`` the story's records
 are read from -- keyed by story id, so every version of a story is judged on one

@@ -10,8 +10,9 @@ Kinds (exactly one per item; the worker maps each to its outcome topic):
     duplicate  a re-send of the latest version: the same normalised text, or (without a
                number from the source) near-identical words and no new figure or name,
                and no correction or update signal: recorded, not published
-    stale      an older version arriving after a newer one: recorded, not published as
-               current (a consumer of ``wire.articles.latest`` never goes back in time)
+    stale      an older version arriving after a newer one -- by number, by time, or the
+               text of an earlier version again (a feed replayed): recorded, not published
+               as current (a consumer of ``wire.articles.latest`` never goes back in time)
     kill       pubStatus canceled, KILL / ELIMINATION / WITHDRAWN advisories: a kill
                event, and a tombstone on ``wire.articles.latest``; the story stays killed:
                a later item of it is ``stale`` unless the source numbers it above the kill
@@ -34,8 +35,8 @@ gets):
       the latest topic gets it with the story's next version after the embargo (there is
       no timer: a display of the latest topic shows an embargoed story once it is updated).
 
-The state of a story is small (``StoryState``: ~200 bytes as JSON with the 128-value
-MinHash left out -- the exact hash and fact hashes decide within a story) and lives in a
+The state of a story is small (``StoryState``: ~650 bytes as JSON, the 128-value MinHash
+kept as its compact 128-byte signature, hashes of up to 8 earlier versions) and lives in a
 table keyed by the story uri, so all of a story's versions are decided on one partition
 (``wire.cleaned`` is keyed by story id). States expire ``story_ttl`` after the story was
 last seen (default 30 days): a version arriving later starts a new story state.
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
     from pipeline.settings import Settings
 
 NEW, VERSION, DUPLICATE, STALE, KILL = "new", "version", "duplicate", "stale", "kill"
+#: earlier versions remembered by their text's exact hash (hex digits of it) in a story's state
+HISTORY, HISTORY_CHARS = 8, 12
 #: what the compacted latest topic gets for a decision
 PUBLISH, TOMBSTONE, HOLD, NOTHING = "publish", "tombstone", "hold", "nothing"
 
@@ -114,6 +117,9 @@ class StoryState:
     #: per raw partition, the last (offset, part) decided: the items of a story come in raw
     #: offset order, so one at or below it was decided before (a redelivery)
     done: tuple[tuple[int, int, int], ...] = ()
+    #: the exact hashes (first ``HISTORY_CHARS`` hex digits) of the versions published before
+    #: the latest, the last ``HISTORY`` of them: an earlier version's text again is stale
+    history: tuple[str, ...] = ()
 
     def to_json(self) -> list[Any]:
         """A compact JSON list (the table value)."""
@@ -132,13 +138,16 @@ class StoryState:
             [list(r) for r in self.recent],
             base64.b64encode(self.signature).decode("ascii"),
             [list(d) for d in self.done],
+            list(self.history),
         ]
 
     @classmethod
     def from_json(cls, value: list[Any]) -> StoryState:
         if not value or value[0] != 1:
             raise ValueError(f"not a story state: {str(value)[:80]}")
-        (_, uri, version, source_version, version_ms, exact, facts, flags, first, last, dup, recent, sig, done) = value
+        _, uri, version, source_version, version_ms, exact, facts, flags, first, last, dup, recent, sig = value[:13]
+        done = value[13]
+        history = tuple(str(h) for h in value[14]) if len(value) > 14 else ()  # states written before it had none
         return cls(
             uri=uri,
             version=int(version),
@@ -155,6 +164,7 @@ class StoryState:
             recent=tuple((str(i), str(k), int(v), str(lt), d) for i, k, v, lt, d in recent),
             signature=base64.b64decode(sig),
             done=tuple((int(p), int(o), int(n)) for p, o, n in done),
+            history=history,
         )
 
     def remember(self, decided: Recent, keep: int = 6) -> StoryState:
@@ -253,7 +263,16 @@ def _next_state(state: StoryState | None, incoming: Incoming, version: int, kill
         last_seen_ms=incoming.now_ms,
         recent=state.recent if state else (),
         done=state.done if state else (),
+        history=_history(state),
     )
+
+
+def _history(state: StoryState | None) -> tuple[str, ...]:
+    """The earlier versions' hashes once ``state``'s latest version is replaced."""
+    if state is None or not state.published or not state.exact:
+        return state.history if state else ()
+    latest = state.exact[:HISTORY_CHARS]
+    return (*tuple(h for h in state.history if h != latest), latest)[-HISTORY:]
 
 
 def _published_version(state: StoryState | None, incoming: Incoming) -> int:
@@ -292,6 +311,10 @@ def decide(state: StoryState | None, incoming: Incoming, policy: VersionPolicy =
     says_changed = any(k in ("correction", "update") for k in signals.kinds) or changed_status
     if fingerprint.exact == state.exact and not changed_status:
         return Decision(DUPLICATE, state.version, seen, NOTHING, "same text as the latest version")
+    if fingerprint.exact[:HISTORY_CHARS] in state.history and not changed_status:
+        # an earlier version's text again (a feed replayed, a re-send of v1 after v2): going
+        # back to it would undo the versions since
+        return Decision(STALE, state.version, seen, NOTHING, "same text as an earlier version")
     if order == 0 and incoming.source_version is not None:
         # the source's own number again, other bytes: a re-send of that version. An update
         # signal is no news here (a G2 ``sig:update`` marks that version each time it is

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import orjson
+
 from pipeline.records import Block, ParsedItem
 from pipeline.stories.fingerprint import fingerprint
 from pipeline.stories.signals import Signals
@@ -150,3 +152,26 @@ def test_expired_state_starts_the_story_again() -> None:
     state = decide(None, _incoming()).state
     assert state is not None
     assert decide(state, _incoming(BODY + " Later.", at=31 * 86400 * 1000)).kind == NEW
+
+
+def test_an_earlier_version_again_is_stale() -> None:
+    """Versions without numbers in arrival order, then the feed again: the first version's text
+    after the third is stale (never published again as the story's current text); state kept
+    through its JSON."""
+    v2 = BODY.replace("3 boats", "4 boats")
+    v3 = BODY.replace("3 boats", "5 boats")
+    state: StoryState | None = None
+    kinds = []
+    for n, body in enumerate((BODY, v2, v3, BODY, v2, v3)):
+        decision = decide(state, _incoming(body, at=n))
+        state = StoryState.from_json(orjson.loads(orjson.dumps((decision.state or state).to_json())))  # type: ignore[union-attr]
+        kinds.append((decision.kind, decision.version))
+    assert kinds == [(NEW, 1), (VERSION, 2), (VERSION, 3), (STALE, 3), (STALE, 3), (DUPLICATE, 3)]
+
+
+def test_a_state_written_before_history_still_reads() -> None:
+    """A story state of the earlier layout (no history) is read with an empty history."""
+    state = decide(None, _incoming()).state
+    assert state is not None
+    old = state.to_json()[:14]
+    assert StoryState.from_json(old).history == ()
