@@ -314,7 +314,9 @@ def judge_batch(desk: StoryDesk, ctx: Context, records: Sequence[RawDispatch]) -
         raw_time = cleaned.raw.provenance.timestamp_ms if cleaned.raw.provenance else None
         now_ms = raw_time or (record.provenance.timestamp_ms if record.provenance else None)
         try:
-            verdict = desk.judge(cleaned, partition, now_ms or int(datetime.now(tz=UTC).timestamp() * 1000))
+            when = now_ms or int(datetime.now(tz=UTC).timestamp() * 1000)
+            offset = record.provenance.offset if record.provenance else None
+            verdict = desk.judge(cleaned, partition, when, offset)
         except Exception as exc:  # the stage boundary: this item is dead-lettered, the batch goes on
             error = UnexpectedError(exc, stage="stories", format=cleaned.item.format)
             log.warning("dead letter %s part %d: %s", cleaned.raw.where(), cleaned.part, error)

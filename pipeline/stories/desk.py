@@ -208,8 +208,9 @@ class StoryDesk:
 
     # ---------------------------------------------------------------- the decision
 
-    def judge(self, cleaned: CleanedDispatch, partition: int, now_ms: int) -> Verdict:
-        """The verdict on one item (the state changes are kept until ``flush``)."""
+    def judge(self, cleaned: CleanedDispatch, partition: int, now_ms: int, offset: int | None = None) -> Verdict:
+        """The verdict on one item (the state changes are kept until ``flush``); ``offset``: its
+        record's offset in ``partition`` of wire.cleaned (None: not read from a topic)."""
         self._clock = max(self._clock, now_ms)
         item, uri, ident = cleaned.item, cleaned.story_id, item_id(cleaned)
         key = story_key(partition, uri)
@@ -220,10 +221,13 @@ class StoryDesk:
                 _, kind, version, latest, first = again
                 replaces = version - 1 if kind in (VERSION, KILL) and version > 1 else None
                 return Verdict(kind, uri, version, latest, "decided before", replaces, first)
-            prov = cleaned.raw.provenance
-            if prov is not None and state.decided_before(prov.partition, prov.offset, cleaned.part):
-                # decided and published before, but no longer among the remembered decisions:
-                # its outcome exists; nothing more is published for it
+            if offset is not None and state.decided_before(partition, offset, 0):
+                # a record of wire.cleaned at or before one of this story already decided: the
+                # agent takes a partition's records in offset order, so it was decided (and its
+                # outcome published) before -- read again after a crash or a rebalance, its
+                # decision no longer among the remembered ones; nothing more is published.
+                # (Raw coordinates cannot tell: two raw records of a story from different
+                # sources go through different learning shards and may arrive in either order.)
                 return Verdict(REPEAT, uri, state.version, NOTHING, "decided before")
             if state.expired(now_ms, self.cfg.policy):
                 state = None
@@ -289,9 +293,8 @@ class StoryDesk:
             new_state = state or StoryState(uri, 0, None, None, fp.exact, fp.facts, published=False)
         remembered = (ident, verdict.kind, verdict.version, verdict.latest, verdict.duplicate_of)
         new_state = new_state.remember(remembered)
-        prov = cleaned.raw.provenance
-        if prov is not None:
-            new_state = new_state.mark_done(prov.partition, prov.offset, cleaned.part)
+        if offset is not None:
+            new_state = new_state.mark_done(partition, offset, 0)
         self._put(key, new_state)
         return verdict
 

@@ -114,8 +114,8 @@ class StoryState:
     #: the latest items decided (item id, kind, version, latest, first copy): a redelivered
     #: record gets the same outcome
     recent: tuple[Recent, ...] = ()
-    #: per raw partition, the last (offset, part) decided: the items of a story come in raw
-    #: offset order, so one at or below it was decided before (a redelivery)
+    #: the last record of wire.cleaned decided, (partition, offset, 0): a story's records are
+    #: taken in offset order, so one at or below it was decided before (a redelivery)
     done: tuple[tuple[int, int, int], ...] = ()
     #: the exact hashes (first ``HISTORY_CHARS`` hex digits) of the versions published before
     #: the latest, the last ``HISTORY`` of them: an earlier version's text again is stale
@@ -124,7 +124,7 @@ class StoryState:
     def to_json(self) -> list[Any]:
         """A compact JSON list (the table value)."""
         return [
-            1,
+            2,
             self.uri,
             self.version,
             self.source_version,
@@ -143,10 +143,11 @@ class StoryState:
 
     @classmethod
     def from_json(cls, value: list[Any]) -> StoryState:
-        if not value or value[0] != 1:
+        if not value or value[0] not in (1, 2):
             raise ValueError(f"not a story state: {str(value)[:80]}")
         _, uri, version, source_version, version_ms, exact, facts, flags, first, last, dup, recent, sig = value[:13]
-        done = value[13]
+        # layout 1 kept raw coordinates in ``done``, which are no order of wire.cleaned: dropped
+        done = value[13] if value[0] == 2 else ()
         history = tuple(str(h) for h in value[14]) if len(value) > 14 else ()  # states written before it had none
         return cls(
             uri=uri,
@@ -173,7 +174,7 @@ class StoryState:
         return replace(self, recent=recent[-keep:])
 
     def mark_done(self, partition: int, offset: int, part: int) -> StoryState:
-        """This state knowing that raw record ``partition@offset`` item ``part`` is decided."""
+        """This state knowing that the record at ``partition@offset`` of wire.cleaned is decided."""
         others = tuple(d for d in self.done if d[0] != partition)
         mine = [d for d in self.done if d[0] == partition]
         if mine and (mine[0][1], mine[0][2]) >= (offset, part):
@@ -181,7 +182,7 @@ class StoryState:
         return replace(self, done=(*others, (partition, offset, part))[-4:])
 
     def decided_before(self, partition: int, offset: int, part: int) -> bool:
-        """True when an item at or after this one on its raw partition was decided already."""
+        """True when a record of wire.cleaned at or after this one was decided already."""
         return any(p == partition and (o, n) >= (offset, part) for p, o, n in self.done)
 
     def decided(self, item: str) -> Recent | None:
