@@ -214,8 +214,25 @@ def dump_stacks() -> None:
         tasks = set()
     for task in tasks:
         out.write(f"--- task {task.get_name()} {task.get_coro()!r}\n")
-        task.print_stack(limit=12, file=out)
+        try:
+            # a suspended task's own stack is its outermost frame only: where it waits is
+            # down the chain of coroutines it awaits
+            out.write("".join(f"  {line}\n" for line in _awaiting(task.get_coro())))
+        except Exception as exc:  # e.g. a frame without a line number (3.11): go on with the others
+            out.write(f"    (no stack: {exc!r})\n")
     for ident, frame in sys._current_frames().items():
         out.write(f"--- thread {ident}\n")
         out.write("".join(traceback.format_stack(frame, limit=12)))
     log.warning("stacks on request (SIGUSR1):\n%s", out.getvalue())
+
+
+def _awaiting(coro: object, limit: int = 24) -> list[str]:
+    """``file:line in function`` for each coroutine (or generator) in ``coro``'s await chain."""
+    lines: list[str] = []
+    while coro is not None and len(lines) < limit:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None) or getattr(coro, "ag_frame", None)
+        if frame is not None:
+            code = frame.f_code
+            lines.append(f"{code.co_filename}:{frame.f_lineno} in {code.co_name}")
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None) or getattr(coro, "ag_await", None)
+    return lines

@@ -336,10 +336,32 @@ def _child_main(conn: Connection, kind: str, values: dict[str, Any]) -> None:
     logs.configure(settings.log_level, settings.log_format, process=f"{kind} stage", text_format=text)
     work: Work = make_work(kind, settings)
     try:
+        _serve_parent(conn, kind, work)
+    except _ParentGone:
+        # the worker stopped or was killed mid-batch: nobody to report to, nothing to say
+        return
+
+
+class _ParentGone(Exception):
+    """The worker's end of the pipe is closed."""
+
+
+def _send(conn: Connection, message: tuple[Any, ...]) -> None:
+    try:
+        conn.send(message)
+    except (BrokenPipeError, ConnectionResetError, EOFError) as exc:
+        raise _ParentGone() from exc
+
+
+def _serve_parent(conn: Connection, kind: str, work: Work) -> None:
+    """Warm up, then run the batches the worker sends until it goes away (``_ParentGone``)."""
+    try:
         work.warm_up()
-        conn.send(("ready", None))
+        _send(conn, ("ready", None))
+    except _ParentGone:
+        raise
     except Exception as exc:  # each batch fails (and says why) until the cause is fixed
-        conn.send(("ready", f"{type(exc).__name__}: {exc}"))
+        _send(conn, ("ready", f"{type(exc).__name__}: {exc}"))
     while True:
         try:
             message = conn.recv()
@@ -349,16 +371,18 @@ def _child_main(conn: Connection, kind: str, values: dict[str, Any]) -> None:
             continue
         _, records, batched = message
         try:
-            conn.send(("prepare",))
+            _send(conn, ("prepare",))
             started = time.perf_counter()
             work.prepare(records, batched)
             prepared = time.perf_counter() - started
             for index, record in enumerate(records):
-                conn.send(("start", index))
+                _send(conn, ("start", index))
                 started = time.perf_counter()
                 outcomes = work.run(index, record)
-                conn.send(("done", index, outcomes, time.perf_counter() - started))
-            conn.send(("end", prepared))
+                _send(conn, ("done", index, outcomes, time.perf_counter() - started))
+            _send(conn, ("end", prepared))
+        except _ParentGone:
+            raise
         except Exception as exc:
             logging.getLogger(__name__).exception("%s: the batch failed", kind)
-            conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+            _send(conn, ("failed", f"{type(exc).__name__}: {exc}"))

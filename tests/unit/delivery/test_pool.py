@@ -4,10 +4,13 @@ fails the batch (no dead letters for what is not the dispatch's fault)."""
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+
 import orjson
 import pytest
 
-from pipeline.delivery.pool import ProcessRunner, StageFailed, ThreadRunner
+from pipeline.delivery.pool import ProcessRunner, StageFailed, ThreadRunner, _ParentGone, _serve_parent
 from pipeline.records import Outcome, Provenance, RawDispatch
 from pipeline.settings import Settings
 from pipeline.work import make_work, run_batch
@@ -93,3 +96,15 @@ async def test_bad_input_is_still_a_dead_letter_of_its_own() -> None:
         runner.close()
     assert [_error(r) for r in results] == [("ParseError", "parse"), None]
     assert runner.replaced == 0
+
+
+def test_a_stage_process_whose_worker_is_gone_stops_without_a_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    """The worker was stopped or killed (its end of the pipe closed, a batch sent): the child's next
+    report fails; it stops quietly instead of logging a BrokenPipeError as a failed batch (F10)."""
+    parent, child = multiprocessing.Pipe()
+    work = make_work("parse-clean", _settings())
+    parent.send(("batch", _raws("one", "two"), False))
+    parent.close()
+    with pytest.raises(_ParentGone):
+        _serve_parent(child, "parse-clean", work)
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
