@@ -26,15 +26,30 @@ and the hooked methods). What Faust does on its own, and where it loses records:
 So here the commit is whatever the ledger says is done, and the records Faust dropped
 are read again by seeking at a safe point: at the start of ``_getmany``, when every
 record of the previous fetch has been handed out (nothing can overtake the seek).
+
+Where a partition starts is settled at every assignment before any of its records is
+judged or its offset committed (the ledger keeps it "unsettled" until then): from the
+committed offsets Faust's ``perform_seek`` reads after recovery (``seek_to_committed``),
+or asked by the agent's reader or at the next safe point if a record or a fetch comes
+first. Faust's commit loop runs during recovery, and with no committed offset known yet
+it would commit whatever the ledger said -- 0 for a partition it had just been given,
+over the group's offset (chaos-findings F9).
+
+A fetch is "trusted" (the jump before its first record proves a gap) only if no seek
+began or ended while it was in flight: the seek epoch moves before and after every seek,
+so a fetch the consumer thread answered from the old position just before the seek took
+effect is never read as a stream continuing from the new one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, cast
 
 import faust
+from aiokafka import TopicPartition
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
@@ -82,6 +97,10 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         ledger = self.ledger
         assignment = self.assignment()
         for tp in assignment:
+            # normally settled by perform_seek already; a tail needs it to be seen at all
+            if ledger.tracks(tp) and not ledger.is_settled(tp):
+                await self._wf_settle(tp)
+        for tp in assignment:
             check = self.quiescent.get(tp.topic)
             if check is not None and ledger.tracks(tp) and check():
                 ledger.tail_check(tp)
@@ -98,25 +117,74 @@ class LedgerConsumer(faust_aiokafka.Consumer):
     async def seek_wait(self, partitions: Mapping[TP, int]) -> None:
         self._seek_epoch += 1
         await super().seek_wait(partitions)
+        self._seek_epoch += 1  # a fetch begun meanwhile may hold records from before the seek
         for tp, offset in partitions.items():
             self.ledger.sought(tp, offset)
 
     async def seek(self, partition: TP, offset: int) -> None:
         self._seek_epoch += 1
         await super().seek(partition, offset)
+        self._seek_epoch += 1
         self.ledger.sought(partition, offset)
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         self._seek_epoch += 1
-        committed = await super().seek_to_committed()
+        ledger = self.ledger
+        try:
+            committed = await super().seek_to_committed()
+        except BaseException:
+            # aiokafka seeks partition by partition: some may have moved (an assignment
+            # that changed meanwhile raises IllegalStateError half-way)
+            self._seek_epoch += 1
+            for tp in self.assignment():
+                ledger.sought(tp, None)
+            raise
+        self._seek_epoch += 1
         for tp, offset in committed.items():
             # aiokafka seeks only to a committed offset > 0; otherwise the position is
             # wherever the client was (or its reset): not known to us
             known = offset if offset is not None and offset > 0 else None
-            self.ledger.sought(tp, known)
-            if self.ledger.tracks(tp):
-                self.ledger.assigned(tp, offset)
+            ledger.sought(tp, known)
+        # the start of each partition of ours: its committed offset, else where a reset reads
+        tracked = {TP(tp.topic, tp.partition): offset for tp, offset in committed.items() if ledger.tracks(tp)}
+        resets = await self._wf_reset_positions([tp for tp, offset in tracked.items() if offset is None])
+        for tp, offset in tracked.items():
+            ledger.assigned(tp, offset if offset is not None else resets.get(tp))
         return committed
+
+    async def _wf_settle(self, tp: TP) -> bool:
+        """Learn where ``tp`` starts (committed offset, else the reset position) and tell the
+        ledger; False (logged) when the broker did not answer: tried again later."""
+        thread = cast(Any, self)._thread
+        try:
+            client = thread._ensure_consumer()
+            committed = await asyncio.wait_for(
+                thread.call_thread(client.committed, TopicPartition(tp.topic, tp.partition)), 10.0
+            )
+        except Exception as exc:  # the next record or safe point tries again
+            log.warning("%s[%d]: the committed offset could not be read: %r", tp.topic, tp.partition, exc)
+            return False
+        start = committed
+        if start is None:
+            start = (await self._wf_reset_positions([tp])).get(tp)
+        self.ledger.assigned(tp, start)
+        log.info("%s[%d]: starts at %s (committed: %s)", tp.topic, tp.partition, start, committed)
+        return True
+
+    async def _wf_reset_positions(self, tps: list[TP]) -> dict[TP, int]:
+        """Where a reset reads ``tps`` from (``consumer_auto_offset_reset``: earliest, the log
+        start, in our app); {} when the broker does not answer (the ledger then starts at 0:
+        one seek proves the offsets before the first record absent)."""
+        if not tps:
+            return {}
+        latest = str(self.app.conf.consumer_auto_offset_reset).lower() == "latest"
+        try:
+            ask = super().highwaters(*tps) if latest else self.earliest_offsets(*tps)
+            positions = await asyncio.wait_for(ask, 10.0)
+        except Exception as exc:
+            log.warning("where a reset reads %s from could not be read: %r", tps, exc)
+            return {}
+        return {TP(tp.topic, tp.partition): offset for tp, offset in positions.items() if offset is not None}
 
     # --------------------------------------------------------------------- rebalancing
 
@@ -127,7 +195,8 @@ class LedgerConsumer(faust_aiokafka.Consumer):
 
     async def on_partitions_assigned(self, assigned: set[TP], generation_id: int = 0) -> None:
         self._seek_epoch += 1
-        self.ledger.position_unknown(assigned)
+        # nothing of these is judged or committed until we know where each starts
+        self.ledger.reassigned(assigned)
         await super().on_partitions_assigned(assigned, generation_id)
 
     async def highwaters(self, *partitions: TP) -> Mapping[TP, int]:

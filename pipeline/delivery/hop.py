@@ -121,13 +121,14 @@ class Reader:
             except StopAsyncIteration:  # Faust ends the channel when the worker stops
                 self.busy = False
                 return None
+            # records before Faust's seek to the committed offsets settled their partition:
+            # learn where the assignment starts first (if the broker does not say, admit
+            # skips them; they are read again once the start is known)
+            for tp in {event.message.tp for event in events if not self.ledger.is_settled(event.message.tp)}:
+                await self.consumer._wf_settle(tp)
             taken: list[faust.EventT] = []
             for event in events:
                 tp, offset = event.message.tp, event.message.offset
-                if tp not in self.ledger.parts:
-                    # not seen since the assignment's seek (should not happen): start at
-                    # the group's committed offset, never at 0
-                    self.ledger.assigned(tp, self.consumer._committed_offset.get(tp))
                 if self.ledger.admit(tp, offset) is Verdict.TAKE:
                     taken.append(event)
                 else:

@@ -26,6 +26,12 @@ for commits and for re-reading, one ``PartitionState`` per topic-partition:
   the seek target), so nothing is assumed contiguous and a marker never causes a seek.
 * A tail Faust fetched but never handed over (nothing after it arrives) is seen when the
   agent is quiescent (no batch, empty queue) while ``returned_max >= cursor``: seek back.
+* Where a partition starts is learned at every assignment, before anything is judged or
+  committed: until the consumer reports the group's committed offset (or, with nothing
+  committed, the position a reset reads from), the partition is *unsettled* -- no record of
+  it is taken, no offset of it committed, no seek wanted. (Starting a new assignment at 0
+  took the committed offset's record for a hole, re-read the partition's whole history and
+  committed 0 over the group's offset: chaos-findings F9.)
 
 Seeks are throttled per (partition, target): the first is immediate, a repeat waits
 0.5 s, 1 s, 2 s ... up to 30 s, and one is "outstanding" until the client returns a
@@ -53,6 +59,7 @@ class Verdict(Enum):
     TAKE = "take"  # the next record: process it
     DUPLICATE = "duplicate"  # already done (or in flight): skip
     HOLE = "hole"  # records before it are missing: skip it, a seek back is on its way
+    UNSETTLED = "unsettled"  # where the assignment starts is not known yet: skip, judged once it is
 
 
 @dataclass
@@ -63,6 +70,9 @@ class PartitionState:
     #: where the client's stream continues (the offset after the last record it returned,
     #: or a seek target); None when a seek or reassignment we could not follow intervened
     fetched_to: int | None = None
+    #: the start of the current assignment is known (``assigned``): until then nothing of
+    #: this partition is judged, committed or sought
+    settled: bool = False
     #: known gaps at or after ``cursor``: sorted, non-overlapping [lo, hi) offset ranges
     gaps: list[tuple[int, int]] = field(default_factory=list)
     #: a seek we want (applied at the next safe point) and the one last applied
@@ -112,25 +122,46 @@ class Ledger:
             st = self.parts[tp] = PartitionState(last_progress=self.clock())
         return st
 
-    def assigned(self, tp: TP, committed: int | None) -> None:
-        """The group gave us ``tp``; ``committed`` is the group's offset (None: nothing committed).
+    def reassigned(self, tps: Iterable[TP]) -> None:
+        """A new assignment holds ``tps``: each is unsettled until ``assigned`` says where it starts.
+
+        Also for a partition this member held before: another member may have processed and
+        committed it meanwhile. Where the client reads from is not known either (the next
+        record proves no gap), and no seek wanted before is still due.
+        """
+        for tp in tps:
+            if self.tracks(tp):
+                st = self.state(tp)
+                st.settled = False
+                st.fetched_to = None
+                st.wanted_seek = st.outstanding = None
+
+    def assigned(self, tp: TP, start: int | None) -> None:
+        """Where ``tp`` starts for this assignment: the group's committed offset, or with nothing
+        committed the position a reset reads from (None: 0, the records before the first one
+        returned are then proved absent by one seek).
 
         ``done`` is a fact about the outcome topics, true whoever processed the records,
         so it only moves forward: to the committed offset if another member got further.
+        A newly settled partition has nothing in flight (a rebalance waits for the batches
+        taken before it), so its cursor is ``done``; settling again (Faust seeks back to the
+        committed offsets at other times too) keeps what is in flight.
         """
         st = self.state(tp)
-        base = committed if committed is not None and committed > 0 else 0
+        base = max(start or 0, 0)
         if base > st.done:
             st.done = base
             st.gaps = _trim(st.gaps, base)
+        if not st.settled:
+            st.cursor = st.done
+            st.settled = True
+            st.last_progress = self.clock()  # "no progress since" counts from the assignment
         st.cursor = max(st.cursor, st.done)
         st.wanted_seek = st.outstanding = None
 
-    def position_unknown(self, tps: Iterable[TP]) -> None:
-        """A reassignment or a seek we could not follow: the next record proves no gap."""
-        for tp in tps:
-            if self.tracks(tp):
-                self.state(tp).fetched_to = None
+    def is_settled(self, tp: TP) -> bool:
+        st = self.parts.get(tp)
+        return st is not None and st.settled
 
     def sought(self, tp: TP, offset: int | None) -> None:
         """The client now reads ``tp`` from ``offset`` (None: from somewhere we do not know)."""
@@ -175,6 +206,8 @@ class Ledger:
     def admit(self, tp: TP, offset: int) -> Verdict:
         """May the agent process the record at ``offset`` now? Takes it into flight if so."""
         st = self.state(tp)
+        if not st.settled:
+            return Verdict.UNSETTLED
         if offset < st.cursor:
             self.stats.duplicates += 1
             return Verdict.DUPLICATE
@@ -199,8 +232,10 @@ class Ledger:
         st.cursor = st.done
 
     def commit_point(self, tp: TP) -> int | None:
+        """The offset to commit for ``tp``; None while it is unsettled (``done`` may still be 0
+        there, and committing it would move the group's offset back)."""
         st = self.parts.get(tp)
-        return None if st is None else st.done
+        return None if st is None or not st.settled else st.done
 
     # ------------------------------------------------------------------------------ seeks
 
@@ -208,7 +243,7 @@ class Ledger:
         """The agent of ``tp`` is quiescent: records the client returned at or after the
         cursor never reached it (Faust dropped them); seek back."""
         st = self.parts.get(tp)
-        if st is None or st.returned_max < st.cursor or st.outstanding is not None:
+        if st is None or not st.settled or st.returned_max < st.cursor or st.outstanding is not None:
             return
         self._want_seek(tp, st, st.cursor, "tail", st.returned_max)
 
@@ -234,7 +269,7 @@ class Ledger:
         now = self.clock()
         due: dict[TP, int] = {}
         for tp, st in self.parts.items():
-            if st.wanted_seek is None:
+            if st.wanted_seek is None or not st.settled:
                 continue
             if st.wanted_seek != st.seek_target:
                 st.seek_target, st.seek_attempts, st.next_seek_at = st.wanted_seek, 0, now

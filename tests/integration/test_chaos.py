@@ -97,11 +97,6 @@ def test_versions_of_a_story_come_out_in_order(report: dict[str, Any]) -> None:
     assert report["exit_code"] == 0, report["violations"]
 
 
-@pytest.mark.xfail(
-    reason="chaos-findings F9: a newly assigned partition is re-read from offset 0 (the ledger starts "
-    "at 0, not at the committed offset) and its commit goes back to 0; remove this mark with the fix",
-    strict=False,
-)
 def test_committed_offsets_never_go_back(report: dict[str, Any]) -> None:
     """A replacement worker resumes where the commits stand: no committed offset moves backwards."""
     commits = report["figures"]["commits"]

@@ -77,3 +77,14 @@ async def test_a_hole_faust_would_commit_over_is_not_committed(consumer: LedgerC
     consumer._acked[tp][:] = [11, 12, 13]
     assert consumer._new_offset(tp) == 10
     assert consumer._filter_committable_offsets([tp]) == {}
+
+
+def test_nothing_is_committed_for_a_partition_before_its_start_is_known(consumer: LedgerConsumer) -> None:
+    """Faust's commit loop runs during recovery with no committed offset known for a newly assigned
+    partition (``_should_commit`` then allows any offset): the ledger offers none until the start is
+    settled, so the group's offset never goes back to 0 (chaos-findings F9)."""
+    tp = TP("wire.raw", 2)
+    consumer.ledger.reassigned([tp])
+    assert consumer._filter_committable_offsets(list(consumer._filter_tps_with_pending_acks())) == {}
+    consumer.ledger.assigned(tp, 199)
+    assert consumer._filter_committable_offsets(list(consumer._filter_tps_with_pending_acks())) == {tp: 199}

@@ -195,3 +195,68 @@ def test_partitions_are_independent_and_untracked_topics_are_ignored() -> None:
     changelog = TopicPartition("app-boilerplate-changelog", 0)
     ledger.fetched(changelog, [0, 7], trusted=True)
     assert changelog not in ledger.parts
+
+
+def test_a_new_assignment_is_judged_from_the_committed_offset_not_from_zero() -> None:
+    """chaos-findings F9: a partition given to a replacement worker is unsettled -- nothing taken,
+    committed or sought -- until its start is known; then the committed offset's record is the next
+    one, not a hole, and nothing below it is read again."""
+    ledger = Ledger(["wire.raw"], clock=Clock())
+    ledger.reassigned([TP])
+    ledger.fetched(TP, [199, 200], trusted=False)  # the client reads from the group's offset
+    assert ledger.commit_point(TP) is None  # never 0 over the group's 199
+    assert _take(ledger, 199) == [Verdict.UNSETTLED]
+    ledger.tail_check(TP)
+    assert ledger.due_seeks() == {}
+    ledger.assigned(TP, 199)
+    ledger.sought(TP, 199)
+    ledger.fetched(TP, [199, 200, 201], trusted=True)
+    assert _take(ledger, 199, 200) == [Verdict.TAKE, Verdict.TAKE]
+    assert ledger.commit_point(TP) == 199
+    ledger.complete(TP, 200)
+    assert ledger.commit_point(TP) == 201
+    assert (ledger.stats.holes, ledger.stats.seeks, ledger.due_seeks()) == (0, 0, {})
+
+
+def test_a_partition_back_from_another_member_resumes_where_that_member_committed() -> None:
+    """Held, revoked, processed and committed further by another member, assigned back: done moves to
+    the group's offset, nothing between our old done and it is re-read, and no seek back."""
+    ledger, _ = _ledger(0)
+    ledger.fetched(TP, list(range(0, 10)), trusted=True)
+    _take(ledger, *range(0, 10))
+    ledger.complete(TP, 9)
+    ledger.forget([TP])
+    ledger.reassigned([TP])
+    assert ledger.commit_point(TP) is None
+    ledger.assigned(TP, 60)
+    ledger.sought(TP, 60)
+    ledger.fetched(TP, [60, 61], trusted=True)
+    assert _take(ledger, 60, 61) == [Verdict.TAKE, Verdict.TAKE]
+    assert ledger.commit_point(TP) == 60
+    assert (ledger.stats.holes, ledger.due_seeks()) == (0, {})
+
+
+def test_a_lower_group_offset_at_reassignment_keeps_what_is_done_and_skips_it() -> None:
+    """Our last commit did not reach the broker before the rebalance: the group says 4, we did 0..9.
+    The client re-reads from 4; those records are duplicates (skipped), 10 is taken, 10 is committed."""
+    ledger, _ = _ledger(0)
+    ledger.fetched(TP, list(range(0, 10)), trusted=True)
+    _take(ledger, *range(0, 10))
+    ledger.complete(TP, 9)
+    ledger.reassigned([TP])
+    ledger.assigned(TP, 4)
+    ledger.sought(TP, 4)
+    ledger.fetched(TP, list(range(4, 12)), trusted=True)
+    assert _take(ledger, *range(4, 12)) == [Verdict.DUPLICATE] * 6 + [Verdict.TAKE] * 2
+    assert ledger.commit_point(TP) == 10
+
+
+def test_with_nothing_committed_a_partition_starts_at_the_reset_position() -> None:
+    """No committed offset: the start is where a reset reads (the log start, 40 after retention): the
+    first record there is taken without a seek to 0."""
+    ledger = Ledger(["wire.raw"], clock=Clock())
+    ledger.reassigned([TP])
+    ledger.assigned(TP, 40)
+    ledger.fetched(TP, [40, 41], trusted=False)
+    assert _take(ledger, 40, 41) == [Verdict.TAKE, Verdict.TAKE]
+    assert (ledger.stats.holes, ledger.due_seeks()) == (0, {})
