@@ -30,6 +30,7 @@ from typing import Any
 
 from pipeline.chaos.feeds import ChaosDispatch, Mix, generate
 from pipeline.chaos.fleet import FAULTS, Fleet, Worker, worker_env
+from pipeline.chaos.trace import trace_lost
 from pipeline.chaos.verify import CommitWatch, Follower, Sent, read_all, verify
 from pipeline.settings import PREFIX, Settings
 from pipeline.topics import TopicNames
@@ -400,6 +401,10 @@ async def chaos(opts: Options, settings: Settings) -> dict[str, Any]:
         records = await read_all(bootstrap, names.outcomes())
         sent_coords = sorted(s.coord for s in sent if s.coord is not None)
         verdict = verify(sent, records, names)
+        # where each lost input stopped, hop by hop, against the final commits (a diagnosis)
+        lost_trace = await trace_lost(
+            bootstrap, run_id, names, [(p, o) for p, o in verdict.figures.get("lost_coords", ())]
+        )
         audit = _audit(env)
         violations = list(verdict.violations)
         if outcome != "drained":
@@ -448,6 +453,7 @@ async def chaos(opts: Options, settings: Settings) -> dict[str, Any]:
                     "worker_processes": len(workers),
                     "restarts_per_slot": _restarts(fleet),
                     "commits": commits.figures(),
+                    "lost_trace": lost_trace,
                 },
                 "faults": [asdict(f) for f in fleet.faults],
                 "workers": workers,
@@ -543,6 +549,7 @@ def render(report: dict[str, Any]) -> str:
     if f.get("lost_examples"):
         lines.append(f"  lost by partition {f.get('lost_by_partition')}, by kind {f.get('lost_by_kind')}")
         lines.extend(f"    lost: {x}" for x in f["lost_examples"][:10])
+        lines.extend(f"    trace: {x}" for x in f.get("lost_trace") or ())
     for violation in report.get("violations", []):
         lines.append(f"  VIOLATION {violation}")
     return "\n".join(lines)

@@ -448,6 +448,7 @@ def verify(sent: Sequence[Sent], records: Sequence[ConsumerRecord], names: Topic
             for s in lost[:15]
             if s.coord is not None
         ],
+        "lost_coords": [list(s.coord) for s in lost[:20] if s.coord is not None],
         "lost_by_partition": dict(sorted(Counter(s.coord[0] for s in lost if s.coord is not None).items())),
         "lost_by_kind": dict(sorted(Counter(s.dispatch.kind for s in lost).items())),
         "oversized": dict(sorted(oversized.items())),
