@@ -35,18 +35,23 @@ first. Faust's commit loop runs during recovery, and with no committed offset kn
 it would commit whatever the ledger said -- 0 for a partition it had just been given,
 over the group's offset (chaos-findings F9).
 
-A fetch is "trusted" (the jump before its first record proves a gap) only if no seek
-began or ended while it was in flight: the seek epoch moves before and after every seek,
-so a fetch the consumer thread answered from the old position just before the seek took
-effect is never read as a stream continuing from the new one.
+Gaps are learned from the client's stream, so the ledger must know where that stream
+continues. Faust seeks from other tasks (recovery, ``perform_seek``) while the fetcher
+runs, and the consumer thread may answer a fetch before or after it applies a seek. So a
+fetch is "trusted" (the jump before its first record proves a gap) only if no seek began,
+ended or ran while it was out; and a seek's target is taken as where the client reads
+only if no fetch came back while the seek ran -- else the client may already have read
+on from it, and its position is unknown (the next record proves nothing; a record after
+a missing one is a hole, read again by a seek of our own at the safe point, where no
+fetch runs). A jump taken for a gap is a record skipped for good: when in doubt, seek.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, cast
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar, cast
 
 import faust
 from aiokafka import TopicPartition
@@ -58,6 +63,8 @@ from pipeline.delivery.ends import fetched_ends
 from pipeline.delivery.ledger import Ledger
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class LedgerConsumer(faust_aiokafka.Consumer):
@@ -71,7 +78,10 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self.ledger = Ledger()
         self.quiescent = {}
         self.failpoints = failpoints.NONE
-        self._seek_epoch = 0
+        self._seek_epoch = 0  # moves when a seek begins and when it ends
+        self._seeks_running = 0
+        self._fetches = 0  # fetches handed back so far
+        self._last_seek_clean = True
         super().__init__(*args, **kwargs)
 
     # ---------------------------------------------------------------- fetching and seeking
@@ -79,9 +89,12 @@ class LedgerConsumer(faust_aiokafka.Consumer):
     async def _getmany(self, active_partitions: set[TP] | None, timeout: float) -> Any:
         # The safe point: the previous fetch has been handed out in full.
         await self._wf_seek_where_needed()
-        epoch = self._seek_epoch
+        epoch, calm = self._seek_epoch, not self._seeks_running
         records = await super()._getmany(active_partitions, timeout)
-        trusted = epoch == self._seek_epoch
+        self._fetches += 1
+        # no seek began, ended or ran while this fetch was out: its first record continues
+        # the stream where the last one (or the last seek) left it
+        trusted = calm and epoch == self._seek_epoch
         ledger = self.ledger
         for tp, batch in records.items():
             if batch and ledger.tracks(tp):
@@ -111,39 +124,51 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         # records pass Faust's "older than the read offset" filter
         await self.seek_wait(cast(Mapping[TP, int], due))
         for tp, offset in due.items():
-            ledger.applied(tp, offset)
+            # clean unless Faust seeks meanwhile: only this task fetches
+            ledger.applied(tp, offset, position_known=self._last_seek_clean)
         log.info("sought %s", ", ".join(f"{tp.topic}[{tp.partition}]@{o}" for tp, o in due.items()))
 
-    async def seek_wait(self, partitions: Mapping[TP, int]) -> None:
+    async def _wf_seeking(self, seek: Awaitable[T], partitions: Iterable[TP]) -> tuple[T, bool]:
+        """Run ``seek`` (a seek in the consumer thread). Fetches that overlap it in any way
+        are not trusted. Returns its result and whether it was *clean*: no fetch handed
+        records back while it ran -- otherwise the client may already have read on from the
+        target (the thread seeks, then answers a fetch, before the seek returns here), and
+        where it reads now is not known. A seek that fails may have moved some partitions:
+        their positions are unknown too."""
         self._seek_epoch += 1
-        await super().seek_wait(partitions)
-        self._seek_epoch += 1  # a fetch begun meanwhile may hold records from before the seek
+        self._seeks_running += 1
+        fetches = self._fetches
+        try:
+            result = await seek
+        except BaseException:
+            for tp in partitions:
+                self.ledger.sought(tp, None)
+            raise
+        finally:
+            self._seeks_running -= 1
+            self._seek_epoch += 1
+        clean = fetches == self._fetches
+        self._last_seek_clean = clean
+        return result, clean
+
+    async def seek_wait(self, partitions: Mapping[TP, int]) -> None:
+        _, clean = await self._wf_seeking(super().seek_wait(partitions), list(partitions))
         for tp, offset in partitions.items():
-            self.ledger.sought(tp, offset)
+            self.ledger.sought(tp, offset if clean else None)
 
     async def seek(self, partition: TP, offset: int) -> None:
-        self._seek_epoch += 1
-        await super().seek(partition, offset)
-        self._seek_epoch += 1
-        self.ledger.sought(partition, offset)
+        _, clean = await self._wf_seeking(super().seek(partition, offset), [partition])
+        self.ledger.sought(partition, offset if clean else None)
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
-        self._seek_epoch += 1
         ledger = self.ledger
-        try:
-            committed = await super().seek_to_committed()
-        except BaseException:
-            # aiokafka seeks partition by partition: some may have moved (an assignment
-            # that changed meanwhile raises IllegalStateError half-way)
-            self._seek_epoch += 1
-            for tp in self.assignment():
-                ledger.sought(tp, None)
-            raise
-        self._seek_epoch += 1
+        # aiokafka seeks partition by partition: an assignment that changes meanwhile
+        # raises IllegalStateError half-way
+        committed, clean = await self._wf_seeking(super().seek_to_committed(), list(self.assignment()))
         for tp, offset in committed.items():
             # aiokafka seeks only to a committed offset > 0; otherwise the position is
             # wherever the client was (or its reset): not known to us
-            known = offset if offset is not None and offset > 0 else None
+            known = offset if clean and offset is not None and offset > 0 else None
             ledger.sought(tp, known)
         # the start of each partition of ours: its committed offset, else where a reset reads
         tracked = {TP(tp.topic, tp.partition): offset for tp, offset in committed.items() if ledger.tracks(tp)}

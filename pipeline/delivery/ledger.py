@@ -194,6 +194,7 @@ class Ledger:
         if lo >= hi:
             return
         self.stats.gaps_learned += 1
+        log.debug("offsets %d..%d hold no record (a jump in the fetch stream)", lo, hi - 1)
         index = bisect.bisect_left(st.gaps, (lo, hi))
         st.gaps.insert(index, (lo, hi))
         st.gaps = _merge(st.gaps)
@@ -277,11 +278,13 @@ class Ledger:
                 due[tp] = st.wanted_seek
         return due
 
-    def applied(self, tp: TP, offset: int) -> None:
+    def applied(self, tp: TP, offset: int, *, position_known: bool = True) -> None:
+        """The seek to ``offset`` was made; ``position_known``: nothing but it moved the client
+        meanwhile, so the first record after it proves the offsets before it absent."""
         st = self.state(tp)
         st.wanted_seek = None
         st.outstanding = offset
-        st.fetched_to = offset
+        st.fetched_to = offset if position_known else None
         st.seek_attempts += 1
         delay = min(0.5 * 2 ** (st.seek_attempts - 1), self.max_backoff)
         st.next_seek_at = self.clock() + delay

@@ -12,7 +12,7 @@ from faust.types import TP
 from intervaltree import IntervalTree
 
 from pipeline.delivery.consumer import LedgerConsumer
-from pipeline.delivery.ledger import Ledger
+from pipeline.delivery.ledger import Ledger, Verdict
 
 
 def test_pinned_to_the_faust_and_aiokafka_it_was_written_against() -> None:
@@ -88,3 +88,32 @@ def test_nothing_is_committed_for_a_partition_before_its_start_is_known(consumer
     assert consumer._filter_committable_offsets(list(consumer._filter_tps_with_pending_acks())) == {}
     consumer.ledger.assigned(tp, 199)
     assert consumer._filter_committable_offsets(list(consumer._filter_tps_with_pending_acks())) == {tp: 199}
+
+
+class _ThreadThatFetchesDuringTheSeek:
+    """The consumer thread's side of a seek, as it happens under load: it applies the seek, then
+    answers a fetch (records from the new position) before the seek returns to the loop."""
+
+    def __init__(self, consumer: LedgerConsumer, tp: TP, answered: list[int]) -> None:
+        self.consumer, self.tp, self.answered = consumer, tp, answered
+
+    async def seek_wait(self, partitions: dict[TP, int]) -> None:
+        self.consumer.ledger.fetched(self.tp, self.answered, trusted=False)
+        self.consumer._fetches += 1
+
+
+async def test_a_seek_overtaken_by_a_fetch_leaves_the_position_unknown(consumer: LedgerConsumer) -> None:
+    """Faust seeks to 135 from another task; the thread answers a fetch of 135..152 before the seek
+    returns, and those records never reach the agent (Faust dropped them). The client now reads from
+    153: the next fetch must not read as "135..152 hold no record" (that skipped them for good) but
+    as a hole, read again by a seek of our own."""
+    tp = TP("wire.raw", 0)
+    ledger = consumer.ledger
+    ledger.assigned(tp, 135)
+    consumer._seek_epoch = consumer._seeks_running = consumer._fetches = 0
+    consumer._thread = _ThreadThatFetchesDuringTheSeek(consumer, tp, list(range(135, 153)))
+    await consumer.seek_wait({tp: 135})
+    ledger.fetched(tp, [153, 154], trusted=True)
+    assert ledger.admit(tp, 153) is Verdict.HOLE
+    assert ledger.due_seeks() == {tp: 135}
+    assert ledger.stats.gaps_learned == 0
