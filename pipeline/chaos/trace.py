@@ -25,6 +25,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from pipeline.chaos.verify import read_all
 from pipeline.errors import ContractError
+from pipeline.kafka import Consumer, client_options
 from pipeline.stages.flow import decode_cleaned
 from pipeline.topics import TopicNames
 
@@ -70,10 +71,8 @@ async def trace_lost(bootstrap: str, group: str, names: TopicNames, lost: Sequen
 
 
 async def _committed(bootstrap: str, group: str, topics: Sequence[str]) -> dict[tuple[str, int], Any]:
-    from aiokafka import AIOKafkaConsumer
-
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = Consumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options())
     await consumer.start()
     await admin.start()
     try:
