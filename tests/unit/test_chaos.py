@@ -137,3 +137,15 @@ def test_the_verifier_finds_each_kind_of_violation(mix: list) -> None:
     assert figures["unexpected"] == 2  # the dead-lettered story and the stranger
     assert figures["duplicates_not_twins"] == 1
     assert figures["order_violations"] == 1
+
+
+def test_an_item_the_story_desk_judged_a_copy_is_an_outcome_not_a_loss(mix: list) -> None:
+    """A good story whose item is on wire.duplicates (the story desk's judgement) has its outcome:
+    not lost, not unexpected, counted as story-duplicate; a dead letter for it is still unexpected."""
+    good = [d for d in mix if d.kind == "article" and not d.story and d.parts == 1][:2]
+    sent = [Sent(good[0], (0, 0)), Sent(good[1], (0, 1))]
+    records = [_outcome(sent[0], NAMES.duplicates, 0), _outcome(sent[1], NAMES.deadletter, 0)]
+    verdict = verify(sent, records, NAMES)
+    assert verdict.figures["lost"] == 0
+    assert verdict.figures["outcomes_by_kind"] == {"article:story-duplicate": 1, "article:deadletter": 1}
+    assert verdict.figures["unexpected"] == 1 and "expected article" in str(verdict.violations)
