@@ -65,6 +65,7 @@ async def measure(dispatches: list[SourceDispatch], args: argparse.Namespace, wo
             "WIREFEED_BROKER": broker.url,
             "WIREFEED_APP_ID": "wirefeed-bench-latency",
             "WIREFEED_PROFILE": args.profile,
+            "WIREFEED_STAGE_POOL": args.pool,
             "WIREFEED_TOPIC_PREFIX": "bench-latency.",
             "WIREFEED_PARTITIONS": "4",
             "WIREFEED_SESSION_TIMEOUT": "10",
@@ -88,7 +89,9 @@ async def measure(dispatches: list[SourceDispatch], args: argparse.Namespace, wo
                 )
         try:
             await _produce_and_wait(broker.bootstrap, names, dispatches[: 8 * args.workers], timeout=600)
-            return await _offered(broker.bootstrap, names, dispatches, args, procs)
+            result = await _offered(broker.bootstrap, names, dispatches, args, procs)
+            result["hops"] = await _hops(broker.bootstrap, names, result["sent_at"], result["acked_at"])
+            return result
         finally:
             for proc in procs:
                 proc.terminate()
@@ -149,6 +152,8 @@ async def _offered(
     see = [seen[c] - sent[c] for c in sent if c in seen]
     rss = [sum(filter(None, (_peak_rss_mb(pid) for pid in (p.pid, *_children(p.pid))))) for p in procs]
     return {
+        "sent_at": sent,
+        "acked_at": acked,
         "offered": offered,
         "sent": len(sent),
         "articles": len(ack),
@@ -159,12 +164,35 @@ async def _offered(
     }
 
 
+async def _hops(
+    bootstrap: str, names: TopicNames, sent: dict[tuple[int, int], float], acked: dict[tuple[int, int], float]
+) -> dict[str, list[float]]:
+    """Per hop, ms from the previous record's timestamp to this one's (raw -> wire.parsed ->
+    wire.cleaned -> article): where the time goes. Internal records name their raw record
+    in their JSON (``raw.provenance``)."""
+    import orjson
+
+    stamps: dict[str, dict[tuple[int, int], float]] = {names.parsed: {}, names.cleaned: {}}
+    async for record in read(bootstrap, [names.parsed, names.cleaned]):
+        prov = (orjson.loads(record.value).get("raw") or {}).get("provenance") or {}
+        coord = (prov.get("partition"), prov.get("offset"))
+        if coord in sent:
+            stamps[record.topic].setdefault(coord, float(record.timestamp))
+    chain = [
+        ("raw -> parsed", sent, stamps[names.parsed]),
+        ("parsed -> cleaned", stamps[names.parsed], stamps[names.cleaned]),
+    ]
+    chain.append(("cleaned -> article", stamps[names.cleaned], acked))
+    return {name: [after[c] - before[c] for c in before if c in after] for name, before, after in chain}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", choices=["fast", "full"], default="full")
     parser.add_argument("--rate", type=float, default=50.0, help="offered dispatches per second (default 50)")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the load is offered (default 60)")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--pool", choices=["process", "thread"], default="process", help="WIREFEED_STAGE_POOL")
     parser.add_argument("--files", nargs="+", default=["reut2-000.sgm"])
     args = parser.parse_args()
     reuters = corpus_dir() / "reuters21578"
@@ -176,7 +204,8 @@ def main() -> int:
         result = asyncio.run(measure(dispatches, args, Path(tmp)))
     load = os.getloadavg()
     print(
-        f"profile {args.profile}, {args.workers} worker(s), offered {result['offered']:.1f} dispatches/s for "
+        f"profile {args.profile}, {args.workers} worker(s), stages in a {args.pool}, "
+        f"offered {result['offered']:.1f} dispatches/s for "
         f"{args.seconds:.0f} s ({result['sent']} sent; {result['articles']} articles, {result['dead']} dead letters); "
         f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
     )
@@ -189,6 +218,12 @@ def main() -> int:
             f"p50 {statistics.median(values):7.0f}  p90 {percentile(values, 0.9):7.0f}  "
             f"p99 {percentile(values, 0.99):7.0f}  max {max(values):7.0f}"
         )
+    for name, values in result["hops"].items():
+        if values:
+            print(
+                f"  hop {name:<19}: p50 {statistics.median(values):7.0f}  p90 {percentile(values, 0.9):7.0f}  "
+                f"p99 {percentile(values, 0.99):7.0f}"
+            )
     print(f"  peak RSS per worker (stage processes included): {', '.join(f'{r:.0f} MB' for r in result['rss'])}")
     return 0
 

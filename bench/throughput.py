@@ -169,6 +169,7 @@ async def _through_broker(
             "rate": count / elapsed,
             "seconds": elapsed,
             "cpu": {f"{role} {pid}": round(seconds, 2) for (role, pid), seconds in cpu.items()},
+            "peak_rss_mb": {f"{role} {pid}": _peak_rss_mb(pid) for role, pid in cpu},
             "dispatches": count,
             "workers": workers,
             "worker_peak_rss_mb": max(rss),
@@ -319,6 +320,10 @@ def main() -> int:
                 "             CPU seconds in the run: "
                 + ", ".join(f"{name} {seconds:.1f}" for name, seconds in kafka["cpu"].items())
             )
+            print(
+                "             peak RSS MB: "
+                + ", ".join(f"{name} {mb or 0:.0f}" for name, mb in kafka["peak_rss_mb"].items())
+            )
         scaling: dict[int, Any] = {}
         for count in args.workers:
             scaling[count] = kafka = (
@@ -334,6 +339,10 @@ def main() -> int:
             print(
                 "             CPU seconds in the run: "
                 + ", ".join(f"{name} {seconds:.1f}" for name, seconds in kafka["cpu"].items())
+            )
+            print(
+                "             peak RSS MB: "
+                + ", ".join(f"{name} {mb or 0:.0f}" for name, mb in kafka["peak_rss_mb"].items())
             )
     first = broker[args.pools[0]]
     ratio = first["rate"] / local["median_rate"]
