@@ -160,6 +160,7 @@ async def _through_broker(
             # CPU seconds each process spent in the timed run: which one holds the rate back
             cpu = {(_role(pid, procs, broker), pid): _cpu_seconds(pid) - cpu_before[pid] for pid in tree}
             rss = [sum(filter(None, (_peak_rss_mb(pid) for pid in (proc.pid, *_children(proc.pid))))) for proc in procs]
+            peaks = {f"{role} {pid}": _peak_rss_mb(pid) for role, pid in cpu}  # before the processes end
         finally:
             for proc in procs:
                 proc.terminate()
@@ -169,7 +170,7 @@ async def _through_broker(
             "rate": count / elapsed,
             "seconds": elapsed,
             "cpu": {f"{role} {pid}": round(seconds, 2) for (role, pid), seconds in cpu.items()},
-            "peak_rss_mb": {f"{role} {pid}": _peak_rss_mb(pid) for role, pid in cpu},
+            "peak_rss_mb": peaks,
             "dispatches": count,
             "workers": workers,
             "worker_peak_rss_mb": max(rss),
