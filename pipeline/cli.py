@@ -505,6 +505,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", type=int, default=None, help="worker processes to start (default: one per core)")
     p.add_argument(
+        "--rate", type=float, default=None, help="dispatches per second at most (default: as fast as they go)"
+    )
+    p.add_argument(
         "--twice",
         action="store_true",
         help="replay the same dispatches again once the first replay has its outcomes (implies --once); "

@@ -208,7 +208,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
             dispatches,
             source="sample-firehose" if not args.sample else None,
             agency=None,
-            rate=None,
+            rate=getattr(args, "rate", None),
             progress=Progress("replay", len(dispatches)),
         )
         _print(f"replayed {len(coords)} dispatches into {names.raw}")
@@ -225,7 +225,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
                 dispatches,
                 source="sample-firehose" if not args.sample else None,
                 agency=None,
-                rate=None,
+                rate=getattr(args, "rate", None),
                 progress=Progress("replay again", len(dispatches)),
             )
             _print(f"replayed the same {len(again)} dispatches again")
