@@ -173,6 +173,15 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         return result, clean
 
     async def seek_wait(self, partitions: Mapping[TP, int]) -> None:
+        # Faust's table recovery seeks changelog partitions to "offset - 1" of what it read or
+        # found, mapping -1 to 0 (the log start) but nothing lower; aiokafka refuses a negative
+        # offset, and the ValueError crashed the Recovery service and the worker with it (seen
+        # in a chaos run: "Starting standby partitions..." -> "Offset must be a positive
+        # integer"). Any negative offset means "from the start" here.
+        negative = {tp: offset for tp, offset in partitions.items() if offset < 0}
+        if negative:
+            log.warning("seek to negative offsets %s: reading those partitions from their start", negative)
+            partitions = {tp: max(offset, 0) for tp, offset in partitions.items()}
         _, clean = await self._wf_seeking(super().seek_wait(partitions), list(partitions))
         for tp, offset in partitions.items():
             self.ledger.sought(tp, offset if clean else None)

@@ -117,3 +117,27 @@ async def test_a_seek_overtaken_by_a_fetch_leaves_the_position_unknown(consumer:
     assert ledger.admit(tp, 153) is Verdict.HOLE
     assert ledger.due_seeks() == {tp: 135}
     assert ledger.stats.gaps_learned == 0
+
+
+class _ThreadThatRefusesNegativeOffsets:
+    """aiokafka's ``seek`` raises ValueError on a negative offset; the thread records what it is asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[dict[TP, int]] = []
+
+    async def seek_wait(self, partitions: dict[TP, int]) -> None:
+        if any(offset < 0 for offset in partitions.values()):
+            raise ValueError("Offset must be a positive integer")
+        self.asked.append(dict(partitions))
+
+
+async def test_a_recovery_seek_below_minus_one_reads_from_the_start(consumer: LedgerConsumer) -> None:
+    """Faust's recovery maps -1 to 0 but may ask for lower ("offset - 1" of an unknown start); that
+    crashed the Recovery service and the worker (chaos run s9). Any negative offset is the log start."""
+    changelog, data = TP("app-stories-changelog", 1), TP("wire.raw", 0)
+    consumer.ledger.assigned(data, 40)
+    consumer._seek_epoch = consumer._seeks_running = consumer._fetches = 0
+    thread = _ThreadThatRefusesNegativeOffsets()
+    consumer._thread = thread
+    await consumer.seek_wait({changelog: -2, data: 40})
+    assert thread.asked == [{changelog: 0, data: 40}]
