@@ -328,7 +328,16 @@ def judge_batch(desk: StoryDesk, ctx: Context, records: Sequence[RawDispatch]) -
             for entry in desk.take_fingerprints()
         ]
         if verdict.kind == REPEAT:
-            out.append(Planned(None, prints))  # its outcome was published when it was first decided
+            # its outcome was published when it was first decided; rare (a record read again whose
+            # decision is no longer remembered), and the one verdict that publishes nothing: logged
+            # with its coordinates so that an audit's missing record can be traced to it
+            log.warning(
+                "story desk: %s part %d was decided before (%s); nothing more is published",
+                record.where(),
+                cleaned.part,
+                verdict.uri,
+            )
+            out.append(Planned(None, prints))
         elif verdict.published:
             headers = (*record.headers, (HEADER, verdict.encode()))
             out.append(Planned(replace(record, headers=headers), prints))
