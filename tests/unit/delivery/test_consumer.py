@@ -5,13 +5,14 @@ from __future__ import annotations
 import inspect
 from collections import defaultdict
 from importlib.metadata import version
+from typing import Any
 
 import pytest
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 from intervaltree import IntervalTree
 
-from pipeline.delivery.consumer import LedgerConsumer
+from pipeline.delivery.consumer import UNKNOWN_MEMBER_ID, LedgerConsumer, LedgerConsumerThread
 from pipeline.delivery.ledger import Ledger, Verdict
 
 
@@ -141,3 +142,41 @@ async def test_a_recovery_seek_below_minus_one_reads_from_the_start(consumer: Le
     consumer._thread = thread
     await consumer.seek_wait({changelog: -2, data: 40})
     assert thread.asked == [{changelog: 0, data: 40}]
+
+
+class _Coordinator:
+    def __init__(self, member_id: str) -> None:
+        self.member_id = member_id
+
+
+class _AiokafkaConsumer:
+    def __init__(self, member_id: str) -> None:
+        self._coordinator = _Coordinator(member_id)
+        self.committed: list[dict[Any, Any]] = []
+
+    async def commit(self, offsets: dict[Any, Any]) -> None:
+        self.committed.append(offsets)
+
+
+def _thread(member_id: str, assigned: set[TP]) -> tuple[LedgerConsumerThread, _AiokafkaConsumer]:
+    thread = object.__new__(LedgerConsumerThread)
+    client = _AiokafkaConsumer(member_id)
+    thread._ensure_consumer = lambda: client  # type: ignore[method-assign]
+    thread.assignment = lambda: assigned  # type: ignore[method-assign]
+    thread.tp_last_committed_at = {}
+    return thread, client
+
+
+async def test_a_member_the_group_no_longer_knows_commits_nothing() -> None:
+    """A worker back from a pause past the session timeout revokes its partitions; its revocation
+    commit would write old offsets over the new owner's (the embedded broker takes it: offsets went
+    back in a chaos run). With its member id reset it commits nothing; a member commits as Faust does."""
+    tp = TP("wire.parsed", 0)
+    expired, client = _thread(UNKNOWN_MEMBER_ID, {tp})
+    assert await expired._commit({tp: 116}) is False
+    assert client.committed == []
+    member, client = _thread("faust-member-1", {tp})
+    assert await member._commit({tp: 214}) is True
+    assert [{(k.topic, k.partition): v.offset for k, v in c.items()} for c in client.committed] == [
+        {("wire.parsed", 0): 214}
+    ]
