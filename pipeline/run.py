@@ -201,24 +201,9 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
 
         paths = args.sample or [str(SAMPLES)]
         dispatches = list(iter_dispatches(paths, exclude=["MANIFEST.json", "README.md"]))
-        coords = await produce_dispatches(
-            bootstrap,
-            names,
-            settings,
-            dispatches,
-            source="sample-firehose" if not args.sample else None,
-            agency=None,
-            rate=getattr(args, "rate", None),
-            progress=Progress("replay", len(dispatches)),
-        )
-        _print(f"replayed {len(coords)} dispatches into {names.raw}")
-        once = args.once or getattr(args, "twice", False)
-        ok = await _follow(
-            bootstrap, names, set(coords), once=once, quiet=args.quiet, workers=workers, timeout=args.timeout
-        )
-        second: dict[str, int] | None = None
-        if ok and getattr(args, "twice", False):
-            again = await produce_dispatches(
+
+        async def replay(label: str) -> list[tuple[int, int]]:
+            return await produce_dispatches(
                 bootstrap,
                 names,
                 settings,
@@ -226,8 +211,18 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
                 source="sample-firehose" if not args.sample else None,
                 agency=None,
                 rate=getattr(args, "rate", None),
-                progress=Progress("replay again", len(dispatches)),
+                progress=Progress(label, len(dispatches)),
             )
+
+        coords = await replay("replay")
+        _print(f"replayed {len(coords)} dispatches into {names.raw}")
+        once = args.once or getattr(args, "twice", False)
+        ok = await _follow(
+            bootstrap, names, set(coords), once=once, quiet=args.quiet, workers=workers, timeout=args.timeout
+        )
+        second: dict[str, int] | None = None
+        if ok and getattr(args, "twice", False):
+            again = await replay("replay again")
             _print(f"replayed the same {len(again)} dispatches again")
             ok = await _follow(
                 bootstrap, names, set(again), once=True, quiet=True, workers=workers, timeout=args.timeout
