@@ -105,7 +105,7 @@ def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
         from pipeline.stories.desk import StoryConfig, StoryDesk
 
         desk = StoryDesk(StoryConfig.from_settings(settings))
-        story_table(app, settings, desk)
+        story_table(app, settings, desk, names.cleaned)
         replica = FingerprintReplica(settings, names.fingerprints, desk.index)
 
         @app.task

@@ -92,6 +92,18 @@ class StoryTable(ShardTable):
     of ``wire.cleaned`` its story's records are read from (``partition_for_key``, as above)."""
 
     desk: StoryDesk | None = None
+    source_topic: str | None = None  # wire.cleaned: its partitions are the stories'
+
+    async def on_rebalance(
+        self, assigned: set[TP], revoked: set[TP], newly_assigned: set[TP], generation_id: int = 0
+    ) -> None:
+        """A rebalance began: from now on the desk writes only the stories of what it still holds."""
+        await super().on_rebalance(assigned, revoked, newly_assigned, generation_id)
+        if self.desk is not None and self.source_topic is not None:
+            held = {tp.partition for tp in assigned if tp.topic == self.source_topic}
+            dropped = self.desk.hold(held)
+            if dropped:
+                log.info("stories: %d unwritten changes of partitions moved away dropped", dropped)
 
     async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
         """After every rebalance: the stories this worker now holds (their bounds apply)."""
@@ -101,7 +113,7 @@ class StoryTable(ShardTable):
             log.info("stories: %s", self.desk.stats())
 
 
-def story_table(app: faust.App, settings: Settings, desk: StoryDesk) -> StoryTable:
+def story_table(app: faust.App, settings: Settings, desk: StoryDesk, source_topic: str | None = None) -> StoryTable:
     """Declare the story table on ``app`` and make it ``desk``'s store."""
     table = StoryTable(
         app,
@@ -115,6 +127,7 @@ def story_table(app: faust.App, settings: Settings, desk: StoryDesk) -> StoryTab
     )
     table = cast(StoryTable, app.tables.add(table))
     table.desk = desk
+    table.source_topic = source_topic
     desk.store = table
     return table
 

@@ -57,6 +57,8 @@ if TYPE_CHECKING:
 NEW, VERSION, DUPLICATE, STALE, KILL = "new", "version", "duplicate", "stale", "kill"
 #: earlier versions remembered by their text's exact hash (hex digits of it) in a story's state
 HISTORY, HISTORY_CHARS = 8, 12
+#: the decisions a story remembers (item id -> outcome), for records read again
+RECENT_KEEP = 6
 #: what the compacted latest topic gets for a decision
 PUBLISH, TOMBSTONE, HOLD, NOTHING = "publish", "tombstone", "hold", "nothing"
 
@@ -168,7 +170,7 @@ class StoryState:
             history=history,
         )
 
-    def remember(self, decided: Recent, keep: int = 6) -> StoryState:
+    def remember(self, decided: Recent, keep: int = RECENT_KEEP) -> StoryState:
         """This state with an item's decision among the latest ones."""
         recent = (*tuple(r for r in self.recent if r[0] != decided[0]), decided)
         return replace(self, recent=recent[-keep:])
@@ -184,6 +186,11 @@ class StoryState:
     def decided_before(self, partition: int, offset: int, part: int) -> bool:
         """True when a record of wire.cleaned at or after this one was decided already."""
         return any(p == partition and (o, n) >= (offset, part) for p, o, n in self.done)
+
+    def may_have_forgotten(self) -> bool:
+        """True when decisions may have been dropped from ``recent`` (it is full): an item not
+        among them may still have been decided. Below the bound nothing was ever dropped."""
+        return len(self.recent) >= RECENT_KEEP
 
     def decided(self, item: str) -> Recent | None:
         """What was decided for ``item`` before, if it is among the latest."""

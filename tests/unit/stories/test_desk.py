@@ -49,6 +49,19 @@ def test_a_record_read_again_gets_its_verdict_or_nothing() -> None:
     assert desk.judge(first, 0, T0 + 50, offset=5).kind == REPEAT
 
 
+def test_a_record_never_decided_is_judged_even_behind_a_later_one() -> None:
+    """A story whose state says a later record of the partition was decided, but which never forgot a
+    decision, has not decided an item it does not remember: that item gets a verdict and an outcome
+    (taken for a repeat, it would get none: a lost dispatch, chaos-findings F12)."""
+    desk = StoryDesk()
+    later = _cleaned(BODY, raw_offset=9)
+    assert desk.judge(later, 0, T0, offset=8).kind == NEW
+    changed = BODY.replace("3 boats", "5 boats")
+    skipped = desk.judge(_cleaned(changed, raw_offset=4), 0, T0 + 1, offset=5)
+    assert skipped.kind != REPEAT
+    assert skipped.kind == VERSION
+
+
 def test_without_offsets_every_item_is_judged() -> None:
     """Items not read from a topic (the evaluation) are never taken for records read again."""
     desk = StoryDesk()
@@ -56,3 +69,17 @@ def test_without_offsets_every_item_is_judged() -> None:
     changed = BODY.replace("3 boats", "4 boats")
     assert desk.judge(_cleaned(changed, raw_offset=2), 0, T0 + 1).kind == VERSION
     assert desk.judge(_cleaned(BODY, raw_offset=3), 0, T0 + 2).kind == STALE
+
+
+def test_a_rebalance_drops_what_was_judged_but_not_written_on_partitions_moved_away() -> None:
+    """A batch judged on a partition that then moved to another worker is not written later over
+    the new owner's state; the partitions kept are written as before."""
+    desk = StoryDesk()
+    desk.judge(_cleaned(BODY, raw_offset=1), 0, T0, offset=1)
+    other = BODY.replace("Harbourtown", "Rivertown")
+    item = _cleaned(other, raw_offset=2)
+    moved = CleanedDispatch(story_id=URI + "-2", item=item.item, raw=item.raw)
+    desk.judge(moved, 1, T0 + 1, offset=1)
+    assert desk.hold({0}) == 1
+    desk.flush()
+    assert [key.split(b":")[0] for key in desk.store] == [b"0"]
