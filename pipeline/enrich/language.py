@@ -62,7 +62,7 @@ import threading
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
@@ -249,6 +249,8 @@ class _Group:
     scripts: Mapping[str, str]  # script name -> the member it decides
     words: Mapping[str, frozenset[str]]  # marker word -> members that write it
     stems: tuple[tuple[str, frozenset[str]], ...]  # marker beginning -> members
+    #: marker word or beginning -> what it counts for, where that is not 1 (``weight``)
+    weights: Mapping[str, int] = field(default_factory=dict)
 
 
 def _read_groups() -> dict[str, Any]:
@@ -279,12 +281,18 @@ def _groups() -> tuple[_Group, ...]:
         members = frozenset(entry["members"])
         words: dict[str, set[str]] = {}
         stems: dict[str, set[str]] = {}
+        weights: dict[str, int] = {}
         for marker in entry.get("marker", ()):
             langs = set(marker["languages"])
+            weight = int(marker.get("weight", 1))
             for word in marker.get("words", ()):
                 words.setdefault(word.casefold(), set()).update(langs)
+                if weight != 1:
+                    weights[word.casefold()] = weight
             for stem in marker.get("stems", ()):
                 stems.setdefault(stem.casefold(), set()).update(langs)
+                if weight != 1:
+                    weights[stem.casefold()] = weight
         if entry.get("decide"):
             # CLDR month and weekday names written by one member only ("rujna", "Agustus")
             calendar = {lang: _calendar_words(lang) for lang in members}
@@ -301,6 +309,7 @@ def _groups() -> tuple[_Group, ...]:
                 scripts=dict(entry.get("script", {})),
                 words={w: frozenset(v) for w, v in words.items()},
                 stems=tuple(sorted(((s, frozenset(v)) for s, v in stems.items()), key=lambda kv: -len(kv[0]))),
+                weights=weights,
             )
         )
     return tuple(out)
@@ -669,14 +678,15 @@ def _markers(sample: str, group: _Group) -> Counter[str]:
         if folded in seen:
             continue
         seen.add(folded)
-        langs = group.words.get(folded)
+        langs, marker = group.words.get(folded), folded
         if langs is None:
             for stem, members in group.stems:
                 if folded.startswith(stem):
-                    langs = members
+                    langs, marker = members, stem
                     break
         if langs:
-            scores.update(langs)
+            weight = group.weights.get(marker, 1)
+            scores.update({lang: weight for lang in langs})
     return scores
 
 

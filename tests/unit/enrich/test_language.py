@@ -215,6 +215,30 @@ def test_every_language_is_a_candidate_by_default(text: str, expected: str) -> N
     assert (found.language, found.settled) == (expected, True)
 
 
+#: ijekavian, as written in Republika Srpska and Montenegro, and as in Bosnia: the same sentence,
+#: the foreign names transcribed (the Serbian standard) or in their original spelling
+IJEKAVIAN = (
+    "Predsjednik {turkey} je u Ankari rekao da se mirovni sporazum iz {dayton} mora mijenjati, "
+    "a ministar je poslije sastanka u {washington} dodao da rješenje treba tražiti zajedno."
+)
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        ({"turkey": "Redžep Tajip Erdogan", "dayton": "Dejtona", "washington": "Vašingtonu"}, "sr"),
+        ({"turkey": "Recep Tayyip Erdogan", "dayton": "Daytona", "washington": "Washingtonu"}, "bs"),
+    ],
+    ids=["transcribed-serbian", "original-spelling-bosnian"],
+)
+def test_ijekavian_serbian_is_told_from_bosnian_by_how_it_writes_foreign_names(
+    names: dict[str, str], expected: str
+) -> None:
+    """Both ijekavian: the reflex of yat cannot tell them apart; the orthography of foreign names can."""
+    found = identify(IJEKAVIAN.format(**names)).language
+    assert found == "sr" if expected == "sr" else found in {"bs", "hr"}
+
+
 def test_known_languages_reach_beyond_lingua() -> None:
     """lingua's 75 languages and the function-word-only ones (Kurdish) are all known."""
     known = known_languages()
