@@ -111,6 +111,23 @@ def _peak_rss_mb(pid: int) -> float | None:
     return None
 
 
+#: ``--sample``: each worker samples where its threads spend their time (pipeline/observability/sampler.py)
+SAMPLE = False
+
+
+def _print_sample(path: Path, top: int = 14) -> None:
+    """The busiest threads of a worker's sampling profile and their busiest functions (inclusive)."""
+    if not path.exists():
+        print(f"             (no sampling profile at {path})")
+        return
+    report = json.loads(path.read_text())
+    for thread, figures in sorted(report["threads"].items(), key=lambda kv: -kv[1]["cpu_s"])[:3]:
+        busy = figures["cpu_s"] or 1.0
+        print(f"             worker thread {thread}: {busy:.1f} CPU s in {report['seconds']:.0f} s")
+        for where, seconds in figures["inclusive"][:top]:
+            print(f"               {seconds / busy:6.1%}  {where}")
+
+
 async def _through_broker(
     dispatches: list[SourceDispatch], workdir: Path, pool: str, workers: int = 1
 ) -> dict[str, Any]:
@@ -139,7 +156,11 @@ async def _through_broker(
                 procs.append(
                     subprocess.Popen(
                         [sys.executable, "-m", "pipeline", "worker"],
-                        env={**env, "WIREFEED_DATA_DIR": str(workdir / f"state-{pool}-{n}")},
+                        env={
+                            **env,
+                            "WIREFEED_DATA_DIR": str(workdir / f"state-{pool}-{n}"),
+                            **({"WIREFEED_SAMPLE_PROFILE": str(workdir / f"sample-{pool}-{n}.json")} if SAMPLE else {}),
+                        },
                         cwd=ROOT,
                         stdout=log,
                         stderr=subprocess.STDOUT,
@@ -166,6 +187,8 @@ async def _through_broker(
                 proc.terminate()
             for proc in procs:
                 proc.wait(30)
+        if SAMPLE:
+            _print_sample(workdir / f"sample-{pool}-0.json")
         return {
             "rate": count / elapsed,
             "seconds": elapsed,
@@ -273,7 +296,12 @@ def main() -> int:
     parser.add_argument("--pools", nargs="+", default=["process", "thread"], choices=["process", "thread"])
     parser.add_argument("--workers", nargs="+", type=int, default=[], help="also through the broker with N workers")
     parser.add_argument("--no-runners", action="store_true", help="skip the stage runners without a broker")
+    parser.add_argument(
+        "--sample", action="store_true", help="print where the worker's threads spend their time (sampling profile)"
+    )
     args = parser.parse_args()
+    global SAMPLE
+    SAMPLE = args.sample
     if args.profile:
         os.environ["WIREFEED_PROFILE"] = args.profile
 

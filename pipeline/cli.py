@@ -99,6 +99,9 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     # `kill -USR1` logs the stacks from the very start (its default action would kill a
     # starting worker); the app's diagnostics task takes the signal over once it runs
     signal.signal(signal.SIGUSR1, lambda signum, frame: dump_stacks())
+    from pipeline.observability import sampler
+
+    sampler.from_environment()  # WIREFEED_SAMPLE_PROFILE: where this process's threads spend their time
     app = create_app(settings)
     level = args.loglevel or settings.log_level
     worker = lifecycle.Worker(
