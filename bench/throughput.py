@@ -124,8 +124,10 @@ def _print_sample(path: Path, top: int = 14) -> None:
     for thread, figures in sorted(report["threads"].items(), key=lambda kv: -kv[1]["cpu_s"])[:3]:
         busy = figures["cpu_s"] or 1.0
         print(f"             worker thread {thread}: {busy:.1f} CPU s in {report['seconds']:.0f} s")
-        for where, seconds in figures["inclusive"][:top]:
-            print(f"               {seconds / busy:6.1%}  {where}")
+        # the frames under everything (the thread's start, the event loop) say nothing: skipped
+        shown = [(w, sec) for w, sec in figures["inclusive"] if sec / busy < 0.6][:top]
+        print("               inclusive: " + "; ".join(f"{w} {sec / busy:.0%}" for w, sec in shown))
+        print("               self:      " + "; ".join(f"{w} {sec / busy:.0%}" for w, sec in figures["self"][:top]))
 
 
 async def _through_broker(

@@ -132,7 +132,7 @@ class Sampler:
                 inclusive[where] = inclusive.get(where, 0.0) + spent
             depth = depth.f_back
 
-    def report(self, top: int = 40) -> dict[str, object]:
+    def report(self, top: int = 80) -> dict[str, object]:
         seconds = time.monotonic() - self.started
         threads = {}
         for thread, n in self.samples.most_common():
