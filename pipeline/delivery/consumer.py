@@ -195,14 +195,17 @@ class LedgerConsumer(faust_aiokafka.Consumer):
 
     async def seek_wait(self, partitions: Mapping[TP, int]) -> None:
         # Faust's table recovery seeks changelog partitions to "offset - 1" of what it read or
-        # found, mapping -1 to 0 (the log start) but nothing lower; aiokafka refuses a negative
-        # offset, and the ValueError crashed the Recovery service and the worker with it (seen
-        # in a chaos run: "Starting standby partitions..." -> "Offset must be a positive
-        # integer"). Any negative offset means "from the start" here.
-        negative = {tp: offset for tp, offset in partitions.items() if offset < 0}
-        if negative:
-            log.warning("seek to negative offsets %s: reading those partitions from their start", negative)
-            partitions = {tp: max(offset, 0) for tp, offset in partitions.items()}
+        # found, mapping -1 to 0 (the log start) but nothing lower, and to None where it knows
+        # no offset at all; aiokafka refuses both (a negative offset raises ValueError, None
+        # fails Faust's own "offset > 0"), and the exception crashed the Recovery service and
+        # the worker with it (chaos runs: s9 on aa25aa5, "Starting standby partitions..." ->
+        # "Offset must be a positive integer"; s34 on bb4e86f, "'<' not supported between
+        # 'NoneType' and 'int'"). A changelog read from its start is always right (it replays
+        # more): any negative or unknown offset means "from the start" here.
+        unknown = {tp: offset for tp, offset in partitions.items() if offset is None or offset < 0}
+        if unknown:
+            log.warning("seek to offsets %s: reading those partitions from their start", unknown)
+            partitions = {tp: 0 if offset is None or offset < 0 else offset for tp, offset in partitions.items()}
         _, clean = await self._wf_seeking(super().seek_wait(partitions), list(partitions))
         for tp, offset in partitions.items():
             self.ledger.sought(tp, offset if clean else None)

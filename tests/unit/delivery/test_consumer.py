@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections import defaultdict
 from importlib.metadata import version
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -127,7 +127,7 @@ class _ThreadThatRefusesNegativeOffsets:
         self.asked: list[dict[TP, int]] = []
 
     async def seek_wait(self, partitions: dict[TP, int]) -> None:
-        if any(offset < 0 for offset in partitions.values()):
+        if any(not isinstance(offset, int) or offset < 0 for offset in partitions.values()):
             raise ValueError("Offset must be a positive integer")
         self.asked.append(dict(partitions))
 
@@ -141,6 +141,18 @@ async def test_a_recovery_seek_below_minus_one_reads_from_the_start(consumer: Le
     thread = _ThreadThatRefusesNegativeOffsets()
     consumer._thread = thread
     await consumer.seek_wait({changelog: -2, data: 40})
+    assert thread.asked == [{changelog: 0, data: 40}]
+
+
+async def test_a_recovery_seek_to_an_unknown_offset_reads_from_the_start(consumer: LedgerConsumer) -> None:
+    """Faust's recovery may ask for None (no offset known for a changelog partition): that crashed the
+    Recovery service and the worker (chaos run s34). An unknown offset is the log start."""
+    changelog, data = TP("app-stories-changelog", 2), TP("wire.raw", 0)
+    consumer.ledger.assigned(data, 40)
+    consumer._seek_epoch = consumer._seeks_running = consumer._fetches = 0
+    thread = _ThreadThatRefusesNegativeOffsets()
+    consumer._thread = thread
+    await consumer.seek_wait(cast(dict[TP, int], {changelog: None, data: 40}))
     assert thread.asked == [{changelog: 0, data: 40}]
 
 
