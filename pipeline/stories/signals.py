@@ -124,7 +124,7 @@ def _advisory_hits(item: ParsedItem) -> Iterable[tuple[str, str]]:
                 if where == "version":
                     hit = bool(advisory.any_case.search(text))
                 else:
-                    hit = any(advisory.rx.search(t) for t in (marker_zones(text) if advisory.case else [text]))
+                    hit = any(advisory.rx.search(t) for t in (marker_zones(text) if advisory.case else (text,)))
                 if hit:
                     yield advisory.kind, f"{where}: {advisory.rx.pattern[:40]}"
                     break
