@@ -43,8 +43,8 @@ from pipeline.records import (
     RawDispatch,
     RawRef,
     Result,
+    dumps,
     from_jsonable,
-    to_jsonable,
 )
 from pipeline.settings import Settings
 from pipeline.stages import boilerplate, normalise, outcome
@@ -367,7 +367,7 @@ def encode_cleaned(cleaned: CleanedDispatch, *, by: str = "story") -> tuple[byte
     """(key, value) of an internal record: keyed by story id (wire.cleaned) or by learning shard
     (wire.parsed; by story id when the item has no source to learn from)."""
     key = cleaned.source if by == "source" and cleaned.source else cleaned.story_id
-    return key.encode("utf-8"), orjson.dumps(to_jsonable(cleaned))
+    return key.encode("utf-8"), dumps(cleaned)
 
 
 def internal_record(

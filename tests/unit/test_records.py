@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
+import orjson
 import pytest
 
 from pipeline.records import (
@@ -18,6 +20,7 @@ from pipeline.records import (
     Subject,
     Translation,
     When,
+    dumps,
     from_jsonable,
     header_value,
     to_jsonable,
@@ -60,6 +63,31 @@ def test_cleaned_dispatch_round_trips_through_json() -> None:
         parts=3,
     )
     assert from_jsonable(CleanedDispatch, to_jsonable(cleaned)) == cleaned
+
+
+def test_dumps_writes_the_bytes_to_jsonable_gives() -> None:
+    """The one-pass encoder writes exactly what orjson writes for to_jsonable's values."""
+    raw = RawDispatch(b"\x00\xffraw", (("x", b"\xff"),), provenance=Provenance("wire.raw", 1, 42, 7)).ref()
+    when = When(datetime(2026, 3, 2, 9, 5, 1, 250, tzinfo=timezone(timedelta(hours=-5))), original="x")
+    item = replace(_item(), first_created=When(datetime(2026, 3, 2, 9, 5)), version_created=when)
+    cleaned = CleanedDispatch(story_id="urn:x", item=item, raw=raw, part=2, parts=3, source="aa/1")
+    assert dumps(cleaned) == orjson.dumps(to_jsonable(cleaned))
+    assert from_jsonable(CleanedDispatch, orjson.loads(dumps(cleaned))) == cleaned
+
+
+def test_from_jsonable_takes_defaults_for_missing_fields_and_rejects_bad_items() -> None:
+    """A field left out gets its default; a list item of the wrong type is an error."""
+    assert from_jsonable(Block, {"text": "x"}) == Block("x")
+    data = to_jsonable(_item())
+    data["keywords"] = ["a", 3]
+    with pytest.raises(TypeError):
+        from_jsonable(ParsedItem, data)
+    data = to_jsonable(_item())
+    data["body"] = "not a list"
+    with pytest.raises(TypeError):
+        from_jsonable(ParsedItem, data)
+    with pytest.raises(TypeError):
+        from_jsonable(ParsedItem, {"headline": "no format"})
 
 
 def test_a_raw_reference_carries_the_bytes_only_when_small() -> None:
