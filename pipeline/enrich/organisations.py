@@ -153,14 +153,17 @@ def find_organisations(
     people: Sequence[tuple[int, int]] = (),
     place_names: frozenset[str] = frozenset(),
     stopwords: frozenset[str] = frozenset(),
+    hits: Sequence[OrgHit] | None = None,
 ) -> tuple[Entity, ...]:
     """Organisations of the item, most mentioned first.
 
     ``places`` and ``people``: spans already taken by gazetteer places and people;
-    ``place_names``: folded names the place gazetteer knows (a model ORG "Kazakhstan" is a place).
+    ``place_names``: folded names the place gazetteer knows (a model ORG "Kazakhstan" is a place);
+    ``hits``: ``gazetteer_hits(text, language, stopwords)`` when the caller has them already.
     """
     gazetteer = load()
-    hits = gazetteer_hits(text, language, stopwords)
+    if hits is None:
+        hits = gazetteer_hits(text, language, stopwords)
     counts: dict[str, list[OrgHit]] = {}
     for hit in hits:
         counts.setdefault(hit.org_id, []).append(hit)

@@ -142,13 +142,18 @@ class Enricher:
         text = item_text(item)
         lang = _language(item, text.value, self.config)
         spans = ner.entities(text, lang.language, self.config)
-        return self._places(item, text, lang, spans)
+        org_hits = organisations.gazetteer_hits(text, lang.language, places.stopwords(lang.language))
+        return self._places(item, text, lang, spans, org_hits)
 
     def _places(
-        self, item: ParsedItem, text: Text, lang: LanguageResult, spans: Sequence[ner.Span]
+        self,
+        item: ParsedItem,
+        text: Text,
+        lang: LanguageResult,
+        spans: Sequence[ner.Span],
+        org_hits: Sequence[organisations.OrgHit],
     ) -> tuple[Entity, ...]:
         person_spans = [(s.start, s.end) for s in spans if s.kind == "person"]
-        org_hits = organisations.gazetteer_hits(text, lang.language, places.stopwords(lang.language))
         return places.find_places(
             text,
             dateline=item.dateline,
@@ -175,7 +180,14 @@ class Enricher:
     ) -> Enrichment:
         person_spans = [(s.start, s.end) for s in spans if s.kind == "person"]
         stop = places.stopwords(lang.language)
-        found_places = timed("places", lambda: self._places(item, text, lang, spans))
+
+        def places_and_org_hits() -> tuple[tuple[Entity, ...], list[organisations.OrgHit]]:
+            # the organisation gazetteer's hits, read once: places give way to them, and
+            # they are the item's organisations (timed with the places, which need them first)
+            hits = organisations.gazetteer_hits(text, lang.language, stop)
+            return self._places(item, text, lang, spans, hits), hits
+
+        found_places, org_hits = timed("places", places_and_org_hits)
         place_names = self._place_names([s.text for s in spans])
         found_orgs = timed(
             "organisations",
@@ -186,6 +198,7 @@ class Enricher:
                 people=person_spans,
                 place_names=place_names,
                 stopwords=stop,
+                hits=org_hits,
             ),
         )
         org_names = frozenset(
