@@ -37,7 +37,7 @@ from importlib import resources
 
 from pipeline.enrich.people import titles
 from pipeline.enrich.stopwords import spacy_stop_words
-from pipeline.enrich.text import Text, fold
+from pipeline.enrich.text import Segment, Text, fold
 from pipeline.records import Entity, Quote
 
 MIN_WORDS = 4
@@ -201,12 +201,26 @@ def find_quotes(
     patterns = _person_patterns(people)
     found: list[_Found] = []
     full_names: set[str] = set()
-    for number, segment in enumerate(text.segments):
+
+    def mentions_of(segment: Segment) -> list[_Mention]:
         value = text.value[segment.start : segment.end]
         folded = text.folded[segment.start : segment.end]
         mentions = _mentions(value, folded, patterns, language, exclude, use_text_names=not people)
         full_names.update(m.name for m in mentions if " " in m.name)
-        for match in _QUOTE.finditer(value):
+        return mentions
+
+    # The names of a segment without a quotation matter only to complete a speaker named
+    # by one word (``_in_full``): read at the end, and only then.
+    unread: list[Segment] = []
+    for number, segment in enumerate(text.segments):
+        value = text.value[segment.start : segment.end]
+        folded = text.folded[segment.start : segment.end]
+        quoted_here = list(_QUOTE.finditer(value))
+        if not quoted_here:
+            unread.append(segment)
+            continue
+        mentions = mentions_of(segment)
+        for match in quoted_here:
             quoted = match.group(1).strip()
             if len(quoted.split()) < MIN_WORDS or _title_cased(quoted):
                 continue
@@ -217,6 +231,9 @@ def find_quotes(
             if speaker is None and _attributed(folded, left, right, match, words):
                 speaker = _carried(found, number, value[:left], mentions, left)
             found.append(_Found(Quote(text=quoted, speaker=speaker), number, match.start()))
+    if any(f.quote.speaker is not None and " " not in f.quote.speaker for f in found):
+        for segment in unread:
+            mentions_of(segment)
     return tuple(_in_full(f.quote, full_names) for f in found)
 
 
