@@ -223,3 +223,12 @@ def test_turkish_place_in_capitals_with_its_case_ending_opens_the_lead() -> None
 def test_an_agency_name_is_no_place() -> None:
     """ "BTA - BULGARIAN TELEGRAPH AGENCY" is the agency twice, not a dateline place."""
     assert match_dateline("BTA - BULGARIAN TELEGRAPH AGENCY", GENERIC, modes=("line",)) is None
+
+
+def test_months_file_is_current() -> None:
+    """data/months.txt is what babel's CLDR data gives for grammar.toml's locales (regenerate
+    with dateline.month_names())."""
+    from importlib import resources
+
+    text = resources.files("pipeline.dateline").joinpath("data", dateline.MONTHS_FILE).read_text(encoding="utf-8")
+    assert text.split("\n")[:-1] == dateline.month_names()
