@@ -113,6 +113,8 @@ class Settings:
     #: stories (pipeline/stories/): versions, kills and duplicates decided per story before
     #: enrichment; off = every item is published as it comes, as before
     stories: bool = True
+    #: story clusters on published articles (wf_cluster, a ninjs events entry), with stories on
+    clusters: bool = True
     #: a story's state is forgotten this many hours after its last item; at most this many
     #: stories are remembered per partition of wire.cleaned (the longest idle go first)
     stories_ttl_hours: float = 30 * 24.0
@@ -146,9 +148,16 @@ class Settings:
     cluster_embedding: float = 0.9
     cluster_combined_cosine: float = 0.86
     cluster_combined_evidence: float = 0.15
-    #: the multilingual representation: "candidates" (only where evidence cannot decide),
-    #: "all" (every item) or "off" (language-independent evidence only)
-    cluster_embed: str = "candidates"
+    #: the multilingual representation: "cross-lingual" (only where evidence cannot decide and
+    #: the cluster has no article in the item's language), "candidates" (where evidence cannot
+    #: decide, any language), "all" (every item) or "off" (language-independent evidence only);
+    #: the fast profile is always "off" (the model is never loaded). Costs: README "Stories"
+    cluster_embed: str = "cross-lingual"
+    #: the evidence a cluster must share with an item for the representation to be computed
+    #: and compared (below it, evidence alone decides)
+    cluster_candidate_evidence: float = 0.15
+    #: clusters every worker holds at most (the longest idle are closed first; see README "Stories")
+    cluster_max_open: int = 20_000
     #: Kafka security of every client, workers and commands: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL
     kafka_security_protocol: str = "PLAINTEXT"
     #: SASL mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) and credentials

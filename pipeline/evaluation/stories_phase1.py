@@ -1,8 +1,9 @@
 """The phase-1 story decisions (commit 59d6fbb), frozen: the baseline of ``wirefeed eval stories``.
 
 The issue asks for the first version's figures beside the final ones in the same run, so
-the first version's fingerprint (facts), duplicate index and version decision are kept
-here as they were, unchanged, and used only by the evaluation. Nothing in the worker
+the first version's fingerprint (facts), duplicate index, version decision and cluster
+index (every item embedded, facts as the worker computes them) are kept here as they
+were, unchanged, and used only by the evaluation. Nothing in the worker
 imports this module.
 """
 
@@ -468,3 +469,94 @@ def _near_by_facts(state: StoryState, fingerprint: Fingerprint, policy: VersionP
         return True
     union = len(fingerprint.facts | state.facts)
     return len(fingerprint.facts & state.facts) / union >= policy.near_duplicate
+
+
+# ---------------------------------------------------------------- clusters.py (phase 1)
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    """Thresholds of the phase-1 clusters."""
+
+    window_ms: int = 3 * 86400 * 1000
+    evidence: float = 0.35
+    embedding: float = 0.9
+    combined: tuple[float, float] = (0.86, 0.15)
+    max_open: int = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterFeatures:
+    """What phase-1 clustering compares: fact hashes, entity ids, time, a vector."""
+
+    facts: frozenset[int]
+    entities: frozenset[str]
+    time_ms: int
+    vector: np.ndarray | None = None
+
+
+def cluster_features(item: ParsedItem, time_ms: int, vector: np.ndarray | None = None) -> ClusterFeatures:
+    """The phase-1 cluster features of an item (no enrichment: entities empty, as it ran)."""
+    from pipeline.stories.fingerprint import facts_of as current_facts
+
+    text = "\n".join(p for p in (item.headline or "", item.summary or "", item.body_text()) if p)
+    return ClusterFeatures(current_facts(text), frozenset(), time_ms, vector)
+
+
+def _set_jaccard(a: frozenset[Any], b: frozenset[Any]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+@dataclass
+class _Cluster:
+    id: str
+    facts: frozenset[int]
+    entities: frozenset[str]
+    vector: np.ndarray | None
+    last_ms: int
+    members: int = 1
+
+
+class ClusterIndex:
+    """Phase-1 single-pass clustering: an article joins the best open cluster it matches, else opens one."""
+
+    def __init__(self, config: ClusterConfig | None = None) -> None:
+        self.cfg = config or ClusterConfig()
+        self.open: list[_Cluster] = []
+
+    def score(self, feats: ClusterFeatures, cluster: _Cluster) -> float:
+        evidence = max(_set_jaccard(feats.facts, cluster.facts), _set_jaccard(feats.entities, cluster.entities))
+        best = evidence / self.cfg.evidence
+        if feats.vector is not None and cluster.vector is not None:
+            cosine = float(feats.vector @ cluster.vector)
+            best = max(best, cosine / self.cfg.embedding)
+            low_cos, low_evidence = self.cfg.combined
+            if cosine >= low_cos and evidence >= low_evidence:
+                best = max(best, 1.0)
+        return best
+
+    def assign(self, uri: str, feats: ClusterFeatures) -> str:
+        oldest = feats.time_ms - self.cfg.window_ms
+        best: _Cluster | None = None
+        best_score = 1.0
+        for cluster in self.open:
+            if cluster.last_ms < oldest:
+                continue
+            found = self.score(feats, cluster)
+            if found >= best_score:
+                best, best_score = cluster, found
+        if best is None:
+            digest = hashlib.blake2b(uri.encode("utf-8"), digest_size=10).hexdigest()
+            best = _Cluster(f"urn:wirefeed:event:{digest}", feats.facts, feats.entities, feats.vector, feats.time_ms)
+            self.open.append(best)
+            if len(self.open) > self.cfg.max_open:
+                self.open.pop(0)
+            return best.id
+        best.facts = best.facts | feats.facts
+        best.entities = best.entities | feats.entities
+        if feats.vector is not None and best.vector is not None:
+            mean = best.vector * best.members + feats.vector
+            best.vector = mean / float(np.linalg.norm(mean) or 1.0)
+        best.members += 1
+        best.last_ms = max(best.last_ms, feats.time_ms)
+        return best.id

@@ -97,6 +97,8 @@ class Verdict:
     similarity: float | None = None
     source_version: str | None = None  # the version as the source wrote it
     hold_until_ms: int | None = None
+    #: the facts of the item's text (fingerprint), for its story cluster; not published
+    facts: frozenset[int] | None = field(default=None, compare=False, repr=False)
 
     @property
     def published(self) -> bool:
@@ -293,6 +295,7 @@ class StoryDesk:
                 duplicate_of=first,
                 source_version=identity.label,
                 hold_until_ms=decision.hold_until_ms,
+                facts=fp.facts,
             )
             new_state = decision.state or (
                 replace(known, last_seen_ms=max(known.last_seen_ms, now_ms)) if known else None
