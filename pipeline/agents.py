@@ -37,9 +37,9 @@ from pipeline.records import CleanedDispatch, DeadLetter, Outcome, RawDispatch
 from pipeline.routed import RoutedTopics
 from pipeline.settings import Settings
 from pipeline.stages import boilerplate, flow
-from pipeline.tables import FingerprintReplica, boilerplate_table, story_table
+from pipeline.tables import ClusterReplica, FingerprintReplica, boilerplate_table, story_table
 from pipeline.topics import Topics
-from pipeline.work import Context, judge_batch
+from pipeline.work import Context, cluster_batch, judge_batch
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,27 @@ def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
             assert replica is not None
             await replica.run()
 
+    # Story clusters of published articles: every worker holds the whole cluster index, a
+    # copy of wire.clusters, and places its own articles in it (README "Stories").
+    clusters = cluster_replica = None
+    if settings.stories and settings.clusters:
+        from pipeline.stories.cluster_desk import ClusterDesk
+        from pipeline.stories.clusters import ClusterConfig
+
+        clusters = ClusterDesk(ClusterConfig.from_settings(settings))
+        cluster_replica = ClusterReplica(settings, names.clusters, clusters)
+
+        @app.task
+        async def read_clusters() -> None:
+            """Every worker's cluster index follows wire.clusters."""
+            assert cluster_replica is not None
+            await cluster_replica.run()
+
+        @app.timer(60.0)
+        async def report_clusters() -> None:
+            assert clusters is not None
+            log.info("story clusters: %s", clusters.stats())
+
     enrich_stage = obs.stage("enrich-emit", enrich)
 
     async def run_enrich(records: list[RawDispatch]) -> list[list[Outcome]]:
@@ -124,7 +145,11 @@ def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
         plan = judge_batch(desk, ctx, records)
         todo = [p.record for p in plan if p.record is not None]
         enriched = iter(await enrich_stage(todo) if todo else [])
-        return [(next(enriched) if p.record is not None else []) + p.outcomes for p in plan]
+        results = [(next(enriched) if p.record is not None else []) + p.outcomes for p in plan]
+        if clusters is None or cluster_replica is None:
+            return results
+        await cluster_replica.wait_ready(timeout=30.0)
+        return await clusters.run(cluster_batch, clusters, ctx, plan, results)  # off the loop
 
     async def story_checkpoint() -> None:
         if desk is not None:

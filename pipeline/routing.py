@@ -79,7 +79,7 @@ FILTERS = ("language", "agency", "subject", "place", "urgency", "keywords")
 #: topics the pipeline itself writes (or will): a route may not send articles there
 RESERVED = frozenset({"wire.raw", "wire.parsed", "wire.cleaned", "wire.articles", "wire.deadletter",
                       "wire.feeders", "wire.alerts", "wire.sources", "wire.duplicates",
-                      "wire.articles.latest", "wire.fingerprints"})  # fmt: skip
+                      "wire.articles.latest", "wire.fingerprints", "wire.clusters"})  # fmt: skip
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 _CODE = re.compile(r"^(?:medtop:)?(\d{8})$")
 _TAG = re.compile(r"<[^>]+>")

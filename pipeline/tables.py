@@ -39,6 +39,7 @@ from pipeline.settings import Settings
 from pipeline.stages.boilerplate import Learner, key_partition
 
 if TYPE_CHECKING:
+    from pipeline.stories.cluster_desk import ClusterDesk
     from pipeline.stories.dedup import FingerprintIndex
     from pipeline.stories.desk import StoryDesk
 
@@ -132,32 +133,49 @@ def story_table(app: faust.App, settings: Settings, desk: StoryDesk, source_topi
     return table
 
 
-class FingerprintReplica:
-    """This worker's copy of the duplicate index, read from ``wire.fingerprints`` in full.
+class TopicReplica:
+    """A copy of a whole topic held by every worker, read in full: from the beginning of the
+    topic (its retention is the window the copy needs) and then as records come. Subclasses
+    say what a record does (``apply``; ``applied`` after each fetch).
 
-    Every worker publishes the fingerprints of the stories it publishes there (with the
-    batch, before its offsets are committed); every worker reads all of them, from the
-    beginning of the topic (its retention is the duplicate window) and then as they come.
-    A restarted worker is ``ready`` once it has read to the end the topic had when it
-    started; a rebalance moves nothing. See README "Stories" for the trade-off.
+    Every worker publishes its records there (with the batch, before its offsets are
+    committed); every worker reads all of them. A restarted worker is ``ready`` once it has
+    read to the end the topic had when it started; a rebalance moves nothing. See README
+    "Stories" for the trade-off.
     """
 
-    def __init__(self, settings: Settings, topic: str, index: FingerprintIndex) -> None:
+    #: what the copy is, for the log
+    what = "records"
+
+    def __init__(self, settings: Settings, topic: str) -> None:
         self.settings = settings
         self.topic = topic
-        self.index = index
         self.read = 0
         self._ready = asyncio.Event()
 
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def apply(self, record: Any) -> None:
+        """One record (an aiokafka ConsumerRecord); ValueError or UnicodeDecodeError: not ours."""
+        raise NotImplementedError
+
+    async def applied(self) -> None:
+        """After each fetch that returned records."""
+
+    def restored(self) -> str:
+        return f"{self.read} records"
+
     async def wait_ready(self, timeout: float) -> bool:
         """True once caught up; False (logged) when ``timeout`` passed first: the batch goes on
-        with what the index holds (copies may then be missed, never a story lost)."""
+        with what the copy holds (copies may then be missed, never a story lost)."""
         if self._ready.is_set():
             return True
         try:
             await asyncio.wait_for(self._ready.wait(), timeout)
         except TimeoutError:
-            log.warning("the duplicate index is not restored yet (%d fingerprints read); going on", self.read)
+            log.warning("the %s is not restored yet (%d records read); going on", self.what, self.read)
             return False
         return True
 
@@ -166,7 +184,6 @@ class FingerprintReplica:
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
         from pipeline.kafka import client_options
-        from pipeline.stories.dedup import Entry
 
         while True:
             consumer = AIOKafkaConsumer(
@@ -186,7 +203,7 @@ class FingerprintReplica:
                     await consumer._client.force_metadata_update()
                     await asyncio.sleep(0.2)
                 if not parts:
-                    log.warning("%s: no partitions yet; the duplicate index starts empty", self.topic)
+                    log.warning("%s: no partitions yet; the %s starts empty", self.topic, self.what)
                     self._ready.set()
                     await asyncio.sleep(5)
                     continue
@@ -199,9 +216,11 @@ class FingerprintReplica:
                         for record in records:
                             self.read += 1
                             try:
-                                self.index.add(Entry.decode(record.value or b""))
+                                self.apply(record)
                             except (ValueError, UnicodeDecodeError) as exc:  # not ours: skip it
                                 log.warning("%s[%d]@%d: %s", record.topic, record.partition, record.offset, exc)
+                    if batch:
+                        await self.applied()
                     if not self._ready.is_set():
                         # the end as of the first fetch that reached each partition (see kafka.read)
                         for tp in parts:
@@ -211,7 +230,7 @@ class FingerprintReplica:
                         if len(targets) == len(parts):
                             positions = [await consumer.position(tp) for tp in parts]
                             if all(pos >= targets[tp] for tp, pos in zip(parts, positions, strict=True)):
-                                log.info("duplicate index restored: %d fingerprints", len(self.index))
+                                log.info("%s restored: %s", self.what, self.restored())
                                 self._ready.set()
             except asyncio.CancelledError:
                 raise
@@ -221,3 +240,45 @@ class FingerprintReplica:
             finally:
                 with contextlib.suppress(Exception):
                     await consumer.stop()
+
+
+class FingerprintReplica(TopicReplica):
+    """This worker's copy of the duplicate index, read from ``wire.fingerprints`` in full."""
+
+    what = "duplicate index"
+
+    def __init__(self, settings: Settings, topic: str, index: FingerprintIndex) -> None:
+        super().__init__(settings, topic)
+        self.index = index
+
+    def apply(self, record: Any) -> None:
+        from pipeline.stories.dedup import Entry
+
+        self.index.add(Entry.decode(record.value or b""))
+
+    def restored(self) -> str:
+        return f"{len(self.index)} fingerprints"
+
+
+class ClusterReplica(TopicReplica):
+    """This worker's copy of the story clusters, read from ``wire.clusters`` in full: every
+    worker's placements, applied in the cluster desk's thread (``pipeline/stories/cluster_desk.py``)."""
+
+    what = "cluster index"
+
+    def __init__(self, settings: Settings, topic: str, desk: ClusterDesk) -> None:
+        super().__init__(settings, topic)
+        self.desk = desk
+
+    def apply(self, record: Any) -> None:
+        import time
+
+        # how long after its publication a record is read: the other workers' delay (live only)
+        lag = int(time.time() * 1000) - record.timestamp if self.ready and record.timestamp else None
+        self.desk.receive(record.value or b"", lag)
+
+    async def applied(self) -> None:
+        await self.desk.run(self.desk.drain)  # the index is the desk thread's
+
+    def restored(self) -> str:
+        return f"{len(self.desk.index)} clusters, {self.desk.received} records"

@@ -23,6 +23,9 @@
                      wire.articles record), a tombstone when it is killed or withheld
     wire.fingerprints  key: story and text (12 B)       value: a fingerprint (pipeline/stories/dedup.py
                      Entry): internal, read in full by every worker's duplicate index
+    wire.clusters    key: article uri                   value: an article's place in its story cluster and
+                     its evidence (pipeline/stories/clusters.py Membership): internal, read in
+                     full by every worker's cluster index
 
 All values travel as raw bytes through Faust (``value_serializer="raw"``): decoding is
 our code's job, so that a record we cannot read is dead-lettered instead of being
@@ -54,10 +57,11 @@ SOURCES = "wire.sources"
 DUPLICATES = "wire.duplicates"
 LATEST = "wire.articles.latest"
 FINGERPRINTS = "wire.fingerprints"
+CLUSTERS = "wire.clusters"
 
 #: topics whose records are outcomes of a raw record
 OUTCOME_TOPICS = (ARTICLES, DEADLETTER, DUPLICATES)
-ALL = (RAW, PARSED, CLEANED, ARTICLES, DEADLETTER, ALERTS, SOURCES, DUPLICATES, LATEST, FINGERPRINTS)
+ALL = (RAW, PARSED, CLEANED, ARTICLES, DEADLETTER, ALERTS, SOURCES, DUPLICATES, LATEST, FINGERPRINTS, CLUSTERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,7 @@ class TopicNames:
     duplicates: str
     latest: str
     fingerprints: str
+    clusters: str
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TopicNames:
@@ -91,6 +96,7 @@ class TopicNames:
             self.duplicates,
             self.latest,
             self.fingerprints,
+            self.clusters,
         )
 
     def outcomes(self) -> tuple[str, str, str]:
@@ -151,6 +157,8 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
         },
         # the duplicate index is rebuilt from this topic: it needs the window, no more
         names.fingerprints: {**common, "retention.ms": str(int(settings.dedup_window_hours * hour_ms))},
+        # the cluster index likewise: the cluster window
+        names.clusters: {**common, "retention.ms": str(int(settings.cluster_window_hours * hour_ms))},
     }
 
 
@@ -215,10 +223,11 @@ class Topics:
     duplicates: faust.TopicT
     latest: faust.TopicT
     fingerprints: faust.TopicT
+    clusters: faust.TopicT
 
     def by_name(self, name: str) -> faust.TopicT:
         every = (self.raw, self.parsed, self.cleaned, self.articles, self.deadletter, self.alerts, self.sources)
-        for topic in (*every, self.duplicates, self.latest, self.fingerprints):
+        for topic in (*every, self.duplicates, self.latest, self.fingerprints, self.clusters):
             if name in topic.topics:
                 return topic
         raise KeyError(name)
@@ -255,4 +264,5 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         duplicates=_topic(app, names.duplicates, settings, configs[names.duplicates]),
         latest=_topic(app, names.latest, settings, configs[names.latest]),
         fingerprints=_topic(app, names.fingerprints, settings, configs[names.fingerprints]),
+        clusters=_topic(app, names.clusters, settings, configs[names.clusters]),
     )

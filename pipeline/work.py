@@ -39,10 +39,11 @@ from pipeline.routing import Rules, RulesFile, routed
 from pipeline.settings import Settings
 from pipeline.stages import boilerplate, flow
 from pipeline.stages.flow import Stages
-from pipeline.stages.outcome import Limits, dead_letter, duplicate
+from pipeline.stages.outcome import Limits, dead_letter, duplicate, over_limit, record_size
 from pipeline.topics import TopicNames
 
 if TYPE_CHECKING:
+    from pipeline.stories.cluster_desk import ClusterDesk
     from pipeline.stories.desk import StoryDesk, Verdict
 
 log = logging.getLogger(__name__)
@@ -292,6 +293,10 @@ class Planned:
 
     record: RawDispatch | None  # to the enrich stage (None: its outcome is decided here)
     outcomes: list[Outcome] = field(default_factory=list)  # the duplicate record; fingerprints
+    #: a published item: the item, its verdict and the record's time (ms), for its cluster
+    cleaned: CleanedDispatch | None = None
+    verdict: Verdict | None = None
+    when: int = 0
 
 
 def judge_batch(desk: StoryDesk, ctx: Context, records: Sequence[RawDispatch]) -> list[Planned]:
@@ -340,11 +345,65 @@ def judge_batch(desk: StoryDesk, ctx: Context, records: Sequence[RawDispatch]) -
             out.append(Planned(None, prints))
         elif verdict.published:
             headers = (*record.headers, (HEADER, verdict.encode()))
-            out.append(Planned(replace(record, headers=headers), prints))
+            out.append(Planned(replace(record, headers=headers), prints, cleaned, verdict, when))
         else:
             item = cleaned.item
             copy = duplicate(
                 cleaned.raw, cleaned.part, cleaned.parts, verdict.to_json(), agency=item.agency, fmt=item.format
             )
             out.append(Planned(None, [ctx.names.outcome(copy), *prints]))
+    return out
+
+
+def cluster_batch(
+    clusters: ClusterDesk, ctx: Context, plan: Sequence[Planned], results: Sequence[list[Outcome]]
+) -> list[list[Outcome]]:
+    """Every published article of a batch with its story cluster (in the cluster desk's thread).
+
+    The article and its byte-identical copies (wire.articles.latest, routed topics) carry
+    ``wf_cluster`` and a ninjs ``events`` entry; the placement (``Membership``) goes to
+    wire.clusters with the record's outcomes, as its fingerprints do. An article whose
+    cluster cannot be found (an unexpected error, or it would go over the size limit with
+    it) is published without one: a cluster never costs an article.
+    """
+    import orjson
+
+    from pipeline.stories.cluster_desk import labelled
+
+    names = ctx.names
+    out: list[list[Outcome]] = []
+    for planned, outcomes in zip(plan, results, strict=True):
+        article = next((o for o in outcomes if o.topic == names.articles and o.value is not None), None)
+        if planned.verdict is None or planned.cleaned is None or article is None or article.value is None:
+            out.append(outcomes)  # not published (a duplicate), or dead-lettered
+            continue
+        cleaned = planned.cleaned
+        try:
+            doc = orjson.loads(article.value)
+            placed = clusters.place(planned.verdict, cleaned.item, doc, planned.when)
+            if placed is None:
+                out.append(outcomes)
+                continue
+            patched = labelled(article, placed.cluster, doc)
+            size = record_size(patched.key, patched.value or b"", patched.headers)
+            too_large = over_limit(size, "the article with its cluster", ctx.limits)
+            members = [placed.member] if placed.member is not None else []
+            extra = [
+                Outcome(names.clusters, m.key(), m.encode(), (), cleaned.raw, cleaned.part, cleaned.parts)
+                for m in members
+            ]
+        except Exception:  # the boundary: the article goes out as it is
+            log.warning("%s part %d: no story cluster", cleaned.raw.where(), cleaned.part, exc_info=True)
+            out.append(outcomes)
+            continue
+        if too_large is not None:  # placed all the same: the other workers' indexes hold it too
+            log.warning("%s part %d: published without its cluster: %s", cleaned.raw.where(), cleaned.part, too_large)
+            out.append(outcomes + extra)
+            continue
+        same = (article.key, article.value, article.headers)
+        done = [
+            replace(o, value=patched.value, headers=patched.headers) if (o.key, o.value, o.headers) == same else o
+            for o in outcomes
+        ]
+        out.append(done + extra)
     return out

@@ -19,7 +19,7 @@ from aiokafka import ConsumerRecord
 from pipeline.broker import EmbeddedBroker
 from pipeline.ingest import story_key
 from pipeline.kafka import ensure_topics, producer, read
-from pipeline.records import Headers
+from pipeline.records import Headers, Outcome
 from pipeline.sources import iter_dispatches
 from pipeline.stages.boilerplate import partition_of
 from tests.corpus_files import require_corpus
@@ -181,6 +181,11 @@ async def test_versions_kills_copies_and_a_second_replay(stories: Pipeline) -> N
     latest = {r.key: r.value async for r in read(pipeline.bootstrap, [pipeline.names.latest], idle_timeout=0.3)}
     assert latest[STORY.encode()] is None, "the killed story's latest record is a tombstone"
     assert orjson.loads(latest[b"urn:newsml:harbour.example:20310304:lighthouse"])["version"] == "1"
+    # one story cluster for the story's versions and its kill; the lighthouse story is another event
+    clusters = [_h(r)["wf_cluster"] for r in story] + [_h(kill)["wf_cluster"]]
+    (lighthouse,) = [r for r in records if r.key != STORY.encode()]
+    assert len(set(clusters)) == 1 and _h(lighthouse)["wf_cluster"] not in clusters
+    assert "wf_cluster" not in _h(copy)
 
     # the whole feed a second time: no new article, no new version
     articles_before = len(await _topic(pipeline, pipeline.names.articles))
@@ -193,6 +198,63 @@ async def test_versions_kills_copies_and_a_second_replay(stories: Pipeline) -> N
     grown = _grown(before, audit)
     assert grown["raw"] == 14 and grown["deadletters"] == 0 and grown["articles"] == 5
     assert grown["duplicate_records"] == 2 + 7 and grown["articles_by_event"] == {"new": 2, "version": 2, "kill": 1}
+
+
+# ----------------------------------------------------------------------------- story clusters
+
+EVENT = Path(__file__).resolve().parents[1] / "fixtures" / "clusters"  # written by us
+
+
+def _fixture(name: str, agency: str) -> tuple[bytes, Headers]:
+    return (EVENT / name).read_bytes(), (("content-type", b"application/xml"), ("wf_agency", agency.encode()))
+
+
+async def test_one_event_from_two_agencies_in_two_languages_shares_a_cluster(stories: Pipeline) -> None:
+    """An English G2 report of a landslide and an unrelated story are placed first; the French NITF
+    report of the same landslide from another agency, on another partition (with two workers,
+    normally the other worker), comes once the first placement is on wire.clusters: it joins the
+    English report's cluster, as does the English story's version 2; the unrelated story has
+    another. Every article is valid against the contract with its cluster header and ninjs event,
+    each published version has one placement on wire.clusters, and audit still proves missing 0."""
+    from pipeline.schemas import validate_outcome
+    from pipeline.stories.clusters import Membership
+
+    before = _audit(stories)
+    placements = len(await _topic(stories, stories.names.clusters))
+    first = [_fixture("landslide-en-g2.xml", "fjordnews"), _fixture("budget-en-nitf.xml", "nordpresse")]
+    coords = await _send(stories, [v for v, _ in first], [h for _, h in first])
+    out = _by_coord(await stories.outcomes_for(coords, timeout=120))
+    english, budget = (out[c] for c in coords)
+    # the other worker reads the placements within a second or so (README "Stories": the race)
+    deadline = time.monotonic() + 30
+    while len(await _topic(stories, stories.names.clusters)) < placements + 2 and time.monotonic() < deadline:
+        await asyncio.sleep(0.3)
+    await asyncio.sleep(2.0)
+    later = [_fixture("landslide-fr-nitf.xml", "nordpresse"), _fixture("landslide-en-g2-v2.xml", "fjordnews")]
+    coords2 = await _send(stories, [v for v, _ in later], [h for _, h in later])
+    out = _by_coord(await stories.outcomes_for(coords2, timeout=120))
+    french, version = (out[c] for c in coords2)
+
+    articles = {"english": english, "budget": budget, "french": french, "version": version}
+    for name, record in articles.items():
+        assert record.topic == stories.names.articles, (name, record.value[:300])
+        outcome = Outcome(record.topic, record.key, record.value, tuple(record.headers))
+        validate_outcome(outcome, stories.names.logical(record.topic))
+        assert {"uri": _h(record)["wf_cluster"], "rel": "wirefeed:cluster"} in orjson.loads(record.value)["events"]
+    assert partition_of(french.key, PARTITIONS) != partition_of(english.key, PARTITIONS)
+    assert orjson.loads(french.value)["language"].startswith("fr")
+    cluster = _h(english)["wf_cluster"]
+    assert _h(french)["wf_cluster"] == cluster and _h(version)["wf_cluster"] == cluster
+    assert _h(budget)["wf_cluster"] != cluster
+
+    every = [Membership.decode(r.value) for r in await _topic(stories, stories.names.clusters)]
+    ours = {r.key.decode() for r in articles.values()}
+    assert len(every) == placements + 4
+    assert sorted((m.uri, m.version, m.cluster) for m in every if m.uri in ours) == sorted(
+        (r.key.decode(), int(orjson.loads(r.value)["version"]), _h(r)["wf_cluster"]) for r in articles.values()
+    )
+    grown = _grown(before, _audit(stories))
+    assert grown["missing"] == 0 and grown["raw"] == 4 and grown["articles"] == 4
 
 
 # ----------------------------------------------------------------------------- real versioned items
@@ -315,11 +377,14 @@ async def test_story_state_and_the_duplicate_index_survive_a_restart(stories: Pi
     on another partition too, and the next version continues the story's numbering."""
     guid = "urn:newsml:harbour.example:20310305:bridge"
     fingerprints = len(await _topic(stories, stories.names.fingerprints))
+    placements = len(await _topic(stories, stories.names.clusters))
     (coord,) = await _send(stories, [g2(guid, 1, "Saltby bridge reopens", BRIDGE, minute=1)])
     (first,) = await stories.outcomes_for([coord], timeout=120)
     assert first.topic == stories.names.articles and orjson.loads(first.value)["version"] == "1"
-    # its fingerprint is published with the article, before the raw offset is committed
+    # its fingerprint and its cluster placement are published with the article, before the raw
+    # offset is committed
     assert len(await _topic(stories, stories.names.fingerprints)) == fingerprints + 1
+    assert len(await _topic(stories, stories.names.clusters)) == placements + 1
 
     stories.stop_workers()
     stories.start_worker()
@@ -338,4 +403,6 @@ async def test_story_state_and_the_duplicate_index_survive_a_restart(stories: Pi
     assert orjson.loads(version.value)["version"] == "2"
     story = orjson.loads(_h(version)["wf_story"])
     assert (story["event"], story["version"], story["replaces"]) == ("version", 2, 1)
+    # the cluster index was restored from wire.clusters: the version keeps its story's cluster
+    assert _h(version)["wf_cluster"] == _h(first)["wf_cluster"]
     assert "Crashed reason=" not in stories.worker_log(len(stories.workers))
