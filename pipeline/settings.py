@@ -148,11 +148,12 @@ class Settings:
     cluster_embedding: float = 0.9
     cluster_combined_cosine: float = 0.86
     cluster_combined_evidence: float = 0.15
-    #: the multilingual representation: "cross-lingual" (only where evidence cannot decide and
-    #: the cluster has no article in the item's language), "candidates" (where evidence cannot
-    #: decide, any language), "all" (every item) or "off" (language-independent evidence only);
-    #: the fast profile is always "off" (the model is never loaded). Costs: README "Stories"
-    cluster_embed: str = "cross-lingual"
+    #: the multilingual representation: "off" (language-independent evidence only: the
+    #: default), "cross-lingual" (where evidence cannot decide and the cluster has no article
+    #: in the item's language), "candidates" (where evidence cannot decide, any language) or
+    #: "all" (every item); the fast profile is always "off" (the model is never loaded).
+    #: Measured costs and gains: README "Stories"
+    cluster_embed: str = "off"
     #: the evidence a cluster must share with an item for the representation to be computed
     #: and compared (below it, evidence alone decides)
     cluster_candidate_evidence: float = 0.15

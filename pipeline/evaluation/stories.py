@@ -268,7 +268,7 @@ def evaluate(root: Path) -> dict[str, Any]:
         report[name]["ms_per_item"] = costs
         report[name]["embedded"] = run.embedded
     report["final_embed"] = ClusterConfig().embed
-    for mode in ("all", "candidates", "off"):
+    for mode in ("all", "candidates", "cross-lingual", "off"):
         other_run = replay(items, vectors, embed=mode)
         other = score(other_run, pairs, items, languages)["clusters"]
         report[f"final_embed_{mode}"] = {k: v["f1"] for k, v in other.items()}
@@ -316,7 +316,8 @@ def render(report: dict[str, Any]) -> str:
         f"texts embedded: baseline {report['baseline']['embedded']}, final ({report['final_embed']}) "
         f"{report['final']['embedded']} of {report['items']} items; final cluster F1 and texts embedded with "
         f"every item embedded {report['final_embed_all']}, where evidence cannot decide in any language "
-        f"{report['final_embed_candidates']}, with no embedding {report['final_embed_off']}"
+        f"{report['final_embed_candidates']}, only for clusters in other languages "
+        f"{report['final_embed_cross-lingual']}, with no embedding {report['final_embed_off']}"
     )
     for name in ("baseline", "final"):
         lines.append(f"ms per item ({name}): {report[name]['ms_per_item']}")

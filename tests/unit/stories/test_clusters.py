@@ -121,7 +121,8 @@ def test_the_fast_profile_never_embeds() -> None:
     """WIREFEED_PROFILE=fast: evidence only, whatever WIREFEED_CLUSTER_EMBED says."""
     fast = ClusterConfig.from_settings(Settings(profile="fast", cluster_embed="all"))
     full = ClusterConfig.from_settings(Settings())
-    assert fast.embed == "off" and full.embed == "cross-lingual"
+    assert fast.embed == "off" and full.embed == "off"
+    assert ClusterConfig.from_settings(Settings(cluster_embed="cross-lingual")).embed == "cross-lingual"
     with pytest.raises(ValueError):
         ClusterConfig.from_settings(Settings(cluster_embed="some"))
 
