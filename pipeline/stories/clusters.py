@@ -311,6 +311,7 @@ class _Cluster:
     entities: tuple[int, ...] = ()
     vsum: np.ndarray | None = None  # the sum of the members' vectors
     pending: str = ""  # the opener's text, embedded the first time the representation is needed
+    opened: bool = False  # the opener's representation is in (its vector), or pending (its text)
     languages: tuple[str, ...] = ()  # of its members (primary subtags)
     uris: list[str] = field(default_factory=list)
 
@@ -454,7 +455,9 @@ class ClusterIndex:
             self._tick(feats.time_ms)
             best, vector = self._decide(feats, text)
             cid, root_ms = (best.id, best.root_ms) if best is not None else (cluster_id(uri), feats.time_ms)
-        opens = known is None and cid == cluster_id(uri) and cid not in self.clusters
+        # the story that opened the cluster always says what its representation is taken over
+        # (a record of it placed again after a failed batch is the one the others will read)
+        opener = cid == cluster_id(uri)
         member = Membership(
             uri=uri,
             cluster=cid,
@@ -465,7 +468,7 @@ class ClusterIndex:
             entities=tuple(sorted(feats.entities)),
             language=feats.language or "",
             vector=quantise(vector) if vector is not None else b"",
-            text=text if opens and vector is None else "",
+            text=text if opener and vector is None else "",
         )
         self.apply(member)
         return member
@@ -492,8 +495,9 @@ class ClusterIndex:
         if member.vector:
             found = dequantise(member.vector)
             cluster.vsum = found if cluster.vsum is None else cluster.vsum + found
-        elif member.text and member.cluster == cluster_id(member.uri):
-            cluster.pending = member.text
+        if member.cluster == cluster_id(member.uri) and not cluster.opened and (member.vector or member.text):
+            cluster.opened = True  # the opener's vector is in, or its text waits for the first need
+            cluster.pending = "" if member.vector else member.text
         cluster.last_ms = max(cluster.last_ms, member.ms)
         cluster.root_ms = min(cluster.root_ms, member.root_ms)
         language = primary_language(member.language)

@@ -139,6 +139,24 @@ def test_a_version_stays_in_its_story_cluster() -> None:
     assert 99 in index.clusters[first.cluster].facts
 
 
+def test_a_placement_made_again_still_carries_the_opener_text() -> None:
+    """A batch that failed after placing (its records never published) is placed again: the
+    opener's record then still carries its lead, so the other workers can compute its
+    representation; an opener's later version does not add it a second time."""
+    embedder = Recorder()
+    a = ClusterIndex(ClusterConfig(embed="candidates"), embedder=embedder)
+    a.assign("opener", _feats(1, 2, 3, 4, 5, 6, 7, 8), text="lead")  # never published
+    again = a.assign("opener", _feats(1, 2, 3, 4, 5, 6, 7, 8), text="lead")
+    assert again.text == "lead"
+    b = ClusterIndex(ClusterConfig(embed="candidates"), embedder=embedder)
+    assert b.apply(again) and b.clusters[again.cluster].pending == "lead"
+    b.assign("other", _feats(1, 2, 30, 40, 50, 60, at=100), text="other")  # needs the opener's vector
+    vector = b.clusters[again.cluster].vsum
+    assert b.clusters[again.cluster].pending == "" and vector is not None
+    b.apply(a.assign("opener", _feats(1, 2, 3, 4, 5, 6, 7, 9, at=200), text="lead 2", version=2))
+    assert b.clusters[again.cluster].pending == "" and b.clusters[again.cluster].vsum is vector
+
+
 def test_records_round_trip() -> None:
     """A placement's bytes on wire.clusters decode to the same record; a foreign record is refused."""
     vector = quantise(np.linspace(-1, 1, DIMS).astype(np.float32))
