@@ -125,3 +125,20 @@ def test_the_names_alone_tell_what_the_gazetteer_knows() -> None:
     assert matcher.keys() == {"sainte-foy", "moscou"}
     matcher.build()
     assert matcher.keys() == {"sainte-foy", "moscou"}
+
+
+def test_a_name_set_answers_as_a_set_would() -> None:
+    """NameSet: the same members as a frozenset of the names (prefixes, other scripts, the
+    empty name), the same after pickling; a name with a line break cannot be held."""
+    from pipeline.enrich.gazetteer import NameSet
+
+    names = ["moscow", "mosc", "moscow oblast", "i̇stanbul", "москва", "東京", "a", "zürich", "sainte-foy"]
+    held = NameSet(names)
+    probes = [*names, "", "mos", "moscowx", "москв", "東", "b", "zz", "sainte foy"]
+    assert [p in held for p in probes] == [p in frozenset(names) for p in probes]
+    again = pickle.loads(pickle.dumps(held))
+    assert [p in again for p in probes] == [p in held for p in probes]
+    assert sorted(again) == sorted(names) and len(again) == len(names)
+    assert 3 not in held and "" not in NameSet([])
+    with pytest.raises(ValueError):
+        NameSet(["two\nlines"])
