@@ -18,6 +18,7 @@ Overlapping hits are resolved longest first ("Fédération de Russie" over "Russ
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -80,6 +81,69 @@ class Hit(Generic[P]):
 _Row = tuple[Any, str, bool, bool]
 
 
+#: the rows of at most this many keys are kept made (``_Rows.of``)
+MADE_ROWS = 20_000
+
+
+class _Rows:
+    """Every key's entries as flat columns: its key's length, its rows' payloads, forms
+    (one newline-joined string) and flags. A built gazetteer of 168k keys held them as
+    tuples of tuples, ~38 MB of Python objects, and a tuple per key in the automaton,
+    ~14 MB more; a hit's rows are made again when a text hits the key."""
+
+    def __init__(self) -> None:
+        self.lengths = array("H")  # key number -> length of the key
+        self.first = array("L", [0])  # key number -> its first row (and the next key's)
+        self.payloads: list[Any] | array[int] = []
+        self.flags = bytearray()  # per row: 1 acronym, 2 cased
+        self.form_at = array("L", [0])  # row -> where its form starts in ``forms`` (and the next's)
+        self._forms: list[str] = []
+        self.forms = ""
+        self._made: dict[int, tuple[_Row, ...]] = {}
+
+    def append(self, length: int, rows: Iterable[_Row]) -> None:
+        self.lengths.append(length)
+        for payload, form, acronym, cased in rows:
+            assert isinstance(self.payloads, list)
+            self.payloads.append(payload)
+            self.flags.append(int(acronym) | int(cased) << 1)
+            self._forms.append(form)
+            self.form_at.append(self.form_at[-1] + len(form))
+        self.first.append(len(self.flags))
+
+    def frozen(self) -> _Rows:
+        """Done appending: the forms joined, integer payloads packed in an array."""
+        self.forms = "".join(self._forms)
+        self._forms = []
+        if all(type(p) is int for p in self.payloads):
+            self.payloads = array("q", self.payloads)
+        return self
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def of(self, index: int) -> tuple[_Row, ...]:
+        """The rows of key number ``index`` (the keys texts hit are few: kept once made)."""
+        made = self._made.get(index)
+        if made is not None:
+            return made
+        payloads, flags, form_at, forms = self.payloads, self.flags, self.form_at, self.forms
+        made = tuple(
+            (payloads[r], forms[form_at[r] : form_at[r + 1]], bool(flags[r] & 1), bool(flags[r] & 2))
+            for r in range(self.first[index], self.first[index + 1])
+        )
+        if len(self._made) >= MADE_ROWS:
+            self._made.clear()
+        self._made[index] = made
+        return made
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_made", "_forms")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _made={}, _forms=[])
+
+
 class PhraseMatcher(Generic[P]):
     """Names -> payloads; ``find`` returns the non-overlapping hits in a ``Text``.
 
@@ -89,17 +153,17 @@ class PhraseMatcher(Generic[P]):
     def __init__(self) -> None:
         self._keys: dict[str, list[_Row]] = {}
         self._automaton: ahocorasick.Automaton | None = None
-        self._entries: list[tuple[_Row, ...]] = []
+        self._rows = _Rows()
 
     def __getstate__(self) -> dict[str, Any]:
         if self._automaton is None:
             raise RuntimeError("only a built PhraseMatcher can be pickled")
-        return {"automaton": self._automaton, "entries": self._entries}
+        return {"automaton": self._automaton, "rows": self._rows}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._keys = {}
         self._automaton = state["automaton"]
-        self._entries = state["entries"]
+        self._rows = state["rows"]
 
     def add(self, form: str, payload: P) -> None:
         if self._automaton is not None:
@@ -130,43 +194,49 @@ class PhraseMatcher(Generic[P]):
         if self._automaton is None:
             return _as_entries(tuple(self._keys.get(key, ())))
         found = self._automaton.get(key, None)
-        return _as_entries(self._entries[found[0]]) if found is not None else ()
+        return _as_entries(self._rows.of(found)) if found is not None else ()
 
     def build(self) -> None:
         """Compile the automaton; call once after the last ``add``.
 
         The key dictionary is dropped afterwards (the automaton answers exact lookups too):
-        a gazetteer of 200k names is a few hundred MB of Python objects otherwise.
+        a gazetteer of 200k names is a few hundred MB of Python objects otherwise. The
+        automaton stores each key's number (a C integer, no Python object per key); the
+        entries are kept in flat columns (``_Rows``).
         """
-        automaton = ahocorasick.Automaton()
-        self._entries = []
+        automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        rows = _Rows()
         for index, (key, entries) in enumerate(self._keys.items()):
-            automaton.add_word(key, (index, len(key)))
-            self._entries.append(tuple(entries))
+            automaton.add_word(key, index)
+            rows.append(len(key), entries)
         automaton.make_automaton()
         self._automaton = automaton
+        self._rows = rows.frozen()
         self._keys = {}
 
     def __len__(self) -> int:
-        return len(self._entries) if self._automaton is not None else len(self._keys)
+        return len(self._rows) if self._automaton is not None else len(self._keys)
 
-    def _raw(self, folded: str) -> Iterator[tuple[int, int, tuple[_Row, ...]]]:
+    def _raw(self, folded: str) -> Iterator[tuple[int, int, int]]:
+        """(start, end, key number) of every key in ``folded``, boundaries unchecked."""
         if self._automaton is None:
             raise RuntimeError("PhraseMatcher.build() was not called")
-        if not self._entries:
+        if not len(self._rows):
             return  # pyahocorasick cannot search an automaton without words
-        for end_index, (index, length) in self._automaton.iter(folded):
-            yield end_index + 1 - length, end_index + 1, self._entries[index]
+        lengths = self._rows.lengths
+        for end_index, index in self._automaton.iter(folded):
+            yield end_index + 1 - lengths[index], end_index + 1, index
 
     def find(self, text: Text, stopwords: frozenset[str] = frozenset()) -> list[Hit[P]]:
         """Hits in ``text`` that pass the boundary, casing and stop-word rules, longest first."""
         hits: list[Hit[P]] = []
         value = text.value
-        for start, end, rows in self._raw(text.folded):
+        rows = self._rows
+        for start, end, index in self._raw(text.folded):
             if not _bounded(value, start, end):
-                continue
+                continue  # most raw hits: a key inside a longer word (its entries are not made)
             literal = value[start:end]
-            kept = tuple(e for e in _as_entries(rows) if _casing_ok(e, literal, text, start, stopwords))
+            kept = tuple(e for e in _as_entries(rows.of(index)) if _casing_ok(e, literal, text, start, stopwords))
             if kept:
                 hits.append(Hit(start, end, literal, kept))
         return longest_first(hits)

@@ -92,3 +92,31 @@ def test_lookup_after_build_uses_the_automaton() -> None:
     assert [e.payload for e in m.lookup("MOSKOVA")] == ["moscow"]
     assert m.lookup("Moskau") == ()
     assert "moscou" in m
+
+
+def test_a_built_matcher_keeps_every_entry_through_pickling() -> None:
+    """Entries (payloads of any type, forms, acronym and casing flags) come back as added,
+    from lookups and from hits, once built and once read back from a pickle."""
+    import pickle
+
+    from pipeline.enrich.phrases import Entry
+
+    for payloads in ((1, 2, 40_000), ("ru", "us", "tr"), (("un", None), ("nato", "en"), ("otsc", None))):
+        m: PhraseMatcher[object] = PhraseMatcher()
+        m.add("Moscou", payloads[0])
+        m.add("MOSCOU", payloads[1])  # an acronym-shaped form of the same key
+        m.add("U.S.", payloads[2])
+        m.add("Ankara", payloads[2])
+        m.build()
+        for matcher in (m, pickle.loads(pickle.dumps(m))):
+            assert matcher.lookup("moscou") == (
+                Entry(payloads[0], "Moscou", False, True),
+                Entry(payloads[1], "MOSCOU", True, True),
+            )
+            assert len(matcher) == 3
+            hits = matcher.find(make_text([("lead", "From Moscou to Ankara, the U.S. envoy")]))
+            assert [(h.literal, h.start, h.end, h.payloads) for h in hits] == [
+                ("Moscou", 5, 11, (payloads[0],)),
+                ("Ankara", 15, 21, (payloads[2],)),
+                ("U.S.", 27, 31, (payloads[2],)),
+            ]
