@@ -76,6 +76,7 @@ def test_articles_of_one_event_share_a_cluster_across_agencies_and_languages(ctx
     the header and the ninjs events; version 2 of the English story keeps it; an unrelated story
     gets another; a copy of a published story is a duplicate, with no cluster. The fast profile's
     evidence decides: the model is never loaded."""
+    clustering._model.cache_clear()  # another test of this process may have loaded it: not this one
     names = ctx.names
     stories, desk = StoryDesk(), ClusterDesk(ClusterConfig(embed="off"))
     batch = [
