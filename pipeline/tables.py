@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, Any, cast
 
 import faust
@@ -271,8 +272,6 @@ class ClusterReplica(TopicReplica):
         self.desk = desk
 
     def apply(self, record: Any) -> None:
-        import time
-
         # how long after its publication a record is read: the other workers' delay (live only)
         lag = int(time.time() * 1000) - record.timestamp if self.ready and record.timestamp else None
         self.desk.receive(record.value or b"", lag)

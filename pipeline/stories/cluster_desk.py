@@ -43,6 +43,7 @@ from pipeline.stories.clusters import (
     features,
     lead_text,
 )
+from pipeline.stories.versions import KILL, NEW, VERSION
 
 if TYPE_CHECKING:
     from pipeline.stories.desk import Verdict
@@ -117,10 +118,10 @@ class ClusterDesk:
         """The cluster of a published article (``doc``: its ninjs document), or None (a kill of
         a story never placed, or an item not published)."""
         self.drain()
-        if verdict.kind == "kill":
+        if verdict.kind == KILL:
             found = self.index.cluster_of(verdict.uri)
             return Placed(found, None) if found is not None else None
-        if verdict.kind not in ("new", "version"):
+        if verdict.kind not in (NEW, VERSION):
             return None
         entities = article_entities(doc)
         feats = features(item, when, entities=entities, language=doc.get("language"), facts=verdict.facts)
