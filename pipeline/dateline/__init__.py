@@ -339,24 +339,39 @@ def _productions() -> tuple[_Production, ...]:
         for key, value in parts.items():
             pattern = pattern.replace("{" + key + "}", value)
         needs = _NEEDS.get(name)
+        if needs is not None:
+            marks = {c for particle in _vocabulary().particles for c in particle if not (c.isalnum() or c.isspace())}
+            needs = needs.replace("{PARTICLE_MARKS}", re.escape("".join(sorted(marks))))
         out.append(_Production(name, mode, strength, re.compile(pattern), re.compile(needs) if needs else None))
     return tuple(out)
+
+
+@cache
+def _productions_for(modes: frozenset[str]) -> tuple[_Production, ...]:
+    """The productions of ``modes``, in the grammar's order (a lead starts a text: "lead" brings "prefix")."""
+    return tuple(p for p in _productions() if p.mode in modes)
 
 
 #: what a shape cannot do without (a cheap test before the full pattern, which backtracks
 #: over the place's words on a long line)
 _NEEDS = {
-    "place-agency": r"[(/]",
+    # the agency in brackets (AGP), or a known one between slashes (AGS)
+    "place-agency": r"\(\s*[^\W\d_][^()\n]{0,30}?\s*\)|/",
     "date-place-agency": r"\(",
     "date-agency": r"\(",
     "place-dot-agency": r"\.\s",
-    "place-date": r",",
+    # a comma, a date (every shape of which has a digit), a dash
+    "place-date": r",\D*\d[^-–—]*[-–—]",
     "place-chain": r"[/\-–—]",
-    "place-dash": r"\s[-–—]",
-    "outlet-place": r"\w\.\w",
-    "place-outlet": r"\w\.\w",
+    "place-dash": r"\s[-–—]+\s+(?:[^\W\d_]|[\"“«„'‘])",
+    # a site's address: its last dot and the first two letters of its domain
+    "outlet-place": r"[\w-]\.(?i:[a-z]{2})",
+    "place-outlet": r"[\w-]\.(?i:[a-z]{2})",
     "credit-chain": r"\|",
     "place-in-word": r"['’]",
+    "place-agency-line": r"[-–—/]",
+    # a line of place words and nothing else ({PARTICLE_MARKS}: what the particles add)
+    "place-alone": r"^[\w\s'’.\-/,{PARTICLE_MARKS}]+$",
 }
 #: a dateline is within this many characters of the start of a text (or of its end)
 WINDOW = 160
@@ -525,18 +540,27 @@ def find(
     if not text or not text.strip():
         return None
     lead = "lead" in modes
-    wanted = set(modes) | ({"prefix"} if lead else set())  # a lead starts a text
-    for production in _productions():
-        if production.mode not in wanted:
-            continue
-        target = text.rstrip() if production.mode in ("line", "suffix") else text
+    # the text as each mode reads it, sliced once: (whole text, its window) per mode
+    stripped = text.rstrip()
+    views = {
+        "prefix": (text, text[:WINDOW]),
+        "line": (stripped, stripped[:WINDOW]),
+        "suffix": (stripped, stripped[-WINDOW:]),
+        "glued": (text, text[:WINDOW]),
+    }
+    needed: dict[tuple[re.Pattern[str], str], bool] = {}  # productions share their needs
+    for production in _productions_for(frozenset(modes) | ({"prefix"} if lead else set())):
+        target, window = views[production.mode]
         if production.mode == "line" and len(target) > WINDOW:
             continue
         # the shapes are matched in a window at the start (the end) of the text: what
         # follows a dateline is checked on the whole text
-        window = target[-WINDOW:] if production.mode == "suffix" else target[:WINDOW]
-        if production.needs is not None and not production.needs.search(window):
-            continue
+        if production.needs is not None:
+            key = (production.needs, production.mode)
+            if key not in needed:
+                needed[key] = production.needs.search(window) is not None
+            if not needed[key]:
+                continue
         if production.mode == "suffix":
             m = production.regex.search(target, max(0, len(target) - WINDOW))
         else:
