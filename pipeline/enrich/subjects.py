@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 import threading
 import tomllib
-from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -76,6 +75,8 @@ class Evidence:
     keywords: dict[str, tuple[tuple[str, re.Pattern[str]], ...]]  # lang -> ((code, regex), ...)
     #: lang -> per code of ``keywords``, the words its matches can begin with (``_openings``)
     openings: dict[str, tuple[Openings | None, ...]]
+    #: lang -> the openings of all its keywords at once (``_Index``)
+    index: dict[str, _Index]
 
 
 def _read(name: str) -> dict[str, Any]:
@@ -133,24 +134,79 @@ def _hits(pattern: re.Pattern[str], folded: str) -> Iterator[re.Match[str]]:
         pos = match.end() if match.end() > start else start + 1
 
 
-def _starts(folded: str) -> dict[str, list[int]]:
-    """Where each word of ``folded`` (a run of word characters) begins."""
-    starts: dict[str, list[int]] = {}
-    for run in _WORD_RUN.finditer(folded):
-        starts.setdefault(run.group(0), []).append(run.start())
-    return starts
+@dataclass(frozen=True)
+class _Index:
+    """One language's openings (``Openings``) inverted: which keywords a word may begin.
+
+    ``scan`` finds, in one pass of the regex engine, the runs of word characters that begin
+    with a whole opening word or a prefix (its alternatives a tree of common prefixes, so
+    the engine skips the other words by their letters); only those runs are looked up."""
+
+    scan: re.Pattern[str]
+    whole: dict[str, tuple[int, ...]]  # word -> numbers of the keywords (per code) it opens
+    prefixes: dict[str, tuple[int, ...]]  # prefix -> numbers of the keywords
+    lengths: tuple[int, ...]  # the prefixes' lengths, ascending
 
 
-def _positions(opening: Openings, starts: dict[str, list[int]], words: list[str]) -> list[int]:
-    """Where a word the keywords begin with begins (``words``: the keys of ``starts``, sorted)."""
-    whole, prefixes = opening
-    found = [p for word in whole.intersection(starts) for p in starts[word]]
-    for prefix in prefixes:
-        i = bisect_left(words, prefix)
-        while i < len(words) and words[i].startswith(prefix):
-            found += starts[words[i]]
-            i += 1
-    found.sort()
+def _index(openings: Iterable[Openings | None]) -> _Index:
+    whole: dict[str, list[int]] = {}
+    prefixes: dict[str, list[int]] = {}
+    for n, opening in enumerate(openings):
+        if opening is None:
+            continue
+        for word in opening[0]:
+            whole.setdefault(word, []).append(n)
+        for prefix in opening[1]:
+            prefixes.setdefault(prefix, []).append(n)
+    return _Index(
+        re.compile(rf"{_prefix_tree([*whole, *prefixes])}\w*"),
+        {k: tuple(v) for k, v in whole.items()},
+        {k: tuple(v) for k, v in prefixes.items()},
+        tuple(sorted({len(p) for p in prefixes})),
+    )
+
+
+def _prefix_tree(keys: Iterable[str]) -> str:
+    """A pattern matching any of ``keys`` as a tree of common prefixes; a key that another
+    one begins with makes the longer one needless (what follows is matched by ``\\w*``)."""
+    tree: dict[str, Any] = {}
+    for key in sorted(set(keys), key=len):
+        node = tree
+        for char in key:
+            if "" in node:
+                break  # a shorter key already ends here
+            node = node.setdefault(char, {})
+        else:
+            node.clear()
+            node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        if "" in node:
+            return ""
+        branches = [re.escape(char) + emit(child) for char, child in node.items()]
+        return branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+
+    return emit(tree) if tree else "(?!)"
+
+
+def _positions(index: _Index, folded: str) -> dict[int, list[int]]:
+    """Per keyword (its number), where a word it may begin with begins in ``folded``, in order."""
+    found: dict[int, list[int]] = {}
+    whole, prefixes, lengths = index.whole, index.prefixes, index.lengths
+    for run in index.scan.finditer(folded):
+        start = run.start()
+        if start and _WORD_CHAR.match(folded, start - 1):
+            continue  # inside a word: the run that contains it began earlier
+        word = run.group()
+        numbers = list(whole.get(word, ()))
+        for length in lengths:
+            if length > len(word):
+                break
+            numbers += prefixes.get(word[:length], ())
+        for n in numbers:
+            where = found.setdefault(n, [])
+            if not where or where[-1] != start:
+                where.append(start)
     return found
 
 
@@ -198,6 +254,7 @@ def build() -> Evidence:
         sources,
         {lang: tuple(v) for lang, v in keywords.items()},
         {lang: tuple(v) for lang, v in openings.items()},
+        {lang: _index(v) for lang, v in openings.items()},
     )
 
 
@@ -271,16 +328,17 @@ def find_subjects(
         for code in evidence.sections.get(lang, {}).get(fold(section.strip()), ()):
             add(code, W_SECTION)
     folded = text.folded
-    starts = _starts(folded) if lang in evidence.keywords else {}
-    words = sorted(starts)
-    for (code, pattern), opening in zip(evidence.keywords.get(lang, ()), evidence.openings.get(lang, ()), strict=True):
+    index = evidence.index.get(lang)
+    positions = _positions(index, folded) if index is not None else {}
+    for n, ((code, pattern), opening) in enumerate(
+        zip(evidence.keywords.get(lang, ()), evidence.openings.get(lang, ()), strict=True)
+    ):
         if opening is None:
             hits = _hits(pattern, folded)
         else:
-            positions = _positions(opening, starts, words)
-            if not positions:
+            if n not in positions:
                 continue
-            hits = _hits_at(pattern, folded, positions)
+            hits = _hits_at(pattern, folded, positions[n])
         seen: dict[str, int] = {}
         for match in hits:
             word = match.group(0)

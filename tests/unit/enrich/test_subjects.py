@@ -102,3 +102,30 @@ def test_every_evidence_code_is_in_the_vocabulary() -> None:
     for topic in evidence.topics.values():
         assert topic.names["en"]
         assert topic.parent is None or topic.parent in evidence.topics
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "de", "tr"])
+def test_keyword_index_finds_what_a_scan_per_keyword_finds(language: str) -> None:
+    """The openings' index gives each keyword the matches a scan of the whole text finds."""
+    from pipeline.enrich import subjects
+
+    evidence = load()
+    keywords = subjects._read("subject_evidence.toml")["keywords"]
+    words = [w for per_language in keywords.values() for w in per_language.get(language, ())]
+    # every keyword as written, with an ending, glued to a word before it, and in capitals
+    plain = [w.rstrip("*") for w in words]
+    text = (
+        " ".join(plain)
+        + " "
+        + ", ".join(w + "es" for w in plain)
+        + " x"
+        + "x".join(plain)
+        + " "
+        + " ".join(plain).upper()
+    )
+    folded = make_text([("body", text)]).folded
+    positions = subjects._positions(evidence.index[language], folded)
+    for n, (_, pattern) in enumerate(evidence.keywords[language]):
+        scanned = [m.span() for m in subjects._hits(pattern, folded)]
+        assert scanned  # the text opens every keyword
+        assert [m.span() for m in subjects._hits_at(pattern, folded, positions.get(n, []))] == scanned
