@@ -95,7 +95,7 @@ def _alternation(names: Iterable[str]) -> str:
     return "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True))
 
 
-def _trie(names: Iterable[str], ignore_case: bool = False) -> str:
+def prefix_tree(names: Iterable[str], ignore_case: bool = False, spaces: str | None = None) -> str:
     """``_alternation(names)`` as a tree of common prefixes: the same matches, tried in the
     same order (at a position, the longest name that matches first), without trying the
     names one by one. The month names are ~900 alternatives; under ``(?i:...)`` the regex
@@ -103,7 +103,8 @@ def _trie(names: Iterable[str], ignore_case: bool = False) -> str:
     them at every place a word may end (a Reuters lead cost up to 20 ms).
 
     With ``ignore_case`` the pattern goes inside ``(?i:...)`` and letters the engine takes
-    for one another there (its own judgement: "σ" and "ς", "s" and "ſ") share a branch."""
+    for one another there (its own judgement: "σ" and "ς", "s" and "ſ") share a branch. With
+    ``spaces``, a space in a name is that pattern instead (any spacing between its words)."""
     names = {n for n in names if n}
     same: dict[str, str] = {}
     if ignore_case:
@@ -118,7 +119,11 @@ def _trie(names: Iterable[str], ignore_case: bool = False) -> str:
 
     def emit(node: dict[str, Any]) -> str:
         # longer names first: every branch that goes on before the one that ends here
-        branches = [re.escape(char) + emit(child) for char, child in node.items() if char]
+        branches = [
+            (spaces if spaces is not None and char == " " else re.escape(char)) + emit(child)
+            for char, child in node.items()
+            if char
+        ]
         if not branches:
             return ""
         ends = "" in node
@@ -186,7 +191,7 @@ def _vocabulary() -> _Vocabulary:
     # short acronyms in capitals only ("AA", "AP"); longer names in any case
     short = {n for n in printed if len(n) <= 3}
     longer = {n for n in printed if len(n) > 3}
-    agency_pattern = f"(?:{_trie(short)}|(?i:{_trie(longer, ignore_case=True)}))"
+    agency_pattern = f"(?:{prefix_tree(short)}|(?i:{prefix_tree(longer, ignore_case=True)}))"
     return _Vocabulary(
         agencies=agencies,
         labels=frozenset(_fold(x) for x in data.get("labels", ())),
@@ -196,7 +201,7 @@ def _vocabulary() -> _Vocabulary:
         suffixes=_alternation(s for endings in data.get("place_suffixes", {}).values() for s in endings),
         months=frozenset(_fold(m) for m in months),
         agency_pattern=agency_pattern,
-        month_pattern=f"(?i:{_trie(months, ignore_case=True)})",
+        month_pattern=f"(?i:{prefix_tree(months, ignore_case=True)})",
     )
 
 
