@@ -323,6 +323,7 @@ def _group_of(language: str) -> _Group | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def same_group(a: str | None, b: str | None) -> bool:
     """Whether two language tags name closely related languages (or the same one)."""
     pa, pb = _primary(a), _primary(b)
@@ -351,7 +352,8 @@ _COLUMNS = re.compile(r"^.*\S {3,}\S.*$", re.MULTILINE)
 #: lines with aligned columns that make a text a table
 TABLE_LINES = 3
 _PARAGRAPH_END = frozenset(".!?…؟।。\"”»'’)")
-_ABBREVIATION = re.compile(r"[b-df-hj-np-tv-xz]+")
+#: the letters of a Latin-letter word without a vowel ("cts", "mln", "shrs")
+_CONSONANTS = "bcdfghjklmnpqrstvwxz"
 _SENTENCE_END = frozenset(".!?:\n")
 
 
@@ -382,17 +384,20 @@ def _line_words(sample: str) -> list[str]:
     if not any(m.group().islower() for m in matches):  # all caps, or a script without case: every word counts
         return [m.group().lower() for m in matches]
     out = []
-    previous: re.Match[str] | None = None
+    previous, previous_end = "", -2  # the previous word, and where it ends
     for m in matches:
         word = m.group()
-        glued = previous is not None and previous.end() + 1 == m.start() and sample[previous.end()] in "'’"
-        if glued and previous is not None and len(previous.group()) > 1 and previous.group()[0].isupper():
-            previous = m
+        start = m.start()
+        glued = previous_end + 1 == start and sample[previous_end] in "'’"
+        name = glued and len(previous) > 1 and previous[0].isupper()
+        previous, previous_end = word, m.end()
+        if name:
             continue  # a suffix on a name ("Özen'in", "Ankara'da"), not a word of its own
-        previous = m
-        if word.lower() == word.upper() or word == word.lower():
+        if word.islower():  # the common case (a lower-case word is its own lower case)
+            out.append(word)
+        elif word.lower() == word.upper() or word == word.lower():
             out.append(word.lower())
-        elif word[1:] == word[1:].lower() and _sentence_start(sample, m.start()):
+        elif word[1:] == word[1:].lower() and _sentence_start(sample, start):
             out.append(word.lower())  # "Le président parle": the first word is a word
     return out
 
@@ -534,9 +539,7 @@ class _Evidence:
         # are Latin-letter words without a vowel ("cts", "mln", "shrs"); company designators
         # ("Co", "Inc", "SA") are part of names, in every language.
         self.words = [
-            w
-            for w in language_words(sample)
-            if len(w) > 1 and not _ABBREVIATION.fullmatch(w) and w not in _COMPANY_WORDS
+            w for w in language_words(sample) if len(w) > 1 and w.strip(_CONSONANTS) and w not in _COMPANY_WORDS
         ]
         self.distinct = len(set(self.words))
         # Running text in a cased script: its language words are lower-case words.
@@ -548,9 +551,11 @@ class _Evidence:
             or len(_COLUMNS.findall(sample)) >= TABLE_LINES
         )
         index = _stop_index(languages)
-        counts: Counter[str] = Counter()
-        for word in set(self.words):
-            counts.update(index.get(word, ()))
+        counts: dict[str, int] = {}
+        for langs in map(index.get, set(self.words)):
+            if langs:
+                for lang in langs:
+                    counts[lang] = counts.get(lang, 0) + 1
         listed = _listed(languages)
         self.counts: dict[str, int | None] = {lang: counts.get(lang, 0) for lang in listed}
 
