@@ -247,17 +247,31 @@ def fold(text: str) -> str:
 
 def fingerprint(text: str) -> bytes:
     """Eight bytes naming a line; lines differing in a figure have different fingerprints."""
-    return hashlib.blake2b(fold(text).encode("utf-8"), digest_size=8).digest()
+    return _folded_fingerprint(fold(text))
 
 
-def _version_mark(item: ParsedItem) -> str | None:
+def _folded_fingerprint(folded: str) -> bytes:
+    return hashlib.blake2b(folded.encode("utf-8"), digest_size=8).digest()
+
+
+class _Folds(dict[str, str]):
+    """``fold`` of the texts of one item, each folded once: stripping and learning ask for
+    the same lines several times (its length, then its key)."""
+
+    def __missing__(self, text: str) -> str:
+        folded = self[text] = fold(text)
+        return folded
+
+
+def _version_mark(item: ParsedItem, folds: _Folds | None = None) -> str | None:
     """Headline and lead up to their figures: what a version of a story keeps ("3 dead" ->
     "5 dead") when it comes with a new id. Both, because either alone is often constant in
     a source (a site name taken for the headline, a standing first line)."""
     lead = next((b.text for b in item.body if len(b.text.split()) >= 6), None)
     if not lead and not item.headline:
         return None
-    return "v:" + _DIGITS.sub("0", fold(item.headline or "")) + "\n" + _DIGITS.sub("0", fold(lead or ""))
+    folds = _Folds() if folds is None else folds
+    return "v:" + _DIGITS.sub("0", folds[item.headline or ""]) + "\n" + _DIGITS.sub("0", folds[lead or ""])
 
 
 def has_figure(text: str) -> bool:
@@ -381,6 +395,10 @@ class _Shard:
     def line_key(self, text: str) -> bytes:
         return self.prefix + _LINE + fingerprint(text)
 
+    def folded_line_key(self, folded: str) -> bytes:
+        """``line_key`` of a text already folded."""
+        return self.prefix + _LINE + _folded_fingerprint(folded)
+
     def story_key(self, story_id: str) -> bytes:
         return self.prefix + _MARK + _digest("id:" + story_id)
 
@@ -438,10 +456,11 @@ class Learner:
 
     # ---- the stage
 
-    def _is_learned(self, state: _Shard, text: str, min_chars: int | None = None) -> bool:
-        if len(fold(text)) < (self.cfg.min_chars if min_chars is None else min_chars):
+    def _is_learned(self, state: _Shard, folded: str, min_chars: int | None = None) -> bool:
+        """Whether the line (folded) is learned boilerplate of ``state``'s shard."""
+        if len(folded) < (self.cfg.min_chars if min_chars is None else min_chars):
             return False
-        entry = self._get(state.line_key(text))
+        entry = self._get(state.folded_line_key(folded))
         if not entry:
             return False
         count, first, last = entry[0], entry[1], entry[2]
@@ -449,16 +468,17 @@ class Learner:
             return False
         return count >= self.cfg.min_stories and count / max(state.seq - first + 1, 1) >= self.cfg.min_share
 
-    def strip(self, item: ParsedItem, shard: str, partition: int = 0) -> ParsedItem:
+    def strip(self, item: ParsedItem, shard: str, partition: int = 0, folds: _Folds | None = None) -> ParsedItem:
         """The item without the lines its shard's earlier stories taught are boilerplate."""
         blocks = list(item.body)
         state = self._shards.get(state_prefix(shard, partition)) if shard else None
         if len(blocks) < 2 or state is None or not state.lines:
             return item
-        learned = [self._is_learned(state, b.text) for b in blocks]
+        folds = _Folds() if folds is None else folds
+        learned = [self._is_learned(state, folds[b.text]) for b in blocks]
         if not any(learned):
             return item
-        headline_learned = bool(item.headline) and self._is_learned(state, item.headline or "", min_chars=1)
+        headline_learned = bool(item.headline) and self._is_learned(state, folds[item.headline or ""], min_chars=1)
         names = fact_names(item, learned, headline_learned)
         learned = [flag and not carries_facts(b.text, names) for flag, b in zip(learned, blocks, strict=True)]
         keep = [True] * len(blocks)
@@ -479,7 +499,9 @@ class Learner:
         body: tuple[Block, ...] = tuple(b for b, k in zip(blocks, keep, strict=True) if k)
         return replace(item, body=body, removed=item.removed + removed)
 
-    def observe(self, item: ParsedItem, story_id: str, shard: str, now_ms: int, partition: int = 0) -> bool:
+    def observe(
+        self, item: ParsedItem, story_id: str, shard: str, now_ms: int, partition: int = 0, folds: _Folds | None = None
+    ) -> bool:
         """Count the item's lines as one story of ``shard``; False if it is a version of a recent one."""
         if not shard:
             return False
@@ -487,7 +509,8 @@ class Learner:
         state.last_ms = max(state.last_ms, now_ms)
         self._clock = max(self._clock, now_ms)
         story = state.story_key(story_id)
-        mark = _version_mark(item)
+        folds = _Folds() if folds is None else folds
+        mark = _version_mark(item, folds)
         version = int.from_bytes(_digest(mark, 4), "big") if mark else 0
         seen = self._get(story)
         recent = self.cfg.recent_per_shard
@@ -504,9 +527,9 @@ class Learner:
         if is_version:
             return False
         texts = [b.text for b in item.body] + [r.text for r in item.removed if r.reason == REASON]
-        keys = {state.line_key(t) for t in texts if len(fold(t)) >= self.cfg.min_chars}
-        if item.headline and fold(item.headline):
-            keys.add(state.line_key(item.headline))  # a headline every story has is not the story's
+        keys = {state.folded_line_key(folds[t]) for t in texts if len(folds[t]) >= self.cfg.min_chars}
+        if item.headline and folds[item.headline]:
+            keys.add(state.folded_line_key(folds[item.headline]))  # a headline every story has is not the story's
         for key in keys:
             self._count(state, key)
         self._bound_lines(state)
@@ -533,8 +556,9 @@ class Learner:
         """Strip what earlier stories taught, then learn from this one."""
         if not shard:
             return item
-        stripped = self.strip(item, shard, partition)
-        self.observe(stripped, story_id, shard, now_ms, partition)
+        folds = _Folds()  # the item's lines, each folded once for both steps
+        stripped = self.strip(item, shard, partition, folds)
+        self.observe(stripped, story_id, shard, now_ms, partition, folds)
         return stripped
 
     # ---- bounds and expiry
