@@ -391,9 +391,55 @@ class _Work:
         self.associations.append(Association(name=name, type="picture", caption=caption, credit=credit))
 
 
+#: the patterns ``_line_rule`` fullmatches a line against: (kind, mode; None: any mode)
+_LINE_RULES = (
+    ("boilerplate", "line"),
+    ("translation", None),
+    ("contributors", "line"),
+    ("ed_note", None),
+    ("credit", "line"),
+    ("trailer", "line"),
+)
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+_GLOBAL_FLAGS = re.compile(r"^\(\?[aiLmsux]+\)")
+_FLAG_LETTERS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.VERBOSE, "x"))
+# (profile id, language) -> the line rules' screen; a cache of read-only data
+_SCREENS: dict[tuple[str, str | None], re.Pattern[str] | None] = {}
+
+
+def _line_screen(profile: AgencyProfile, language: str | None) -> re.Pattern[str] | None:
+    """One regex that fullmatches a line when one of the line rules' patterns does (their
+    named groups dropped, each one's flags kept to it): most lines match none, and one call
+    rules out the ~30 patterns a profile has. None when they cannot be joined."""
+    key = (profile.id, language)
+    if key not in _SCREENS:
+        patterns = [
+            p for kind, mode in _LINE_RULES for p in profile.patterns(kind, language) if mode is None or p.mode == mode
+        ]
+        _SCREENS[key] = _any_of([p.regex for p in patterns])
+    return _SCREENS[key]
+
+
+def _any_of(regexes: Iterable[re.Pattern[str]]) -> re.Pattern[str] | None:
+    parts = []
+    for regex in regexes:
+        source = _GLOBAL_FLAGS.sub("", regex.pattern)
+        if re.search(r"\(\?P=|\\\d", source):
+            return None  # a back-reference: joined, the groups would be numbered anew
+        flags = "".join(letter for flag, letter in _FLAG_LETTERS if regex.flags & flag)
+        parts.append(f"(?{flags}:{_NAMED_GROUP.sub('(?:', source)})")
+    try:
+        return re.compile("|".join(parts)) if parts else None
+    except re.error:
+        return None
+
+
 def _line_rule(work: _Work, line: str, *, tail: bool) -> bool:
     """Apply the line-mode rules to one line; True when the line is taken out of the body."""
     profile, lang = work.profile, work.language
+    screen = _line_screen(profile, lang)
+    if screen is not None and not screen.fullmatch(line):
+        return False  # no rule's pattern matches the line
     for pattern in profile.patterns("boilerplate", lang):
         if pattern.mode == "line" and pattern.regex.fullmatch(line):
             work.remove(line, pattern.reason)

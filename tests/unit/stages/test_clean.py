@@ -1106,3 +1106,33 @@ def test_aa_notice_in_its_own_words_names_the_agency() -> None:
     )
     assert item.agency == "aa"
     assert Removed(notice, "subscription-notice") in item.removed
+
+
+LINES = [
+    "Share this article",
+    "(Reporting by Jane Roe; Editing by John Doe)",
+    "© 2024 Reuters. All rights reserved.",
+    "Photo: AFP",
+    "Translated from French by Jean Dupont.",
+    "EDITOR'S NOTE: this story has been updated",
+    "#news #world",
+    "The minister said on Tuesday the talks would resume next week.",
+    "ANKARA",
+    "Facebook Twitter WhatsApp",
+]
+
+
+@pytest.mark.parametrize("language", [None, "en", "fr", "tr", "ar"])
+def test_line_screen_matches_every_line_a_line_rule_matches(language: str | None) -> None:
+    """The joined screen of the line rules fullmatches a line whenever one of their patterns does."""
+    from pipeline.profiles import all_profiles, get_profile
+    from pipeline.stages.clean import _LINE_RULES, _line_screen
+
+    for profile in (*all_profiles(), get_profile("generic")):
+        screen = _line_screen(profile, language)
+        assert screen is not None
+        patterns = [
+            p for kind, mode in _LINE_RULES for p in profile.patterns(kind, language) if mode is None or p.mode == mode
+        ]
+        for line in LINES:
+            assert bool(screen.fullmatch(line)) == any(p.regex.fullmatch(line) for p in patterns), (profile.id, line)
