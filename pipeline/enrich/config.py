@@ -42,8 +42,8 @@ class EnrichConfig:
     ``language_accuracy``: lingua's "low" (trigrams, ~25 MB) or "high" (~450 MB) mode.
     ``cache_dir``: where the built place gazetteer is cached on disk; None disables it.
     ``profile``: "full" (the default) or "fast": no statistical NER whatever
-    ``spacy_models`` says, and the language told by its script or function words when
-    they leave no doubt, lingua only otherwise (``language.identify``).
+    ``spacy_models`` says. Both tell the language by its script or function words when
+    they leave no doubt, by lingua only otherwise (``language.identify``).
     """
 
     languages: tuple[str, ...] = DEFAULT_LANGUAGES

@@ -33,10 +33,11 @@ EN = (
     ids=["fr", "tr", "ar", "es", "en"],
 )
 def test_detects_the_language_of_a_paragraph(text: str, expected: str) -> None:
-    """Without a declared language, the detected one is published, with its confidence."""
+    """Without a declared language, the detected one is published, with lingua's confidence
+    when lingua was asked (dense function words settle it without: no confidence)."""
     result = detect(text, None)
     assert (result.language, result.detected) == (expected, expected)
-    assert result.confidence is not None and result.confidence > 0.9
+    assert result.confidence is None or result.confidence > 0.9
 
 
 def test_declared_language_with_a_region_is_kept_when_it_agrees() -> None:
@@ -299,7 +300,7 @@ def test_fast_profile_tells_clear_prose_by_its_function_words(text: str, expecte
     """Prose dense in one language's function words is that language without lingua (no confidence)."""
     found = identify(text, FAST)
     assert (found.language, found.confidence) == (expected, None)
-    assert identify(text).language == expected  # the full profile agrees, with lingua's confidence
+    assert identify(text) == found  # the full profile identifies the language the same way
 
 
 def test_fast_profile_tells_a_script_only_one_candidate_writes() -> None:
