@@ -1,4 +1,4 @@
-"""Duplicates across stories: exact and near copies, in a fixed memory budget.
+"""Duplicates across stories: exact and near copies, in a bounded memory budget.
 
 A duplicate is a copy of a story already published under another uri -- the same
 dispatch from two feeds, an agency's re-send under a new id, one item rendered in
@@ -19,13 +19,15 @@ What is kept of a fingerprint (``Entry``; the same bytes on ``wire.fingerprints`
     value, b-bit minwise hashing) | facts (up to 40 x 16 bits, the smallest: a bottom-k
     sample) | the story uri (UTF-8)
 
-about 280 bytes with a 60-character uri. The index holds them in preallocated arrays
-(``FingerprintIndex``): ``max_fingerprints`` slots used as a ring (the oldest is
-overwritten first), and per band a bucketed hash table of slot numbers (4 ways, half
-full at capacity). Memory is fixed by ``max_fingerprints``, whatever arrives:
-``budget_bytes`` gives it (about 520 bytes a fingerprint with 10 bands, uri strings
-included: 1 M fingerprints ~ 520 MB; arrays are zero pages until used). A fingerprint
-older than ``window`` is never matched.
+about 280 bytes with a 60-character uri. The index (``FingerprintIndex``) holds them in a
+ring of ``max_fingerprints`` slots (the oldest is overwritten first): columns in anonymous
+mappings sized for every slot but written slot after slot, so only what is held is resident,
+and hash tables of slot numbers (the exact hash; one key per band: ``_Chains``) whose
+entries sit beside the slots and whose buckets double with what they hold -- never a page
+written at random that holds nothing. Memory follows what is held, about 500 bytes a
+fingerprint with 10 bands (uri strings included): a few KB empty, ~60 MB at 100,000,
+``budget_bytes`` at capacity (1 M fingerprints ~ 500 MB). A fingerprint leaves the tables
+only when its slot is overwritten. A fingerprint older than ``window`` is never matched.
 
 Order: a copy is a duplicate only of a fingerprint that is earlier in the total order
 (time, uri). Two copies decided at once on different workers can then never both be
@@ -35,9 +37,10 @@ duplicates of each other (the earlier is published), whatever each has seen.
 from __future__ import annotations
 
 import hashlib
+import mmap
 import struct
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -49,7 +52,18 @@ if TYPE_CHECKING:
 MAX_FACTS = 40
 _HEAD = struct.Struct(">BqQHBB")  # format version, ms, exact hash, story day, signature length, facts count
 _VERSION = 1
-_WAYS = 4
+_FACT_BYTES = 2 * MAX_FACTS
+_SLOT_BYTES = 8 + 8 + 2 + 1 + 1 + PERM + _FACT_BYTES + 8  # the ring's columns and the uri's list pointer
+_MIN_BUCKETS = 1024  # a hash table's first heads (a power of two)
+_REBUILD_SLICE = 1 << 20  # ids chained again at once when the heads double
+
+
+def _buckets_for(entries: int) -> int:
+    """The heads a table of ``entries`` ends with: the power of two it doubles to."""
+    buckets = _MIN_BUCKETS
+    while buckets < entries:
+        buckets *= 2
+    return buckets
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,78 +204,147 @@ def band_keys(signature: bytes, bands: int, rows: int) -> list[int]:
     return [_h64(bytes([band]) + signature[band * rows : (band + 1) * rows]) for band in range(bands)]
 
 
-class _Buckets:
-    """A fixed hash table of slot numbers: ``buckets`` x 4 ways of (32-bit tag, slot + 1)."""
+def _zeros(items: int, fmt: Literal["B", "H", "i", "I", "q", "Q"]) -> memoryview[int]:
+    """``items`` zeros of struct format ``fmt`` in an anonymous mapping of their own: no page is
+    resident before it is written (numpy's zeros ask for huge pages: 2 MB resident a write)."""
+    size = max(1, items) * struct.calcsize(fmt)
+    return memoryview(mmap.mmap(-1, size)).cast(fmt)
 
-    def __init__(self, capacity: int) -> None:
-        size = max(1, -(-2 * capacity // _WAYS))  # at most half full
-        self.size = size
-        self.tags = np.zeros((size, _WAYS), dtype=np.uint32)
-        self.slots = np.zeros((size, _WAYS), dtype=np.int32)  # slot + 1; 0 = empty
+
+class _Chains:
+    """A hash table of numbered entries whose buckets double with what it holds; nothing is lost.
+
+    An entry is an id below ``ids`` (a ring slot, or slot x bands + band) under a 64-bit key::
+
+        tags[id]    the key's low 32 bits
+        nexts[id]   0: not in the table; else the next entry of its chain + 2 (1: the chain ends)
+        heads[b]    the newest entry of bucket b's chain + 1 (0: empty); b = tag & mask
+
+    ``tags`` and ``nexts`` are mapped for every id and written id by id (the ring's order: they
+    become resident as it fills); ``heads`` is a power of two at least as large as the entries
+    held (one to two cells an entry), doubled and rebuilt as they come, so chains are about one
+    entry long.
+    """
+
+    def __init__(self, ids: int) -> None:
+        self.tags = _zeros(ids, "I")
+        self.nexts = _zeros(ids, "i")
+        self.heads = _zeros(_MIN_BUCKETS, "i")
+        self.mask = _MIN_BUCKETS - 1
+        self.count = 0
+        self.top = 0  # the highest id ever held + 1 (the ids below it were written)
 
     def nbytes(self) -> int:
-        return int(self.tags.nbytes + self.slots.nbytes)
+        """The bytes written: the entries below ``top`` and the heads."""
+        return 8 * self.top + 4 * len(self.heads)
 
     def find(self, key: int) -> list[int]:
-        row = key % self.size
-        tag = (key >> 32) & 0xFFFFFFFF
-        tags, slots = self.tags[row], self.slots[row]
-        return [int(slots[w]) - 1 for w in range(_WAYS) if slots[w] and int(tags[w]) == tag]
+        """The ids held under ``key`` (or a key with the same low 32 bits)."""
+        tag = key & 0xFFFFFFFF
+        tags, nexts = self.tags, self.nexts
+        found = []
+        at = self.heads[tag & self.mask] - 1
+        while at >= 0:
+            if tags[at] == tag:
+                found.append(at)
+            at = nexts[at] - 2
+        return found
 
-    def put(self, key: int, slot: int, age: np.ndarray) -> None:
-        """Add ``slot`` under ``key``; a full bucket loses its oldest entry (``age``: ms per slot)."""
-        row = key % self.size
-        slots = self.slots[row]
-        free = [w for w in range(_WAYS) if not slots[w]]
-        way = free[0] if free else min(range(_WAYS), key=lambda w: int(age[int(slots[w]) - 1]))
-        self.tags[row, way] = (key >> 32) & 0xFFFFFFFF
-        slots[way] = slot + 1
+    def put(self, key: int, at: int) -> None:
+        """Hold id ``at`` (not held) under ``key``."""
+        if self.count >= len(self.heads):
+            self._rebuild(2 * len(self.heads))
+        tag = key & 0xFFFFFFFF
+        bucket = tag & self.mask
+        self.tags[at] = tag
+        self.nexts[at] = self.heads[bucket] + 1
+        self.heads[bucket] = at + 1
+        self.count += 1
+        self.top = max(self.top, at + 1)
 
-    def remove(self, key: int, slot: int) -> None:
-        row = key % self.size
-        for w in range(_WAYS):
-            if self.slots[row, w] == slot + 1:
-                self.slots[row, w] = 0
+    def remove(self, at: int) -> None:
+        """Drop id ``at`` from the table (nothing when it is not held)."""
+        nexts = self.nexts
+        if not nexts[at]:
+            return
+        bucket = self.tags[at] & self.mask
+        before, cur = -1, self.heads[bucket] - 1
+        while cur != at:  # the ring drops its oldest: usually the end of a short chain
+            if cur < 0:
+                raise RuntimeError(f"duplicate index: entry {at} is not in its bucket's chain")
+            before, cur = cur, nexts[cur] - 2
+        if before < 0:
+            self.heads[bucket] = nexts[at] - 1
+        else:
+            nexts[before] = nexts[at]
+        nexts[at] = 0
+        self.count -= 1
+
+    def _rebuild(self, buckets: int) -> None:
+        """``buckets`` heads, every held id chained again: vectorised, a slice of ids at a time
+        (~0.1 s and a few MB of scratch per million entries)."""
+        heads = _zeros(buckets, "i")
+        into = np.frombuffer(heads, dtype=np.int32)  # views: written through, released below
+        nexts = np.frombuffer(self.nexts, dtype=np.int32)
+        tags = np.frombuffer(self.tags, dtype=np.uint32)
+        mask = np.uint32(buckets - 1)
+        for start in range(0, self.top, _REBUILD_SLICE):
+            ids = np.flatnonzero(nexts[start : start + _REBUILD_SLICE]) + start
+            homes = tags[ids] & mask
+            while len(ids):
+                # of the ids sharing a bucket one wins it and links to the head it had; the
+                # others try again, and link to the winner
+                before = into[homes]
+                into[homes] = ids + 1
+                won = into[homes] == ids + 1
+                nexts[ids[won]] = before[won] + 1
+                ids, homes = ids[~won], homes[~won]
+        del into, nexts, tags
+        self.heads, self.mask = heads, buckets - 1
 
 
 class FingerprintIndex:
-    """Exact and near-duplicate lookup in preallocated arrays: memory fixed by the config."""
+    """Exact and near-duplicate lookup in memory that follows what is held, up to the config."""
 
     def __init__(self, config: DedupConfig | None = None) -> None:
         self.cfg = cfg = config or DedupConfig()
-        cap = max(1, cfg.max_fingerprints)
-        self.capacity = cap
-        self.ms = np.zeros(cap, dtype=np.int64)
-        self.exact = np.zeros(cap, dtype=np.uint64)
-        self.days = np.zeros(cap, dtype=np.uint16)
-        self.signatures = np.zeros((cap, PERM), dtype=np.uint8)
-        self.has_signature = np.zeros(cap, dtype=np.bool_)
-        self.facts = np.zeros((cap, MAX_FACTS), dtype=np.uint16)
-        self.nfacts = np.zeros(cap, dtype=np.uint8)
-        self.uris: list[str | None] = [None] * cap
-        self.by_exact = _Buckets(cap)
-        self.by_band = _Buckets(cap * max(cfg.bands, 1))
+        self.capacity = cap = max(1, cfg.max_fingerprints)
+        self.nbands = max(cfg.bands, 1)  # band entry ids: slot x nbands + band
+        # columns of the ring, one cell (or row of bytes) a slot, written in slot order
+        self.ms = _zeros(cap, "q")
+        self.exact = _zeros(cap, "Q")
+        self.days = _zeros(cap, "H")
+        self.nfacts = _zeros(cap, "B")
+        self.has_signature = _zeros(cap, "B")
+        self.signatures = _zeros(cap * PERM, "B")
+        self.facts = _zeros(cap * _FACT_BYTES, "B")  # big-endian uint16, as on the wire
+        self.uris: list[str | None] = []  # grows to capacity
+        self.by_exact = _Chains(cap)  # id: the slot
+        self.by_band = _Chains(cap * self.nbands)  # id: slot x nbands + band
         self.added = 0  # fingerprints ever added (the next slot is added % capacity)
 
     def __len__(self) -> int:
         return min(self.added, self.capacity)
 
+    def nbytes(self) -> int:
+        """The bytes the index has written (about what it holds resident), uri strings not counted."""
+        return len(self) * _SLOT_BYTES + self.by_exact.nbytes() + self.by_band.nbytes()
+
     def budget_bytes(self, uri_chars: int = 60) -> int:
         """The index's memory at capacity: arrays, tables and uri strings of ``uri_chars``."""
-        arrays = sum(
-            a.nbytes
-            for a in (self.ms, self.exact, self.days, self.signatures, self.has_signature, self.facts, self.nfacts)
-        )
-        strings = self.capacity * (49 + uri_chars + 8)  # a str object and its list pointer
-        return int(arrays + self.by_exact.nbytes() + self.by_band.nbytes() + strings)
+        cap, entries = self.capacity, self.capacity * self.nbands
+        strings = cap * (49 + uri_chars)  # a str object
+        tables = 8 * (cap + entries) + 4 * (_buckets_for(cap) + _buckets_for(entries))
+        return cap * _SLOT_BYTES + strings + tables
 
     # ---------------------------------------------------------------- reading
 
     def _entry(self, slot: int) -> Entry:
         uri = self.uris[slot] or ""
-        signature = self.signatures[slot].tobytes() if self.has_signature[slot] else b""
-        facts = self.facts[slot, : int(self.nfacts[slot])].astype(">u2").tobytes()
-        return Entry(uri, int(self.ms[slot]), int(self.exact[slot]), signature, facts, int(self.days[slot]))
+        signature = bytes(self.signatures[slot * PERM : (slot + 1) * PERM]) if self.has_signature[slot] else b""
+        at = slot * _FACT_BYTES
+        facts = bytes(self.facts[at : at + 2 * self.nfacts[slot]])
+        return Entry(uri, self.ms[slot], self.exact[slot], signature, facts, self.days[slot])
 
     def _bands(self, signature: bytes) -> list[int]:
         return band_keys(signature, self.cfg.bands, self.cfg.rows)
@@ -275,8 +358,8 @@ class FingerprintIndex:
             uri = self.uris[slot]
             if uri is None or uri == entry.uri:
                 return False
-            ms = int(self.ms[slot])
-            day = int(self.days[slot])
+            ms = self.ms[slot]
+            day = self.days[slot]
             if day and entry.day and abs(day - entry.day) >= self.cfg.other_day:
                 return False  # a story dated days apart is another day's story (a standing report)
             return oldest <= ms and (ms, uri) < (entry.ms, entry.uri)
@@ -285,13 +368,13 @@ class FingerprintIndex:
             return best is None or (found.first_seen_ms, found.uri) < (best.first_seen_ms, best.uri)
 
         for slot in self.by_exact.find(entry.exact):
-            if int(self.exact[slot]) == entry.exact and earlier(slot):
-                found = Match(self.uris[slot] or "", int(self.ms[slot]), 1.0, True)
+            if self.exact[slot] == entry.exact and earlier(slot):
+                found = Match(self.uris[slot] or "", self.ms[slot], 1.0, True)
                 if better(found):
                     best = found
         candidates: set[int] = set()
         for key in self._bands(entry.signature):
-            candidates.update(self.by_band.find(key))
+            candidates.update(at // self.nbands for at in self.by_band.find(key))
         for slot in candidates:
             if not self.has_signature[slot] or not earlier(slot):
                 continue
@@ -307,45 +390,51 @@ class FingerprintIndex:
     def contains(self, entry: Entry) -> bool:
         """True when this very fingerprint (uri and text) is in the index."""
         return any(
-            self.uris[slot] == entry.uri and int(self.exact[slot]) == entry.exact
-            for slot in self.by_exact.find(entry.exact)
+            self.uris[slot] == entry.uri and self.exact[slot] == entry.exact for slot in self.by_exact.find(entry.exact)
         )
 
     # ---------------------------------------------------------------- writing
 
     def add(self, entry: Entry) -> bool:
         """Keep ``entry`` (overwriting the oldest slot when full); False when it is there already."""
+        signature, facts = entry.signature, entry.facts[:_FACT_BYTES]
+        if (signature and len(signature) != PERM) or len(facts) % 2:
+            raise ValueError(f"fingerprint of {entry.uri}: signature of {len(signature)} bytes, facts of {len(facts)}")
         if self.contains(entry):
             return False
         slot = self.added % self.capacity
-        if self.uris[slot] is not None:
+        if slot == len(self.uris):
+            self.uris.append(None)
+        elif self.uris[slot] is not None:
             self._forget(slot)
         self.added += 1
         self.uris[slot] = entry.uri
         self.ms[slot] = entry.ms
         self.exact[slot] = entry.exact
         self.days[slot] = entry.day
-        self.has_signature[slot] = bool(entry.signature)
-        if entry.signature:
-            self.signatures[slot] = np.frombuffer(entry.signature, np.uint8)
-        facts = np.frombuffer(entry.facts, ">u2")[:MAX_FACTS]
-        self.facts[slot, : len(facts)] = facts
-        self.nfacts[slot] = len(facts)
-        self.by_exact.put(entry.exact, slot, self.ms)
-        for key in self._bands(entry.signature):
-            self.by_band.put(key, slot, self.ms)
+        self.has_signature[slot] = 1 if signature else 0
+        if signature:
+            self.signatures[slot * PERM : (slot + 1) * PERM] = signature
+        at = slot * _FACT_BYTES
+        self.facts[at : at + len(facts)] = facts
+        self.nfacts[slot] = len(facts) // 2
+        self.by_exact.put(entry.exact, slot)
+        first = slot * self.nbands
+        for band, key in enumerate(self._bands(signature)):
+            self.by_band.put(key, first + band)
         return True
 
     def _forget(self, slot: int) -> None:
-        old = self._entry(slot)
-        self.by_exact.remove(old.exact, slot)
-        for key in self._bands(old.signature):
-            self.by_band.remove(key, slot)
+        self.by_exact.remove(slot)
+        if self.has_signature[slot]:
+            first = slot * self.nbands
+            for at in range(first, first + self.nbands):
+                self.by_band.remove(at)
         self.uris[slot] = None
         self.nfacts[slot] = 0
-        self.has_signature[slot] = False
+        self.has_signature[slot] = 0
 
     def live(self, now_ms: int) -> int:
         """Fingerprints within the window at ``now_ms``."""
-        held = [i for i in range(len(self)) if self.uris[i] is not None]
-        return sum(1 for i in held if int(self.ms[i]) >= now_ms - self.cfg.window_ms)
+        oldest = now_ms - self.cfg.window_ms
+        return sum(1 for slot in range(len(self)) if self.uris[slot] is not None and self.ms[slot] >= oldest)
