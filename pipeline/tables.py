@@ -258,7 +258,7 @@ class FingerprintReplica(TopicReplica):
         self.index.add(Entry.decode(record.value or b""))
 
     def restored(self) -> str:
-        return f"{len(self.index)} fingerprints"
+        return f"{len(self.index)} fingerprints, {self.index.nbytes() / 2**20:.0f} MB of arrays and tables"
 
 
 class ClusterReplica(TopicReplica):
