@@ -344,6 +344,19 @@ class Enrichment:
     timings: tuple[tuple[str, float], ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class TextPrint:
+    """The story fingerprint of an item's text (``pipeline.stories.fingerprint``), as the
+    internal records carry it: computed by the parse-clean stage process, so that the
+    worker's event loop, where the story desk judges, does not compute it."""
+
+    exact: str  # 32 hex digits of the normalised text's sha256
+    signature: bytes  # the compact MinHash signature (b"": too short to shingle)
+    facts: tuple[int, ...]  # the 32-bit hashes of the figures and names stated, ascending
+    words: int
+    day: int = 0  # the day the story is dated, days since 1970-01-01 (0: unknown)
+
+
 @dataclass(frozen=True)
 class CleanedDispatch:
     """The record on the internal topics: ``wire.parsed`` (keyed by ``source``) and
@@ -359,6 +372,9 @@ class CleanedDispatch:
     part: int = 1  # which item of the raw record (1-based)
     parts: int = 1  # how many items the raw record carried
     source: str = ""  # learned-boilerplate shard of the item's source ("" = none: not learned from)
+    #: the story fingerprint of ``item`` (None: not computed -- the story desk computes it);
+    #: whatever changes ``item`` drops it
+    fingerprint: TextPrint | None = None
 
     @property
     def dispatch_id(self) -> str:

@@ -1,6 +1,7 @@
 """What the stage of each agent does to a batch of records: pure, no Faust, no Kafka.
 
     ParseClean   raw records      -> per record: wire.parsed records | dead letters
+                                     (with the items' story fingerprints, when stories are on)
     EnrichEmit   wire.cleaned     -> per record: an article (and its copies for the topics its
                  records             routing rules select) | a dead letter
                                      (batch enrichment first: the NER model streams them)
@@ -151,6 +152,8 @@ class ParseClean:
                 dead.append(result)
                 out.append(ctx.names.outcome(result))
                 continue
+            if ctx.settings.stories:
+                result = with_fingerprint(result)
             try:
                 out.append(ctx.internal(ctx.names.parsed, result, by="source"))
             except Exception as exc:  # this item cannot be encoded: keep the dispatch as a dead letter
@@ -163,6 +166,19 @@ class ParseClean:
 
     def fallback(self, record: RawDispatch, error: PipelineError) -> list[Outcome]:
         return [self.ctx.names.outcome(dead_letter(record, error, limits=self.ctx.limits))]
+
+
+def with_fingerprint(cleaned: CleanedDispatch) -> CleanedDispatch:
+    """The item with its story fingerprint, computed here (a stage process) rather than on the
+    worker's event loop where the story desk judges; when it cannot be computed the item goes
+    on without it (the desk computes it, and dead-letters the item if that fails again)."""
+    from pipeline.stories.fingerprint import fingerprint
+
+    try:
+        return replace(cleaned, fingerprint=fingerprint(cleaned.item).to_print())
+    except Exception:
+        log.warning("%s part %d: no story fingerprint", cleaned.raw.where(), cleaned.part, exc_info=True)
+        return cleaned
 
 
 class EnrichEmit:

@@ -208,7 +208,8 @@ def learn(
     except Exception as exc:  # the stage boundary: nothing escapes, everything is dead-lettered
         error = _failure(exc, "boilerplate", cleaned.item.format)
         return outcome.dead_letter(cleaned.raw, error, part=cleaned.part, parts=cleaned.parts, limits=limits)
-    return replace(cleaned, item=item) if item is not cleaned.item else cleaned
+    # a changed item drops the fingerprint computed of the one before (the story desk computes it)
+    return replace(cleaned, item=item, fingerprint=None) if item is not cleaned.item else cleaned
 
 
 def article(

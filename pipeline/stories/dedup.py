@@ -170,9 +170,7 @@ class Entry:
 
     @classmethod
     def of(cls, fp: Fingerprint, uri: str, ms: int) -> Entry:
-        return cls(
-            uri, ms, int(fp.exact[:16], 16), compact_signature(fp.minhash), fact_sample(fp.facts), fp.day & 0xFFFF
-        )
+        return cls(uri, ms, int(fp.exact[:16], 16), fp.signature, fact_sample(fp.facts), fp.day & 0xFFFF)
 
     def encode(self) -> bytes:
         head = _HEAD.pack(_VERSION, self.ms, self.exact, self.day, len(self.signature) // 8, len(self.facts) // 2)

@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from pipeline.records import CleanedDispatch, ParsedItem
-from pipeline.stories.dedup import DedupConfig, Entry, FingerprintIndex, compact_signature
-from pipeline.stories.fingerprint import fingerprint
+from pipeline.stories.dedup import DedupConfig, Entry, FingerprintIndex
+from pipeline.stories.fingerprint import Fingerprint, fingerprint
 from pipeline.stories.identity import story_identity
 from pipeline.stories.signals import read_signals
 from pipeline.stories.versions import (
@@ -246,7 +246,8 @@ class StoryDesk:
             if state.expired(now_ms, self.cfg.policy):
                 state = None
         identity = story_identity(item)
-        fp = fingerprint(item)
+        # computed by the parse-clean stage process, unless the item changed since
+        fp = Fingerprint.of_print(cleaned.fingerprint) if cleaned.fingerprint is not None else fingerprint(item)
         signals = read_signals(item)
         incoming = Incoming(uri, fp, signals, now_ms, identity.version, _version_ms(item))
         known = state if state is not None and state.published else None
@@ -275,7 +276,7 @@ class StoryDesk:
                     version_ms=incoming.version_ms,
                     exact=fp.exact,
                     facts=fp.facts,
-                    signature=compact_signature(fp.minhash),
+                    signature=fp.signature,
                     first_seen_ms=state.first_seen_ms if state else now_ms,
                     last_seen_ms=now_ms,
                     published=False,

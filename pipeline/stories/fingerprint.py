@@ -3,15 +3,20 @@
     exact     sha256 of the normalised text (case, accents kept; punctuation, spacing,
               agency tickers like "<BAC>" and sign-offs folded): the same story re-sent
               with other bytes, markup or spacing has the same exact hash
-    minhash   ``PERM`` permutations over word 4-shingles of the normalised text
-              (datasketch), for the Jaccard similarity of near duplicates; stored as
-              32-bit values (4 bytes x PERM)
+    signature ``PERM`` MinHash permutations over word 4-shingles of the normalised text,
+              for the Jaccard similarity of near duplicates, kept as the low 8 bits
+              of each value (b-bit minwise hashing: PERM bytes). The values are
+              datasketch's (2.x, "affine32" scheme, seed 1: sha1 of each shingle,
+              the MurmurHash3 finalizer, ``a * h + b`` mod 2^32), computed here
+              without it: signatures stored by earlier versions still compare
     facts     the figures and names the text states, hashed to 32 bits each: a re-send
               that adds or changes one (a new death toll, a new name) is a version, not a
               duplicate, however similar the words
 
 Everything is computed from the parsed (cleaned) item alone, so a replay computes the
-same fingerprint.
+same fingerprint. The parse-clean stage process computes it (``TextPrint`` on the internal
+record), so the worker's event loop does not; the learned-boilerplate stage drops it when
+it changes the item, and the story desk then computes it itself.
 """
 
 from __future__ import annotations
@@ -23,9 +28,8 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from datasketch import MinHash
 
-from pipeline.records import ParsedItem
+from pipeline.records import ParsedItem, TextPrint
 
 #: MinHash permutations: 128 x 4 bytes per story; the LSH bands are cut from them
 PERM = 128
@@ -45,18 +49,19 @@ class Fingerprint:
     """What the duplicate index and the version decision compare."""
 
     exact: str  # hex sha256 of the normalised text (first 32 hex digits)
-    minhash: tuple[int, ...]  # PERM 32-bit values; () for a text too short to shingle
+    signature: bytes  # PERM bytes: the low 8 bits of each MinHash value; b"" for a text too short to shingle
     facts: frozenset[int]  # 32-bit hashes of the figures and names stated
     words: int  # words in the normalised text
     #: the day the story is dated (days since 1970-01-01, in the agency's time zone; 0: unknown)
     day: int = 0
 
-    def jaccard(self, other: Fingerprint) -> float:
-        """Estimated Jaccard similarity of the two texts' shingles (0 when either has none)."""
-        if not self.minhash or not other.minhash:
-            return 1.0 if self.exact == other.exact else 0.0
-        a, b = np.asarray(self.minhash, dtype=np.uint32), np.asarray(other.minhash, dtype=np.uint32)
-        return float(np.count_nonzero(a == b)) / len(a)
+    def to_print(self) -> TextPrint:
+        """As carried on an internal record."""
+        return TextPrint(self.exact, self.signature, tuple(sorted(self.facts)), self.words, self.day)
+
+    @classmethod
+    def of_print(cls, found: TextPrint) -> Fingerprint:
+        return cls(found.exact, found.signature, frozenset(found.facts), found.words, found.day)
 
     def new_facts(self, earlier: Fingerprint) -> frozenset[int]:
         """Figures and names this text states that ``earlier`` did not."""
@@ -80,18 +85,48 @@ def _h32(value: str) -> int:
 
 
 @cache
-def _seed_minhash() -> MinHash:
-    return MinHash(num_perm=PERM, seed=1)
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """``a`` (odd) and ``b`` of the PERM permutations ``a * h + b`` mod 2^32, drawn as datasketch
+    2.x draws them for seed 1 (a unit test compares both)."""
+    gen = np.random.RandomState(1)
+    a = gen.randint(0, 1 << 31, PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, PERM, dtype=np.uint32)
+    return a, b
+
+
+_M1, _M2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
+_S16, _S13 = np.uint32(16), np.uint32(13)
+
+
+def _minimums(words: list[str]) -> np.ndarray | None:
+    """The PERM MinHash values (uint32) of the word shingles; None for fewer than SHINGLE words."""
+    if len(words) < SHINGLE:
+        return None
+    shingles = {" ".join(words[i : i + SHINGLE]).encode("utf-8") for i in range(len(words) - SHINGLE + 1)}
+    sha1 = hashlib.sha1
+    hv = np.fromiter((int.from_bytes(sha1(s).digest()[:4], "little") for s in shingles), np.uint32, len(shingles))
+    # the MurmurHash3 finalizer (a fixed bijection), in place; uint32 arithmetic wraps: mod 2^32
+    hv ^= hv >> _S16
+    hv *= _M1
+    hv ^= hv >> _S13
+    hv *= _M2
+    hv ^= hv >> _S16
+    a, b = _permutations()
+    values = np.multiply.outer(hv, a)
+    values += b
+    return values.min(axis=0)
 
 
 def minhash_of(words: list[str]) -> tuple[int, ...]:
-    """PERM 32-bit MinHash values of the word shingles (datasketch, seed 1: stable across runs)."""
-    if len(words) < SHINGLE:
-        return ()
-    shingles = {" ".join(words[i : i + SHINGLE]).encode("utf-8") for i in range(len(words) - SHINGLE + 1)}
-    found = _seed_minhash().copy()
-    found.update_batch(list(shingles))
-    return tuple(int(v) for v in found.hashvalues.astype(np.uint32))
+    """PERM 32-bit MinHash values of the word shingles (() for a text too short)."""
+    found = _minimums(words)
+    return () if found is None else tuple(found.tolist())
+
+
+def signature_of(words: list[str]) -> bytes:
+    """The compact signature: the low 8 bits of each MinHash value (b"" for a text too short)."""
+    found = _minimums(words)
+    return b"" if found is None else found.astype(np.uint8).tobytes()
 
 
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*$")
@@ -131,7 +166,7 @@ def fact_strings(text: str) -> set[str]:
     text = _TICKER.sub(" ", unicodedata.normalize("NFKC", text))
     found = {"#" + _figure(n) for n in _NUMBER.findall(text)}
     words = text.split()
-    capitals = sum(1 for w in words if _UPPER_WORD.match(w) and w.isupper())
+    capitals = sum(1 for w in words if w.isupper() and _UPPER_WORD.match(w))
     if capitals >= 0.5 * max(1, len(words)):  # a text in capitals names nothing by case
         return found
     lower = {w.casefold() for w in _WORD.findall(text) if w[0].islower()}
@@ -164,7 +199,7 @@ def fingerprint(item: ParsedItem) -> Fingerprint:
     words = norm.split()
     return Fingerprint(
         exact=hashlib.sha256(norm.encode("utf-8")).hexdigest()[:32],
-        minhash=minhash_of(words),
+        signature=signature_of(words),
         facts=facts_of(raw),
         words=len(words),
         day=story_day(item),

@@ -253,8 +253,6 @@ def _latest(incoming: Incoming) -> tuple[str, int | None]:
 
 
 def _next_state(state: StoryState | None, incoming: Incoming, version: int, killed: bool) -> StoryState:
-    from pipeline.stories.dedup import compact_signature
-
     return StoryState(
         uri=incoming.uri,
         version=version,
@@ -266,7 +264,7 @@ def _next_state(state: StoryState | None, incoming: Incoming, version: int, kill
         facts=incoming.fingerprint.facts,
         killed=killed,
         withheld=incoming.signals.withheld,
-        signature=compact_signature(incoming.fingerprint.minhash),
+        signature=incoming.fingerprint.signature,
         first_seen_ms=state.first_seen_ms if state else incoming.now_ms,
         last_seen_ms=incoming.now_ms,
         recent=state.recent if state else (),
@@ -339,7 +337,7 @@ def decide(state: StoryState | None, incoming: Incoming, policy: VersionPolicy =
 
 
 def _facts_only(state: StoryState) -> Fingerprint:
-    return Fingerprint(exact=state.exact, minhash=(), facts=state.facts, words=0)
+    return Fingerprint(exact=state.exact, signature=b"", facts=state.facts, words=0)
 
 
 def _resent(state: StoryState, fingerprint: Fingerprint, policy: VersionPolicy) -> bool:
@@ -348,11 +346,11 @@ def _resent(state: StoryState, fingerprint: Fingerprint, policy: VersionPolicy) 
     least ``near_duplicate``, no new figure, a new name only when the words are nearly the
     same). Without signatures (texts too short to shingle) the facts decide: none new, and
     no more than ``1 - near_duplicate`` of them dropped."""
-    from pipeline.stories.dedup import DedupConfig, compact_signature, is_copy, similarity
+    from pipeline.stories.dedup import DedupConfig, is_copy, similarity
     from pipeline.stories.fingerprint import split_new
 
     new = split_new(fingerprint.facts - state.facts)
-    ours = compact_signature(fingerprint.minhash)
+    ours = fingerprint.signature
     if ours and state.signature:
         cfg = DedupConfig(
             threshold=policy.near_duplicate, names_near=policy.names_near, names_allowed=policy.names_allowed
