@@ -40,9 +40,12 @@ class Settings:
     session_timeout: float = 30.0
     heartbeat_interval: float = 3.0
     rebalance_timeout: float = 30.0
-    #: agent batches: at most this many dispatches, waiting at most this many seconds
+    #: agent batches: at most this many dispatches. A batch is what has arrived: the records
+    #: that come while a batch runs make the next one, so batches grow with the load and a
+    #: dispatch that finds the agent idle goes on at once; ``batch_within`` > 0 also waits up
+    #: to that many seconds for more (bigger batches for the NER model at low rates)
     batch_max: int = 64
-    batch_within: float = 0.05
+    batch_within: float = 0.0
     #: the one size limit (bytes) of every record: raw dispatches at ingest, internal records,
     #: articles, dead letters; producer requests, fetches and topic max.message.bytes follow
     #: it (at most 16 MiB). Over it, a dispatch or outcome becomes a dead letter that says so

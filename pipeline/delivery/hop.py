@@ -21,6 +21,7 @@ about every record (take / duplicate / hole), which keeps per-partition offset o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -138,26 +139,31 @@ class Reader:
             self.busy = False
 
     async def _next_events(self) -> list[faust.EventT]:
+        """The records queued now (at least one: waits for it), up to ``batch_max``; with
+        ``batch_within`` > 0, what arrives within that many seconds too. With 0 (the default)
+        a batch is what arrived while the last one ran: batches grow with the load, and a
+        record that finds the agent idle goes on at once."""
         queue = self.queue
         events = [await queue.get()]
         # from here on the records are ours, not the queue's: not quiescent while we gather more
         self.busy = True
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.batch_within
+        self._drain(events)
+        if self.batch_within > 0 and len(events) < self.batch_max:
+            deadline = asyncio.get_running_loop().time() + self.batch_within
+            with contextlib.suppress(TimeoutError):  # the channel's end (StopAsyncIteration) goes up
+                async with asyncio.timeout_at(deadline):  # one deadline, not a task per record
+                    while len(events) < self.batch_max:
+                        events.append(await queue.get())
+                        self._drain(events)
+        return events
+
+    def _drain(self, events: list[faust.EventT]) -> None:
+        queue = self.queue
         while len(events) < self.batch_max:
             try:
                 events.append(queue.get_nowait())
-                continue
             except asyncio.QueueEmpty:
-                pass
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            try:
-                events.append(await asyncio.wait_for(queue.get(), remaining))
-            except (TimeoutError, StopAsyncIteration):
-                break
-        return events
+                return
 
     def complete(self, events: Sequence[faust.EventT]) -> None:
         """Every outcome of ``events`` is stored: they are done."""
