@@ -6,9 +6,11 @@ batches. For each batch the child reports the phase it is in -- the shared batch
 (batch enrichment), then each record -- and each record's outcomes as soon as they exist:
 
     parent ──("batch", records, batched)──▶ child
-           ◀──("prepare",) ("start", i) ("done", i, outcomes, seconds) ... ("end", seconds)
+           ◀──("prepare",) ("start", 0) ("done", i, outcomes, seconds) ... ("end", seconds)
 
-so the parent always knows which record is running and since when; the seconds (each
+so the parent always knows which record is running and since when (record i + 1 starts
+when record i is done: one message per record; the parent takes every message waiting in
+one wake-up of its reading thread); the seconds (each
 record's, and the batch phase's at the end) are the child's own timings of the stage,
 kept in ``timings`` for the worker's metrics. A record that runs
 longer than the time limit (``WIREFEED_STAGE_TIME_LIMIT``) is abandoned: the child is
@@ -197,6 +199,13 @@ class ProcessRunner:
             return None
         return await _recv(self.conn, timeout)
 
+    async def _recv_some(self, timeout: float) -> list[Any]:
+        """The child's messages waiting now (at least one: waits ``timeout`` s for it), in order;
+        ("timeout",) alone after ``timeout`` s of silence; None last when the child is gone."""
+        if self.conn is None:
+            return [None]
+        return await _recv_some(self.conn, timeout)
+
     # ------------------------------------------------------------------------ a batch
 
     async def run(self, records: Sequence[RawDispatch]) -> list[list[Outcome]]:
@@ -211,40 +220,50 @@ class ProcessRunner:
             self.conn.send(("batch", batch, batched))
             current: int | None = None  # index into ``pending`` of the running record
             since = time.monotonic()
-            while True:
-                message = await self._recv(max(self.time_limit - (time.monotonic() - since), 0.01))
-                if message is None or message[0] == "timeout":
-                    died = message is None
-                    self._kill()
-                    if current is None:  # the batch phase: nobody's fault, go record by record
-                        log.warning("%s: the batch phase %s; record by record now", self.kind, _how(died, self))
-                        batched = False
+            ended = False
+            while not ended:
+                messages = await self._recv_some(max(self.time_limit - (time.monotonic() - since), 0.01))
+                for message in messages:
+                    if message is None or message[0] == "timeout":
+                        died = message is None
+                        self._kill()
+                        if current is None:  # the batch phase: nobody's fault, go record by record
+                            log.warning("%s: the batch phase %s; record by record now", self.kind, _how(died, self))
+                            batched = False
+                            ended = True
+                            break
+                        if current >= len(pending):  # after its last record: every outcome is here
+                            pending = [i for i in pending if i not in results]
+                            ended = True
+                            break
+                        index = pending[current]
+                        outcomes = self._abandon(records[index], died)
+                        if outcomes is not None:
+                            results[index] = outcomes
+                            pending = pending[current + 1 :]
+                        else:  # tried again in a fresh child
+                            pending = pending[current:]
+                        pending = [i for i in pending if i not in results]
+                        ended = True
                         break
-                    index = pending[current]
-                    outcomes = self._abandon(records[index], died)
-                    if outcomes is not None:
-                        results[index] = outcomes
-                        pending = pending[current + 1 :]
-                    else:  # tried again in a fresh child
-                        pending = pending[current:]
-                    pending = [i for i in pending if i not in results]
-                    break
-                kind = message[0]
-                if kind == "start":
-                    current, since = message[1], time.monotonic()
-                elif kind == "done":
-                    results[pending[message[1]]] = message[2]
-                    if len(message) > 3:
-                        timings.records[pending[message[1]]] = message[3]
-                    since = time.monotonic()
-                elif kind == "prepare":
-                    since = time.monotonic()
-                elif kind == "end":
-                    timings.batch += message[1] if len(message) > 1 else 0.0
-                    pending = []
-                    break
-                elif kind == "failed":
-                    raise StageFailed(f"{self.kind}: {message[1]}")
+                    kind = message[0]
+                    if kind == "start":
+                        current, since = message[1], time.monotonic()
+                    elif kind == "done":
+                        results[pending[message[1]]] = message[2]
+                        if len(message) > 3:
+                            timings.records[pending[message[1]]] = message[3]
+                        # the next record runs from now (its index may be past the batch's end)
+                        current, since = message[1] + 1, time.monotonic()
+                    elif kind == "prepare":
+                        since = time.monotonic()
+                    elif kind == "end":
+                        timings.batch += message[1] if len(message) > 1 else 0.0
+                        pending = []
+                        ended = True
+                        break
+                    elif kind == "failed":
+                        raise StageFailed(f"{self.kind}: {message[1]}")
         self.timings = timings
         return [results[i] for i in range(len(records))]
 
@@ -287,6 +306,28 @@ async def _recv(conn: Connection, timeout: float) -> Any:
             return conn.recv()
         except (EOFError, OSError):
             return None
+
+    return await asyncio.to_thread(wait)
+
+
+#: at most this many messages per wake-up of the reading thread
+_DRAIN = 256
+
+
+async def _recv_some(conn: Connection, timeout: float) -> list[Any]:
+    """The messages on ``conn`` now, in order: one thread hop for all that are waiting."""
+
+    def wait() -> list[Any]:
+        messages: list[Any] = []
+        try:
+            if not conn.poll(timeout):
+                return [("timeout",)]
+            messages.append(conn.recv())
+            while len(messages) < _DRAIN and conn.poll(0):
+                messages.append(conn.recv())
+        except (EOFError, OSError):
+            messages.append(None)
+        return messages
 
     return await asyncio.to_thread(wait)
 
@@ -375,8 +416,8 @@ def _serve_parent(conn: Connection, kind: str, work: Work) -> None:
             started = time.perf_counter()
             work.prepare(records, batched)
             prepared = time.perf_counter() - started
+            _send(conn, ("start", 0))  # the batch phase is over; record i + 1 starts when i is done
             for index, record in enumerate(records):
-                _send(conn, ("start", index))
                 started = time.perf_counter()
                 outcomes = work.run(index, record)
                 _send(conn, ("done", index, outcomes, time.perf_counter() - started))
