@@ -152,10 +152,8 @@ class ParseClean:
                 dead.append(result)
                 out.append(ctx.names.outcome(result))
                 continue
-            if ctx.settings.stories:
-                result = with_fingerprint(result)
             try:
-                out.append(ctx.internal(ctx.names.parsed, result, by="source"))
+                out.append(self.internal(result))
             except Exception as exc:  # this item cannot be encoded: keep the dispatch as a dead letter
                 error = UnexpectedError(exc, stage="encode-cleaned")
                 letter = dead_letter(record, error, part=result.part, parts=result.parts, limits=ctx.limits)
@@ -163,6 +161,18 @@ class ParseClean:
         if ctx.settings.validate:
             check(dead, ctx.faults)
         return out
+
+    def internal(self, cleaned: CleanedDispatch) -> Outcome:
+        """The wire.parsed record of an item, with its story fingerprint when stories are on --
+        unless the fingerprint takes it over the size limit: then without (the desk computes it)."""
+        ctx = self.ctx
+        if not ctx.settings.stories:
+            return ctx.internal(ctx.names.parsed, cleaned, by="source")
+        printed = with_fingerprint(cleaned)
+        found = ctx.internal(ctx.names.parsed, printed, by="source")
+        if found.topic == ctx.names.deadletter and printed is not cleaned:
+            return ctx.internal(ctx.names.parsed, cleaned, by="source")
+        return found
 
     def fallback(self, record: RawDispatch, error: PipelineError) -> list[Outcome]:
         return [self.ctx.names.outcome(dead_letter(record, error, limits=self.ctx.limits))]

@@ -108,3 +108,20 @@ def test_normalise_is_what_the_signature_is_taken_over() -> None:
     words = normalise("Twelve ships, held by FOG.").split()
     assert words == ["twelve", "ships", "held", "by", "fog"]
     assert signature_of(words) == bytes(v & 0xFF for v in minhash_of(words))
+
+
+def test_an_item_the_fingerprint_would_take_over_the_limit_goes_without_it() -> None:
+    from pipeline.settings import Settings
+    from pipeline.work import Context, ParseClean
+
+    names = " ".join(f"Name{i} Place{i} said {i}." for i in range(400))  # many facts: a long fingerprint
+    item = _item(names)
+    cleaned = _cleaned(item)
+    plain = len(flow.encode_cleaned(cleaned)[1])
+    printed = len(flow.encode_cleaned(replace(cleaned, fingerprint=fingerprint(item).to_print()))[1])
+    assert printed > plain + 1000
+    for limit, carried in ((printed + 4096, True), (plain + 2048, False)):
+        work = ParseClean(Context(Settings.from_env({"WIREFEED_MAX_MESSAGE_BYTES": str(limit)})))
+        found = work.internal(cleaned)
+        assert found.topic == work.ctx.names.parsed, limit
+        assert (flow.decode_cleaned(found.value or b"").fingerprint is not None) is carried
