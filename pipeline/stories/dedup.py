@@ -114,13 +114,6 @@ def _h64(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
 
 
-def compact_signature(minhash: tuple[int, ...]) -> bytes:
-    """b-bit minwise hashing: the low 8 bits of each value (b"" for a text too short to shingle)."""
-    if len(minhash) != PERM:
-        return b""
-    return np.asarray(minhash, dtype=np.uint32).astype(np.uint8).tobytes()
-
-
 def fact_sample(facts: frozenset[int]) -> bytes:
     """The smallest ``MAX_FACTS`` 16-bit fact hashes, ascending (a bottom-k sample)."""
     values = sorted({f & 0xFFFF for f in facts})[:MAX_FACTS]

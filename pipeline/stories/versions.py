@@ -111,7 +111,7 @@ class StoryState:
     published: bool = True
     #: the story its items were copies of, when not published
     duplicate_of: str | None = None
-    #: the compact MinHash signature of the latest version (``dedup.compact_signature``)
+    #: the compact MinHash signature of the latest version (``Fingerprint.signature``)
     signature: bytes = b""
     #: the latest items decided (item id, kind, version, latest, first copy): a redelivered
     #: record gets the same outcome
