@@ -18,11 +18,14 @@ dispatches per second, both per wall-clock second and per CPU second of this pro
 (``time.process_time``: on a shared machine the wall clock counts the other processes'
 time too; a CPU second is what one core gives). With ``--ner``, the full profile's
 statistical NER alone (``nlp.pipe`` over the same texts' segments, as ``ner.entities_many``
-feeds it) against the full profile over the same items. With ``--quality``, each
-profile's Reuters-21578 places micro-F1 (one story in ``--every``) and language accuracy
-(the corpus's known-language dispatches, and web-unseen-dev), side by side.
+feeds it) against the full profile over the same items, in rounds side by side, with the CPU
+the full profile spends inside ``ner.entities_many`` and outside it (the enrichment
+components' ms are wall-clock: on a loaded machine they count other processes' turns).
+With ``--quality``, each profile's Reuters-21578 places micro-F1 (one story in ``--every``)
+and language accuracy (the corpus's known-language dispatches, and web-unseen-dev), side by
+side.
 
-    .venv/bin/python bench/stages.py [--reuters 1000] [--profiles fast full] [--ner] [--quality]
+    .venv/bin/python bench/stages.py [--reuters 1000] [--profiles fast full] [--ner [--ner-rounds 3]] [--quality]
 """
 
 from __future__ import annotations
@@ -169,8 +172,14 @@ def run(raws: list[RawDispatch], stages: flow.Stages, batch: int) -> dict[str, A
     }
 
 
-def ner_alone(raws: list[RawDispatch], settings: Settings, batch: int) -> dict[str, float]:
-    """The full profile's NER model alone on the items' segments vs the full profile on the same items."""
+def ner_alone(raws: list[RawDispatch], settings: Settings, batch: int, rounds: int) -> dict[str, float]:
+    """The full profile's NER model alone on the items' segments vs the full profile on the same items.
+
+    ``rounds`` times, side by side: ``nlp.pipe`` alone, then the full profile, whose calls to
+    ``ner.entities_many`` are timed in CPU seconds too (the model's share of the full profile;
+    ``Enrichment.timings`` are wall-clock seconds, which on a loaded machine count the other
+    processes' turns). Medians over the rounds; the ratio is the median of each round's ratio.
+    """
     from pipeline.enrich import ner
     from pipeline.enrich.text import item_text
 
@@ -186,14 +195,45 @@ def ner_alone(raws: list[RawDispatch], settings: Settings, batch: int) -> dict[s
         return {}
     segments = [t.value[s.start : s.end] for t in texts for s in t.segments if not s.upper]
     rates: dict[str, list[float]] = defaultdict(list)
-    for _ in range(2):
+    entities_many = ner.entities_many
+    in_stage = [0.0]
+
+    def timed_entities_many(*args: Any, **kwargs: Any) -> list[list[ner.Span]]:
+        cpu = time.process_time()
+        try:
+            return entities_many(*args, **kwargs)
+        finally:
+            in_stage[0] += time.process_time() - cpu
+
+    for _ in range(rounds):
         cpu = time.process_time()
         for _doc in nlp.pipe(segments, batch_size=64):
             pass
         rates["ner"].append(len(cleaned) / (time.process_time() - cpu))
-        outcome = run(raws, stages, batch)
+        in_stage[0] = 0.0
+        ner.entities_many = timed_entities_many  # the stage looks it up per batch
+        try:
+            outcome = run(raws, stages, batch)
+        finally:
+            ner.entities_many = entities_many
         rates["full"].append(outcome["cpu_rate"] * len(cleaned) / len(raws))
-    return {"items": len(cleaned), "segments": len(segments), **{k: statistics.median(v) for k, v in rates.items()}}
+        rates["ratio"].append(rates["full"][-1] / rates["ner"][-1])
+        rates["ner_ms"].append(1000 / rates["ner"][-1])
+        rates["stage_ner_ms"].append(in_stage[0] * 1000 / len(cleaned))
+        rates["rest_ms"].append(1000 / rates["full"][-1] - rates["stage_ner_ms"][-1])
+        print(
+            f"  round {len(rates['ratio'])}: NER alone {rates['ner_ms'][-1]:.2f}, full {1000 / rates['full'][-1]:.2f} "
+            f"(its NER {rates['stage_ner_ms'][-1]:.2f}) CPU ms per item, full/NER {rates['ratio'][-1]:.2f}",
+            flush=True,
+        )
+    return {
+        "items": len(cleaned),
+        "segments": len(segments),
+        "rounds": rounds,
+        **{k: statistics.median(v) for k, v in rates.items()},
+        "ratio_low": min(rates["ratio"]),
+        "ratio_high": max(rates["ratio"]),
+    }
 
 
 def quality(profile: str, every: int) -> dict[str, float]:
@@ -221,6 +261,7 @@ def main() -> int:
     parser.add_argument("--profiles", nargs="+", default=["fast", "full"], choices=["fast", "full"])
     parser.add_argument("--batch", type=int, default=64, help="enrichment batch, as WIREFEED_BATCH_MAX (default 64)")
     parser.add_argument("--ner", action="store_true", help="also the NER model alone vs the full profile")
+    parser.add_argument("--ner-rounds", type=int, default=3, help="--ner: rounds of NER alone vs full (default 3)")
     parser.add_argument("--quality", action="store_true", help="also places F1 and language accuracy per profile")
     parser.add_argument("--every", type=int, default=10, help="--quality: one Reuters story in this many (10)")
     args = parser.parse_args()
@@ -245,7 +286,7 @@ def main() -> int:
             columns.append((f"{profile}/{name}", run(raws, stages, args.batch)))
 
     width = max(24, *(len(c[0]) + 4 for c in columns))
-    print("\nms per dispatch, median / p99")
+    print("\nms per dispatch (wall clock), median / p99")
     print(f"{'':<14}" + "".join(f"{name:>{width}}" for name, _ in columns))
     for key, rows in (("stages", STAGES), ("components", COMPONENTS)):
         if key == "components":
@@ -265,12 +306,16 @@ def main() -> int:
             print(f"{name}: fast/full = {ratio:.2f} (per CPU second)")
 
     if args.ner:
-        figures = ner_alone(sets["reuters"], Settings.from_env(profile="full"), args.batch)
+        figures = ner_alone(sets["reuters"], Settings.from_env(profile="full"), args.batch, args.ner_rounds)
         if figures:
+            load = os.getloadavg()
             print(
                 f"\nNER alone (nlp.pipe, {figures['segments']} segments of {figures['items']} Reuters items): "
                 f"{figures['ner']:.1f} items/CPU s; full profile {figures['full']:.1f} items/CPU s; "
-                f"full/NER = {figures['full'] / figures['ner']:.2f}"
+                f"full/NER = {figures['ratio']:.2f} (median of {figures['rounds']} rounds, "
+                f"{figures['ratio_low']:.2f}-{figures['ratio_high']:.2f}; load average {load[0]:.1f})\n"
+                f"CPU ms per item: NER alone {figures['ner_ms']:.2f}; in the full profile, its NER "
+                f"(ner.entities_many) {figures['stage_ner_ms']:.2f} and the rest {figures['rest_ms']:.2f}"
             )
     if args.quality:
         print(f"\nquality (Reuters places: one story in {args.every}; language: corpus known-language, web-unseen-dev)")
