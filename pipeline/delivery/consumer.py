@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar, cast
 
@@ -113,6 +114,49 @@ def leave_only_when_settled(coordinator: Any, rebalancing: Callable[[], bool]) -
     coordinator._maybe_leave_group = leave
 
 
+def stamp_heartbeats(coordinator: Any, clock: Callable[[], float] = time.monotonic) -> None:
+    """From now on ``coordinator._wf_alive_at`` is when the group last confirmed this member: a
+    successful heartbeat, or a generation joined (aiokafka's group coordinator)."""
+    if getattr(coordinator, "_wf_alive_at", None) is not None:
+        return
+    coordinator._wf_alive_at = clock()
+    beat, joined = coordinator._do_heartbeat, coordinator._on_join_complete
+
+    async def heartbeat() -> Any:
+        ok = await beat()
+        if ok:
+            coordinator._wf_alive_at = clock()
+        return ok
+
+    async def on_join_complete(*args: Any, **kwargs: Any) -> Any:
+        coordinator._wf_alive_at = clock()
+        return await joined(*args, **kwargs)
+
+    coordinator._do_heartbeat = heartbeat
+    coordinator._on_join_complete = on_join_complete
+
+
+def may_commit(coordinator: Any, now: float) -> str | None:
+    """Why this member must not commit now (None: it may).
+
+    A member the group no longer knows must not: a worker paused past the session timeout
+    (SIGSTOP, a long GC, a frozen VM) comes back, and the partitions it held are another
+    member's now -- its offsets would go over what their new owner has committed since. Apache
+    Kafka refuses such a commit (unknown member, stale generation); the embedded broker takes
+    it, and committed offsets went back. aiokafka resets the member id once a heartbeat is
+    refused, but a commit may go out before that: so also none when the group has not
+    confirmed this member for longer than the session timeout (it has most likely dropped it;
+    a commit skipped is made later or by the next owner, from the same ledger, and costs at
+    most records read again)."""
+    if coordinator.member_id == UNKNOWN_MEMBER_ID:
+        return "this member is no longer in the group"
+    alive_at = getattr(coordinator, "_wf_alive_at", None)
+    session = coordinator._session_timeout_ms / 1000
+    if alive_at is not None and now - alive_at > session:
+        return f"the group has not confirmed this member for {now - alive_at:.1f} s (session timeout {session:g} s)"
+    return None
+
+
 class LedgerConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     """Faust's consumer thread, its worker consumer with ``FETCH_MAX_WAIT_MS``."""
 
@@ -130,20 +174,18 @@ class LedgerConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         return consumer
 
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
-        """Faust's commit, except from a member the group no longer knows.
-
-        A worker paused past the session timeout (SIGSTOP, a long GC, a frozen VM) comes back,
-        finds its member id unknown (aiokafka resets it) and revokes its partitions -- whose
-        revocation commit would then write its old offsets over what their new owner has
-        committed since. Apache Kafka refuses such a commit (unknown member); the embedded broker
-        takes it, and committed offsets went back (chaos short run: wire.parsed[0] 214 -> 116).
-        Those partitions are another member's now: nothing is committed for them here.
-        """
+        """Faust's commit, except from a member the group may no longer know (``may_commit``):
+        chaos short runs saw committed offsets go back (wire.parsed[0] 214 -> 116 on the
+        revocation of a member found unknown; wire.parsed[2] 199 -> 175 at load 11, most likely
+        the periodic commit of a worker resumed after SIGSTOP, before its first heartbeat)."""
         consumer = self._ensure_consumer()
         coordinator = getattr(consumer, "_coordinator", None)
-        if coordinator is not None and coordinator.member_id == UNKNOWN_MEMBER_ID and offsets:
-            log.warning("not committing %s: this member is no longer in the group", dict(offsets))
-            return False
+        if coordinator is not None and offsets:
+            stamp_heartbeats(coordinator)
+            why = may_commit(coordinator, time.monotonic())
+            if why is not None:
+                log.warning("not committing %s: %s", dict(offsets), why)
+                return False
         return cast(bool, await super()._commit(offsets))
 
 

@@ -157,8 +157,19 @@ async def test_a_recovery_seek_to_an_unknown_offset_reads_from_the_start(consume
 
 
 class _Coordinator:
+    """aiokafka's group coordinator, as far as the commit guard reads it."""
+
     def __init__(self, member_id: str) -> None:
         self.member_id = member_id
+        self._session_timeout_ms = 10_000
+        self.beats_ok = True
+        self.joined: list[int] = []
+
+    async def _do_heartbeat(self) -> bool:
+        return self.beats_ok
+
+    async def _on_join_complete(self, generation: int, *args: object) -> None:
+        self.joined.append(generation)
 
 
 class _AiokafkaConsumer:
@@ -192,3 +203,30 @@ async def test_a_member_the_group_no_longer_knows_commits_nothing() -> None:
     assert [{(k.topic, k.partition): v.offset for k, v in c.items()} for c in client.committed] == [
         {("wire.parsed", 0): 214}
     ]
+
+
+async def test_no_commit_from_a_member_the_group_has_not_confirmed_for_a_session() -> None:
+    """A worker resumed after a pause longer than the session timeout commits nothing before the
+    group confirms it again (its partitions are another member's by then)."""
+    from pipeline.delivery.consumer import UNKNOWN_MEMBER_ID, may_commit, stamp_heartbeats
+
+    now = [100.0]
+    coordinator = _Coordinator("member-1")
+    stamp_heartbeats(coordinator, clock=lambda: now[0])
+    assert may_commit(coordinator, now[0]) is None
+    now[0] += 9.0  # within the session: fine
+    assert may_commit(coordinator, now[0]) is None
+    now[0] += 6.0  # paused (SIGSTOP) past the 10 s session since it was last confirmed
+    assert "not confirmed this member for 15.0 s" in (may_commit(coordinator, now[0]) or "")
+    coordinator.beats_ok = False
+    assert not await coordinator._do_heartbeat()  # a refused heartbeat confirms nothing
+    assert may_commit(coordinator, now[0]) is not None
+    coordinator.beats_ok = True
+    assert await coordinator._do_heartbeat()
+    assert may_commit(coordinator, now[0]) is None
+    now[0] += 30.0  # a long rebalance: the join that ends it confirms the member
+    await coordinator._on_join_complete(7, "member-1", "range", b"")
+    assert coordinator.joined == [7]
+    assert may_commit(coordinator, now[0]) is None
+    coordinator.member_id = UNKNOWN_MEMBER_ID
+    assert may_commit(coordinator, now[0]) == "this member is no longer in the group"
