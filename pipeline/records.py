@@ -531,13 +531,7 @@ def _converter(tp: Any) -> Converter:
                 return tuple(item(x) for x in data)
 
             return repeated
-        items = tuple(_converter(a) for a in args)
-
-        def fixed(data: Any) -> Any:
-            _expect_list(tp, data)
-            return tuple(convert(x) for convert, x in zip(items, data, strict=True))
-
-        return fixed
+        return _fixed_builder(tp, args)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _dataclass_converter(tp)
     if tp is bytes:
@@ -611,6 +605,40 @@ def _generated_builder(cls: type) -> Converter:
     lines.append("    return _cls(**kw)")
     exec("\n".join(lines), env)  # code made here from the dataclass's own fields
     return typing.cast(Converter, env["build"])
+
+
+def _fixed_builder(tp: Any, args: tuple[Any, ...]) -> Converter:
+    """The converter of a fixed tuple (``tuple[str, bytes]``: a header), generated as the
+    dataclass builders are: every record's headers and extras went through a generic
+    converter call per element (a zip and a generator per pair)."""
+    if not args:
+        return lambda data: _expect_empty(tp, data)
+    env: dict[str, Any] = {"_tp": tp, "_expect_list": _expect_list, "_checked": _checked}
+    parts = []
+    for i, arg in enumerate(args):
+        if arg in (str, int, bool):
+            env[f"_t{i}"] = arg
+            parts.append(f"x{i} if type(x{i}) is _t{i} else _checked(_t{i}, x{i})")
+        else:
+            env[f"_c{i}"] = _converter(arg)
+            parts.append(f"_c{i}(x{i})")
+    names = "".join(f"x{i}, " for i in range(len(args)))
+    lines = [
+        "def fixed(data):",
+        "    _expect_list(_tp, data)",
+        # a list of another length raises ValueError, as zip(strict=True) did
+        f"    {names}= data",
+        f"    return ({''.join(f'{part}, ' for part in parts)})",
+    ]
+    exec("\n".join(lines), env)  # code made here from the tuple type's own arguments
+    return typing.cast(Converter, env["fixed"])
+
+
+def _expect_empty(tp: Any, data: Any) -> tuple[()]:
+    _expect_list(tp, data)
+    if data:
+        raise ValueError(f"expected an empty list, got {len(data)} values")
+    return ()
 
 
 def _expect_list(tp: Any, data: Any) -> None:

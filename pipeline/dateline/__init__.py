@@ -368,10 +368,12 @@ _NEEDS = {
     # a comma, a date (every shape of which has a digit), a dash
     "place-date": r",\D*\d[^-–—]*[-–—]",
     "place-chain": r"[/\-–—]",
-    "place-dash": r"\s[-–—]+\s+(?:[^\W\d_]|[\"“«„'‘])",
+    # (a need opens with the rarest character it needs, which the regex engine scans for,
+    # and looks behind it for what comes before: the same texts pass)
+    "place-dash": r"[-–—](?<=\s[-–—])[-–—]*\s+(?:[^\W\d_]|[\"“«„'‘])",
     # a site's address: its last dot and the first two letters of its domain
-    "outlet-place": r"[\w-]\.(?i:[a-z]{2})",
-    "place-outlet": r"[\w-]\.(?i:[a-z]{2})",
+    "outlet-place": r"\.(?<=[\w-]\.)(?i:[a-z]{2})",
+    "place-outlet": r"\.(?<=[\w-]\.)(?i:[a-z]{2})",
     "credit-chain": r"\|",
     "place-in-word": r"['’]",
     "place-agency-line": r"[-–—/]",

@@ -79,6 +79,7 @@ from lingua import (
 
 from pipeline.enrich.config import DEFAULT_LANGUAGES, EnrichConfig
 from pipeline.enrich.stopwords import spacy_stop_words
+from pipeline.enrich.text import count_digits, count_letters
 
 log = logging.getLogger(__name__)
 
@@ -347,6 +348,8 @@ def _function_words_only() -> Mapping[str, str]:
 # --------------------------------------------------------------------------- function words
 
 _WORD = re.compile(r"[^\W\d_]+")
+_WORD_SPLIT = re.compile(r"([^\W\d_]+)")
+_APOSTROPHES = frozenset("'’")
 _COMPANY_WORDS = frozenset({"co", "inc", "corp", "ltd", "plc", "llc", "sa", "ag", "nv", "spa", "gmbh", "bhd", "pty"})
 _COLUMNS = re.compile(r"^.*\S {3,}\S.*$", re.MULTILINE)
 #: lines with aligned columns that make a text a table
@@ -371,7 +374,7 @@ def language_words(sample: str) -> list[str]:
 
 
 def _letters(text: str) -> int:
-    return sum(map(str.isalpha, text))
+    return count_letters(text)
 
 
 def _in_capitals(line: str) -> bool:
@@ -380,33 +383,33 @@ def _in_capitals(line: str) -> bool:
 
 
 def _line_words(sample: str) -> list[str]:
-    matches = list(_WORD.finditer(sample))
-    if not any(m.group().islower() for m in matches):  # all caps, or a script without case: every word counts
-        return [m.group().lower() for m in matches]
+    # the words and what is printed before each: [before, word, before, word, ..., after]
+    # (one split in C; a word's context is its ``before``, no positions to look up)
+    parts = _WORD_SPLIT.split(sample)
+    words = parts[1::2]
+    if not any(w.islower() for w in words):  # all caps, or a script without case: every word counts
+        return [w.lower() for w in words]
     out = []
-    previous, previous_end = "", -2  # the previous word, and where it ends
-    for m in matches:
-        word = m.group()
-        start = m.start()
-        glued = previous_end + 1 == start and sample[previous_end] in "'’"
-        name = glued and len(previous) > 1 and previous[0].isupper()
-        previous, previous_end = word, m.end()
+    previous = ""  # the previous word
+    for word, before in zip(words, parts[::2], strict=False):  # the text after the last word aside
+        # a suffix on a name ("Özen'in", "Ankara'da"), not a word of its own
+        name = before in _APOSTROPHES and len(previous) > 1 and previous[0].isupper()
+        first, previous = not previous, word
         if name:
-            continue  # a suffix on a name ("Özen'in", "Ankara'da"), not a word of its own
+            continue
         if word.islower():  # the common case (a lower-case word is its own lower case)
             out.append(word)
         elif word.lower() == word.upper() or word == word.lower():
             out.append(word.lower())
-        elif word[1:] == word[1:].lower() and _sentence_start(sample, start):
+        elif word[1:] == word[1:].lower() and _sentence_start(before, first):
             out.append(word.lower())  # "Le président parle": the first word is a word
     return out
 
 
-def _sentence_start(sample: str, pos: int) -> bool:
-    i = pos - 1
-    while i >= 0 and sample[i] in " \t\"'«“(":
-        i -= 1
-    return i < 0 or sample[i] in _SENTENCE_END
+def _sentence_start(before: str, first: bool) -> bool:
+    """Whether a word printed after ``before`` starts a sentence (``first``: the text's first word)."""
+    before = before.rstrip(" \t\"'«“(")
+    return before[-1] in _SENTENCE_END if before else first
 
 
 @cache
@@ -503,7 +506,7 @@ def _script_counts(sample: str) -> tuple[int, tuple[int, ...]]:
 
     Asked several times per text (shortlist, evidence, groups): counted once, in one scan
     for the letters of every script (the scripts' counts are then taken over those alone)."""
-    letters = sum(map(str.isalpha, sample))
+    letters = count_letters(sample)
     found = "".join(_NON_LATIN.findall(sample))
     if not found:
         return letters, (0,) * len(_SCRIPT_PATTERNS)
@@ -546,9 +549,8 @@ class _Evidence:
         self.running = any(w != w.upper() and w == w.lower() for w in _WORD.findall(sample))
         # Figures outweighing letters, or columns aligned with runs of spaces on several
         # lines: a table ("Shr 75 cts vs 52 cts"), not prose.
-        self.tabular = (
-            sum(map(str.isdigit, sample)) * 2 >= _script_counts(sample)[0]
-            or len(_COLUMNS.findall(sample)) >= TABLE_LINES
+        self.tabular = count_digits(sample) * 2 >= _script_counts(sample)[0] or (
+            "   " in sample and len(_COLUMNS.findall(sample)) >= TABLE_LINES
         )
         index = _stop_index(languages)
         counts: dict[str, int] = {}
@@ -647,7 +649,7 @@ def _main_text(sample: str, lingua: LanguageDetector) -> str:
     the vote.
     """
     letters_all = _letters(sample)
-    if sum(map(str.isdigit, sample)) * 2 >= letters_all or sample.upper() == sample:
+    if count_digits(sample) * 2 >= letters_all or sample.upper() == sample:
         return sample  # a table or a text in capitals: no paragraphs of prose to vote
     # a paragraph of prose has letters enough and ends a sentence (a table has neither)
     blocks = [

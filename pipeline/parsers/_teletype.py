@@ -80,11 +80,17 @@ def _single_byte(raw: bytes) -> str:
 
 def collapse(text: str) -> str:
     """Runs of blanks as one space, no control characters, stripped."""
+    if text.isprintable() and "  " not in text:
+        # the common case, without a regex: printable text holds no control character and
+        # no blank but the space (tabs, no-break and other wide spaces are not printable)
+        return text.strip()
     return _SPACES.sub(" ", _CONTROLS.sub(" ", text)).strip()
 
 
 def strip_controls(text: str) -> str:
     """``text`` without C0 control characters other than tab and newline."""
+    if text.isprintable():  # no control character at all (the common case: one C call)
+        return text
     return _CONTROLS.sub("", text)
 
 

@@ -301,7 +301,10 @@ def _lines(text: str) -> list[str]:
 def _blocks(text: str) -> list[Block]:
     """Paragraphs (a line indented 4+ spaces starts one) and tables ("pre", spacing kept)."""
     lines = _lines(text)
-    tabular = [bool(_TABULAR.search(line.strip())) for line in lines]
+    # a line without 3 spaces, 4 dots or a tab in a row cannot be tabular (no regex call)
+    tabular = [
+        ("   " in line or "...." in line or "\t" in line) and bool(_TABULAR.search(line.strip())) for line in lines
+    ]
     # A table is 2+ consecutive tabular lines; an untabular line between two of them
     # ("Baltimore/" wrapping a row label) belongs to the table too.
     in_table = [False] * len(lines)

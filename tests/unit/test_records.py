@@ -16,6 +16,7 @@ from pipeline.records import (
     ParsedItem,
     Provenance,
     RawDispatch,
+    RawRef,
     Rendition,
     Subject,
     Translation,
@@ -105,6 +106,15 @@ def test_from_jsonable_rejects_wrong_types() -> None:
     data["headline"] = 12
     with pytest.raises(TypeError):
         from_jsonable(ParsedItem, data)
+
+
+def test_a_header_pair_of_the_wrong_shape_is_an_error() -> None:
+    """A header must be a [name, base64] pair: another length or type is an error."""
+    ref = {"sha256": "0" * 64, "size": 1}
+    assert from_jsonable(RawRef, {**ref, "headers": [["a", "eA=="]]}).headers == (("a", b"x"),)
+    for bad in (["a"], ["a", "eA==", "b"], [1, "eA=="], "a"):
+        with pytest.raises((TypeError, ValueError)):
+            from_jsonable(RawRef, {**ref, "headers": [bad]})
 
 
 def test_dispatch_id_is_a_content_address() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.enrich.text import fold, item_text, make_text, mostly_upper
+from pipeline.enrich.text import count_cases, count_digits, count_letters, fold, item_text, make_text, mostly_upper
 from pipeline.records import Block, ParsedItem
 
 
@@ -60,3 +60,15 @@ def test_mostly_upper_recognises_wire_headlines() -> None:
     assert mostly_upper("GRAIN EXPORTS RISE IN MARCH")
     assert not mostly_upper("Grain exports rise in March")
     assert not mostly_upper("US UK")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "Shr 75 cts vs 52 cts", "MOSCOW, Jan 13 (Reuters) -", "L’Arménie ½ ² İstanbul ǅ", "\t\n\x00 _1"],
+    ids=["empty", "ascii", "capitals", "non-ascii", "controls"],
+)
+def test_character_counts_are_the_per_character_tests(text: str) -> None:
+    """count_letters, count_digits and count_cases count what str.isalpha/isdigit/isupper/islower say."""
+    assert count_letters(text) == sum(map(str.isalpha, text))
+    assert count_digits(text) == sum(map(str.isdigit, text))
+    assert count_cases(text) == (sum(map(str.isupper, text)), sum(map(str.islower, text)))
