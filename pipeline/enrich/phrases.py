@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 import ahocorasick
@@ -100,6 +101,7 @@ class _Rows:
         self._forms: list[str] = []
         self.forms = ""
         self._made: dict[int, tuple[_Row, ...]] = {}
+        self._entries: dict[int, tuple[Entry[Any], ...]] = {}
 
     def append(self, length: int, rows: Iterable[_Row]) -> None:
         self.lengths.append(length)
@@ -137,11 +139,22 @@ class _Rows:
         self._made[index] = made
         return made
 
+    def entries(self, index: int) -> tuple[Entry[Any], ...]:
+        """The rows of key number ``index`` as entries (kept once made, as the rows are)."""
+        made = self._entries.get(index)
+        if made is not None:
+            return made
+        made = _as_entries(self.of(index))
+        if len(self._entries) >= MADE_ROWS:
+            self._entries.clear()
+        self._entries[index] = made
+        return made
+
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_made", "_forms")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_made", "_entries", "_forms")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, _made={}, _forms=[])
+        self.__dict__.update(state, _made={}, _entries={}, _forms=[])
 
 
 class PhraseMatcher(Generic[P]):
@@ -194,7 +207,7 @@ class PhraseMatcher(Generic[P]):
         if self._automaton is None:
             return _as_entries(tuple(self._keys.get(key, ())))
         found = self._automaton.get(key, None)
-        return _as_entries(self._rows.of(found)) if found is not None else ()
+        return self._rows.entries(found) if found is not None else ()
 
     def build(self) -> None:
         """Compile the automaton; call once after the last ``add``.
@@ -217,26 +230,37 @@ class PhraseMatcher(Generic[P]):
     def __len__(self) -> int:
         return len(self._rows) if self._automaton is not None else len(self._keys)
 
-    def _raw(self, folded: str) -> Iterator[tuple[int, int, int]]:
-        """(start, end, key number) of every key in ``folded``, boundaries unchecked."""
-        if self._automaton is None:
-            raise RuntimeError("PhraseMatcher.build() was not called")
-        if not len(self._rows):
-            return  # pyahocorasick cannot search an automaton without words
-        lengths = self._rows.lengths
-        for end_index, index in self._automaton.iter(folded):
-            yield end_index + 1 - lengths[index], end_index + 1, index
-
     def find(self, text: Text, stopwords: frozenset[str] = frozenset()) -> list[Hit[P]]:
         """Hits in ``text`` that pass the boundary, casing and stop-word rules, longest first."""
         hits: list[Hit[P]] = []
         value = text.value
         rows = self._rows
-        for start, end, index in self._raw(text.folded):
+        if self._automaton is None:
+            raise RuntimeError("PhraseMatcher.build() was not called")
+        if not len(rows):
+            return hits  # pyahocorasick cannot search an automaton without words
+        lengths, size = rows.lengths, len(value)
+        # every key in the folded text, boundaries unchecked: a Reuters text has ~50 such raw
+        # hits of the place gazetteer, ~7 of them on word boundaries
+        for end_index, index in self._automaton.iter(text.folded):
+            end = end_index + 1
+            start = end - lengths[index]
+            # most raw hits: a key inside a longer word (its entries are not made); letters
+            # or digits on both sides of either end rule it out before ``_bounded`` is asked
+            if end < size and value[end].isalnum() and value[end - 1].isalnum():
+                continue
+            if (
+                start
+                and value[start].isalnum()
+                and value[start - 1].isalnum()
+                and value[start - 1] not in _ARABIC_PROCLITICS
+            ):
+                continue
             if not _bounded(value, start, end):
-                continue  # most raw hits: a key inside a longer word (its entries are not made)
+                continue
             literal = value[start:end]
-            kept = tuple(e for e in _as_entries(rows.of(index)) if _casing_ok(e, literal, text, start, stopwords))
+            casing = _Casing(literal, text, start, stopwords)
+            kept = tuple(e for e in rows.entries(index) if casing.ok(e))
             if kept:
                 hits.append(Hit(start, end, literal, kept))
         return longest_first(hits)
@@ -260,23 +284,44 @@ def _bounded(value: str, start: int, end: int) -> bool:
     return value[start - 1] in _ARABIC_PROCLITICS and (start < 2 or not is_word_char(value[start - 2]))
 
 
-def _casing_ok(entry: Entry[P], literal: str, text: Text, start: int, stopwords: frozenset[str]) -> bool:
-    segment = text.segment_at(start)
-    upper = segment.upper if segment else False
-    if entry.acronym:
-        if literal != entry.form:
+class _Casing:
+    """Whether an entry's casing fits a hit (``literal`` at ``start``): the hit's context --
+    its segment in capitals, a sentence start, a stop word -- read once for all the entries
+    of the key (a place name has up to hundreds: "San José", "Springfield")."""
+
+    def __init__(self, literal: str, text: Text, start: int, stopwords: frozenset[str]) -> None:
+        self.literal, self.text, self.start, self.stopwords = literal, text, start, stopwords
+        segment = text.segment_at(start)
+        self.upper = segment.upper if segment else False
+
+    @cached_property
+    def sentence_start(self) -> bool:
+        return self.text.sentence_start(self.start)
+
+    @cached_property
+    def stop_word(self) -> bool:
+        return fold(self.literal) in self.stopwords
+
+    @cached_property
+    def short_acronym(self) -> bool:
+        return is_acronym(self.literal) and letter_count(self.literal) <= 4
+
+    def ok(self, entry: Entry[Any]) -> bool:
+        literal, upper = self.literal, self.upper
+        if entry.acronym:
+            if literal != entry.form:
+                return False
+            # "WHO" in an all-caps headline is a pronoun as likely as the health organisation.
+            return not (upper and literal.lower() in self.stopwords)
+        if not entry.cased:
+            return not self.stop_word
+        if literal == entry.form and not upper and not self.sentence_start:
+            return True
+        if not (upper or literal[:1].isupper()):
             return False
-        # "WHO" in an all-caps headline is a pronoun as likely as the health organisation.
-        return not (upper and literal.lower() in stopwords)
-    if not entry.cased:
-        return fold(literal) not in stopwords
-    if literal == entry.form and not text.sentence_start(start) and not upper:
-        return True
-    if not (upper or literal[:1].isupper()):
-        return False
-    if not upper and is_acronym(literal) and letter_count(literal) <= 4:
-        return False  # "ICO", "GOLD" in running text are acronyms or tickers, not Icó or Gold
-    return not (fold(literal) in stopwords and (upper or text.sentence_start(start)))
+        if not upper and self.short_acronym:
+            return False  # "ICO", "GOLD" in running text are acronyms or tickers, not Icó or Gold
+        return not (self.stop_word and (upper or self.sentence_start))
 
 
 def longest_first(hits: Iterable[Hit[P]]) -> list[Hit[P]]:

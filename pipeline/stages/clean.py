@@ -45,9 +45,12 @@ from __future__ import annotations
 
 import logging
 import re
+import re._constants as re_constants
+import re._parser as re_parser
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import ftfy
 from ftfy.badness import is_bad
@@ -584,6 +587,66 @@ def _cut_other_story(work: _Work) -> None:
         return
 
 
+# regex -> the characters one of which every match of it holds (None: no such small set);
+# a cache of read-only data
+_NEEDED: dict[re.Pattern[str], frozenset[str] | None] = {}
+
+
+def needed_chars(regex: re.Pattern[str]) -> frozenset[str] | None:
+    """A small set of characters one of which every match of ``regex`` holds, or None.
+
+    Read from the pattern's parse tree: a character (or a class of a few) that the pattern
+    must match, outside any optional part, lookaround or case-insensitive part; for an
+    alternation, one such set per branch, joined. Of the sets found, the one of the rarest
+    characters (punctuation and other scripts before letters, digits and spaces). A text
+    holding none of them cannot match: ``c in text`` for a few characters is much cheaper
+    than a regex scan that tries the pattern at every position."""
+    if regex not in _NEEDED:
+        try:
+            tree = re_parser.parse(regex.pattern, regex.flags)
+        except re.error:  # pragma: no cover - the pattern compiled once already
+            _NEEDED[regex] = None
+        else:
+            sets = _needed_sets(tree.data, bool(regex.flags & re.IGNORECASE))
+            _NEEDED[regex] = min(sets, key=_commonness, default=None)
+    return _NEEDED[regex]
+
+
+def _commonness(chars: frozenset[str]) -> int:
+    return sum(10 if c.isalnum() or c.isspace() else 3 if c.isascii() else 1 for c in chars)
+
+
+def _needed_sets(items: list[tuple[Any, Any]], ignore_case: bool) -> list[frozenset[str]]:
+    """The character sets a match of the sequence ``items`` must take one character of."""
+    out: list[frozenset[str]] = []
+    for op, av in items:
+        if op is re_constants.LITERAL:
+            char = chr(av)
+            if not (ignore_case and char.lower() != char.upper()):
+                out.append(frozenset(char))
+        elif op is re_constants.IN:
+            chars = [chr(a) for o, a in av if o is re_constants.LITERAL]
+            if (
+                len(chars) == len(av)
+                and len(chars) <= 8
+                and not (ignore_case and any(c.lower() != c.upper() for c in chars))
+            ):
+                out.append(frozenset(chars))
+        elif op is re_constants.SUBPATTERN:
+            _group, add_flags, del_flags, sub = av
+            case = (ignore_case or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
+            out.extend(_needed_sets(sub.data, case))
+        elif op in (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT, re_constants.POSSESSIVE_REPEAT):
+            low, _high, sub = av
+            if low >= 1:
+                out.extend(_needed_sets(sub.data, ignore_case))
+        elif op is re_constants.BRANCH:
+            per_branch = [min(_needed_sets(b.data, ignore_case), key=_commonness, default=None) for b in av[1]]
+            if per_branch and all(b is not None for b in per_branch):
+                out.append(frozenset().union(*per_branch))  # type: ignore[arg-type]
+    return out
+
+
 def _inline_rules(work: _Work, text: str) -> str:
     """Remove inline furniture (tweet chrome, CSS, widgets, glued photo credits)."""
     profile, lang = work.profile, work.language
@@ -592,6 +655,9 @@ def _inline_rules(work: _Work, text: str) -> str:
         for pattern in profile.patterns(kind, lang):
             if pattern.mode != "inline":
                 continue
+            chars = needed_chars(pattern.regex)
+            if chars is not None and not any(c in text for c in chars):
+                continue  # the text lacks what every match holds
 
             def take(m: re.Match[str], pattern: Pattern = pattern, kind: str = kind) -> str:
                 found = m.group().strip()

@@ -7,6 +7,7 @@ HTML, NewsML); the agency furniture in them follows the real agencies' conventio
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ from pipeline.parsers.webtext import WebTextParser
 from pipeline.profiles import get_profile, match_dateline
 from pipeline.records import Association, Block, Dateline, ParsedItem, Party, Removed, Translation, When
 from pipeline.sources import iter_dispatches
-from pipeline.stages.clean import clean, normalise_text, split_flattened, typographic_quotes, unglue
+from pipeline.stages.clean import clean, needed_chars, normalise_text, split_flattened, typographic_quotes, unglue
 from pipeline.stages.flow import parse_dispatch
 from tests.unit.parsers.test_webtext import (
     AR_FLAT,
@@ -1136,3 +1137,20 @@ def test_line_screen_matches_every_line_a_line_rule_matches(language: str | None
         ]
         for line in LINES:
             assert bool(screen.fullmatch(line)) == any(p.regex.fullmatch(line) for p in patterns), (profile.id, line)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "chars"),
+    [
+        (r"(?:pic\.twitter\.com/\w+\s*)?[—–] ?x", {"—", "–"}),  # the optional part proves nothing
+        (r"#\w+|@\w+", {"#", "@"}),  # one per branch
+        (r"(?i:share)\s*:", {":"}),  # case-insensitive letters are not one character
+        (r"(?:ab)?c*", None),  # nothing a match must hold
+        (r"(?<=\{)x+", {"x"}),  # a lookbehind is not part of the match
+    ],
+    ids=["optional", "branches", "ignore-case", "nothing", "lookbehind"],
+)
+def test_needed_chars_are_what_every_match_holds(pattern: str, chars: set[str] | None) -> None:
+    """needed_chars gives a set one of whose characters every match of the pattern holds."""
+    found = needed_chars(re.compile(pattern))
+    assert (set(found) if found is not None else None) == chars
