@@ -555,7 +555,8 @@ def find(
         "suffix": (stripped, stripped[-WINDOW:]),
         "glued": (text, text[:WINDOW]),
     }
-    needed: dict[tuple[re.Pattern[str], str], bool] = {}  # productions share their needs
+    # productions share their needs (by id: a Pattern's hash reads its whole code)
+    needed: dict[tuple[int, str], bool] = {}
     for production in _productions_for(frozenset(modes) | ({"prefix"} if lead else set())):
         target, window = views[production.mode]
         if production.mode == "line" and len(target) > WINDOW:
@@ -563,7 +564,7 @@ def find(
         # the shapes are matched in a window at the start (the end) of the text: what
         # follows a dateline is checked on the whole text
         if production.needs is not None:
-            key = (production.needs, production.mode)
+            key = (id(production.needs), production.mode)
             if key not in needed:
                 needed[key] = production.needs.search(window) is not None
             if not needed[key]:

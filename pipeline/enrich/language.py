@@ -349,6 +349,7 @@ def _function_words_only() -> Mapping[str, str]:
 
 _WORD = re.compile(r"[^\W\d_]+")
 _WORD_SPLIT = re.compile(r"([^\W\d_]+)")
+_group = re.Match.group
 _APOSTROPHES = frozenset("'’")
 _COMPANY_WORDS = frozenset({"co", "inc", "corp", "ltd", "plc", "llc", "sa", "ag", "nv", "spa", "gmbh", "bhd", "pty"})
 _COLUMNS = re.compile(r"^.*\S {3,}\S.*$", re.MULTILINE)
@@ -546,7 +547,8 @@ class _Evidence:
         ]
         self.distinct = len(set(self.words))
         # Running text in a cased script: its language words are lower-case words.
-        self.running = any(w != w.upper() and w == w.lower() for w in _WORD.findall(sample))
+        # (words read one by one: running text shows one within its first few)
+        self.running = any(w != w.upper() and w == w.lower() for w in map(_group, _WORD.finditer(sample)))
         # Figures outweighing letters, or columns aligned with runs of spaces on several
         # lines: a table ("Shr 75 cts vs 52 cts"), not prose.
         self.tabular = count_digits(sample) * 2 >= _script_counts(sample)[0] or (

@@ -21,7 +21,6 @@ import re
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 import ahocorasick
@@ -287,24 +286,33 @@ def _bounded(value: str, start: int, end: int) -> bool:
 class _Casing:
     """Whether an entry's casing fits a hit (``literal`` at ``start``): the hit's context --
     its segment in capitals, a sentence start, a stop word -- read once for all the entries
-    of the key (a place name has up to hundreds: "San José", "Springfield")."""
+    of the key (a place name has up to hundreds: "San José", "Springfield"), and only when
+    an entry asks."""
+
+    __slots__ = ("_sentence_start", "_short_acronym", "_stop_word", "literal", "start", "stopwords", "text", "upper")
 
     def __init__(self, literal: str, text: Text, start: int, stopwords: frozenset[str]) -> None:
         self.literal, self.text, self.start, self.stopwords = literal, text, start, stopwords
         segment = text.segment_at(start)
         self.upper = segment.upper if segment else False
+        self._sentence_start: bool | None = None
+        self._stop_word: bool | None = None
+        self._short_acronym: bool | None = None
 
-    @cached_property
     def sentence_start(self) -> bool:
-        return self.text.sentence_start(self.start)
+        if self._sentence_start is None:
+            self._sentence_start = self.text.sentence_start(self.start)
+        return self._sentence_start
 
-    @cached_property
     def stop_word(self) -> bool:
-        return fold(self.literal) in self.stopwords
+        if self._stop_word is None:
+            self._stop_word = fold(self.literal) in self.stopwords
+        return self._stop_word
 
-    @cached_property
     def short_acronym(self) -> bool:
-        return is_acronym(self.literal) and letter_count(self.literal) <= 4
+        if self._short_acronym is None:
+            self._short_acronym = is_acronym(self.literal) and letter_count(self.literal) <= 4
+        return self._short_acronym
 
     def ok(self, entry: Entry[Any]) -> bool:
         literal, upper = self.literal, self.upper
@@ -314,14 +322,14 @@ class _Casing:
             # "WHO" in an all-caps headline is a pronoun as likely as the health organisation.
             return not (upper and literal.lower() in self.stopwords)
         if not entry.cased:
-            return not self.stop_word
-        if literal == entry.form and not upper and not self.sentence_start:
+            return not self.stop_word()
+        if literal == entry.form and not upper and not self.sentence_start():
             return True
         if not (upper or literal[:1].isupper()):
             return False
-        if not upper and self.short_acronym:
+        if not upper and self.short_acronym():
             return False  # "ICO", "GOLD" in running text are acronyms or tickers, not Icó or Gold
-        return not (self.stop_word and (upper or self.sentence_start))
+        return not (self.stop_word() and (upper or self.sentence_start()))
 
 
 def longest_first(hits: Iterable[Hit[P]]) -> list[Hit[P]]:

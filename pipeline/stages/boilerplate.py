@@ -242,7 +242,8 @@ def source_name(shard: str) -> str:
 
 def fold(text: str) -> str:
     """What two lines must share to be the same line: everything but case and spacing."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", text).casefold()).strip()
+    # str.split() and \s split at the same characters: the same as sub(" ", ...).strip(), faster
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
 def fingerprint(text: str) -> bytes:

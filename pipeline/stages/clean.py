@@ -191,7 +191,11 @@ def normalise_text(text: str, *, keep_lines: bool = False, vocabulary: Vocabular
     paragraphs = re.split(r"\n\s*\n", text)
     out = []
     for para in paragraphs:
-        lines = [_SPACES.sub(" ", line).strip() for line in para.split("\n")]
+        # a printable line holds no blank but the space (no tab, no no-break or wide space)
+        lines = [
+            line.strip() if line.isprintable() and "  " not in line else _SPACES.sub(" ", line).strip()
+            for line in para.split("\n")
+        ]
         lines = [line for line in lines if line]
         if not lines:
             continue
@@ -587,9 +591,9 @@ def _cut_other_story(work: _Work) -> None:
         return
 
 
-# regex -> the characters one of which every match of it holds (None: no such small set);
-# a cache of read-only data
-_NEEDED: dict[re.Pattern[str], frozenset[str] | None] = {}
+# id(regex) -> (regex, the characters one of which every match of it holds; None: no such
+# small set), a cache of read-only data (by id: a Pattern's hash reads its whole code)
+_NEEDED: dict[int, tuple[re.Pattern[str], frozenset[str] | None]] = {}
 
 
 def needed_chars(regex: re.Pattern[str]) -> frozenset[str] | None:
@@ -601,15 +605,17 @@ def needed_chars(regex: re.Pattern[str]) -> frozenset[str] | None:
     characters (punctuation and other scripts before letters, digits and spaces). A text
     holding none of them cannot match: ``c in text`` for a few characters is much cheaper
     than a regex scan that tries the pattern at every position."""
-    if regex not in _NEEDED:
-        try:
-            tree = re_parser.parse(regex.pattern, regex.flags)
-        except re.error:  # pragma: no cover - the pattern compiled once already
-            _NEEDED[regex] = None
-        else:
-            sets = _needed_sets(tree.data, bool(regex.flags & re.IGNORECASE))
-            _NEEDED[regex] = min(sets, key=_commonness, default=None)
-    return _NEEDED[regex]
+    known = _NEEDED.get(id(regex))
+    if known is not None and known[0] is regex:
+        return known[1]
+    try:
+        tree = re_parser.parse(regex.pattern, regex.flags)
+    except re.error:  # pragma: no cover - the pattern compiled once already
+        chars = None
+    else:
+        chars = min(_needed_sets(tree.data, bool(regex.flags & re.IGNORECASE)), key=_commonness, default=None)
+    _NEEDED[id(regex)] = (regex, chars)
+    return chars
 
 
 def _commonness(chars: frozenset[str]) -> int:
