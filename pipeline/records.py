@@ -591,14 +591,29 @@ def _field_code(hint: Any, name: str, env: dict[str, Any]) -> str:
 def _generated_builder(cls: type) -> Converter:
     hints = _hints(cls)
     env: dict[str, Any] = {"_cls": cls, "_MISSING": _MISSING, "_checked": _checked}
+    fields = dataclasses.fields(cls)
+    # Every field present (what ``dumps`` writes): the values go to the constructor in the
+    # fields' order, without a keyword dict; a field missing (an older record) takes the
+    # path below, which leaves it to its default.
     lines = [
         "def build(data):",
+        f"    if type(data) is dict and len(data) == {len(fields)}:",
+        "        try:",
+    ]
+    for n, f in enumerate(fields):
+        lines.append(f"            v = data[{f.name!r}]")
+        lines.append(f"            a{n} = {_field_code(hints[f.name], f.name, env)}")
+    lines += [
+        "        except KeyError:",
+        "            pass",
+        "        else:",
+        f"            return _cls({''.join(f'a{n}, ' for n in range(len(fields)))})",
         "    if not isinstance(data, dict):",
         f"        raise TypeError('expected an object for {cls.__name__}, got ' + type(data).__name__)",
         "    kw = {}",
         "    get = data.get",
     ]
-    for f in dataclasses.fields(cls):
+    for f in fields:
         lines.append(f"    v = get({f.name!r}, _MISSING)")
         lines.append("    if v is not _MISSING:")
         lines.append(f"        kw[{f.name!r}] = {_field_code(hints[f.name], f.name, env)}")
