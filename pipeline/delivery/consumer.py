@@ -12,7 +12,9 @@ and the hooked methods). What Faust does on its own, and where it loses records:
   is older than ``_read_offset`` ("DROPPED MESSAGE ROFF", e.g. records re-read after a
   seek while an earlier fetch was still being handed out).
 * Records already on an agent's queue are cleared at every rebalance
-  (``flow_control.clear()``, and again when flow resumes: ``clear_on_resume``).
+  (``flow_control.clear()``, and again when flow resumes: ``clear_on_resume``) -- also
+  when the flow already runs: after recovery, records read from the committed offsets
+  were cleared (``ResumeKeepsRecords`` keeps them).
 * After a rebalance ``perform_seek`` goes back to the committed offsets -- but aiokafka's
   ``seek_to_committed`` skips partitions whose committed offset is 0 or None, so a fresh
   deployment (nothing committed yet) never re-reads what the rebalance dropped.
@@ -59,6 +61,8 @@ from aiokafka import TopicPartition
 from aiokafka.protocol.group import JoinGroupRequest
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
+from mode.utils.objects import cached_property
+from mode.utils.queues import FlowControlEvent
 
 from pipeline.delivery import failpoints
 from pipeline.delivery.ends import fetched_ends
@@ -403,11 +407,38 @@ class LedgerTransport(faust_aiokafka.Transport):
     Consumer = LedgerConsumer
 
 
+class ResumeKeepsRecords(FlowControlEvent):
+    """Faust's flow control of the agents' queues, except that resuming a flow that is not
+    suspended keeps what the queues hold.
+
+    Faust suspends the flow and clears the queues when a rebalance starts, and clears them
+    again whenever it resumes. But it resumes twice after an assignment: when recovery starts
+    (the fetcher starts; the stream partitions are paused) and when it is over -- after it has
+    resumed the stream partitions and sought them to the committed offsets. The records the
+    fetcher hands the agents between those two steps (read from the committed offsets on)
+    were cleared by the second resume: the ledger saw a hole and read them again (test_resume,
+    1 run in 2 when a batch is "what has arrived": the agent had left them on its queue).
+    Every record on the queue is judged by the ledger anyway (a record below where its
+    partition starts is a duplicate, one above a hole), so nothing that is cleared would have
+    been wrong to keep; only a resume after a suspension clears (as Faust does)."""
+
+    def resume(self) -> None:
+        suspended = not self.is_active()
+        self._suspend.clear()
+        self._resume.set()
+        if suspended:
+            self.clear()
+
+
 class LedgerApp(faust.App):
     """A Faust app whose consumer is a ``LedgerConsumer``."""
 
     def _new_transport(self) -> Any:
         return LedgerTransport(self.conf.broker_consumer, self)
+
+    @cached_property
+    def flow_control(self) -> FlowControlEvent:
+        return ResumeKeepsRecords(loop=self.loop)
 
 
 def ledger_consumer(app: Any) -> LedgerConsumer:

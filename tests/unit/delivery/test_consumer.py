@@ -230,3 +230,35 @@ async def test_no_commit_from_a_member_the_group_has_not_confirmed_for_a_session
     assert may_commit(coordinator, now[0]) is None
     coordinator.member_id = UNKNOWN_MEMBER_ID
     assert may_commit(coordinator, now[0]) == "this member is no longer in the group"
+
+
+async def test_resuming_a_flow_that_runs_keeps_the_records_on_the_agents_queues() -> None:
+    """Faust resumes the flow twice after an assignment; the second resume (the flow already
+    running, the fetcher handing out records from the committed offsets) must not clear the
+    agents' queues -- a resume after a suspension still does, as in Faust."""
+    from mode.utils.queues import FlowControlEvent, FlowControlQueue
+
+    from pipeline.delivery.consumer import LedgerApp, ResumeKeepsRecords
+
+    flow = ResumeKeepsRecords()
+    queue: FlowControlQueue[int] = FlowControlQueue(flow_control=flow, clear_on_resume=True)
+    flow.resume()  # the first resume, after the rebalance suspended the flow
+    await queue.put(12)
+    await queue.put(13)
+    flow.resume()  # recovery is over: the flow already runs
+    assert [queue.get_nowait(), queue.get_nowait()] == [12, 13]
+
+    await queue.put(14)
+    flow.suspend()  # a rebalance: Faust clears the queues itself, and again when it resumes
+    flow.resume()
+    assert queue.empty()
+
+    # Faust's own flow control clears on every resume: what this class is for
+    plain = FlowControlEvent(initially_suspended=False)
+    plain_queue: FlowControlQueue[int] = FlowControlQueue(flow_control=plain, clear_on_resume=True)
+    await plain_queue.put(12)
+    plain.resume()
+    assert plain_queue.empty()
+
+    app = LedgerApp("wirefeed-test-flow")
+    assert isinstance(app.flow_control, ResumeKeepsRecords)
