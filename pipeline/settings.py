@@ -41,15 +41,13 @@ class Settings:
     heartbeat_interval: float = 3.0
     rebalance_timeout: float = 30.0
     #: agent batches: at most this many dispatches, waiting at most ``batch_within`` seconds
-    #: for more once the queue is empty. 0 makes a batch what has arrived (batches grow with
-    #: the load; at 50 dispatches/s each hop's p50 falls from ~100 to ~50 ms), but then a
-    #: replacement worker re-read records Faust dropped while it started in about half the
-    #: runs of test_resume (0 of 8 with 0.05): nothing lost, not clean -- so it is not the
-    #: default. A batch's fixed cost bounds a worker's rate (1 worker, 1,000 fast Reuters
-    #: dispatches queued: 160-200 dispatches/s with 64, 249 with 128, 215-232 with 256;
-    #: bench/throughput.py); 128 did not show the re-reads less often than 64, untested beyond.
+    #: for more once the queue is empty. 0 (the default) makes a batch what has arrived:
+    #: batches grow with the load, and a record that finds its agent idle goes on at once (at
+    #: 50 dispatches/s each hop's p50 is ~50 ms, ~100 ms with 0.05). A batch's fixed cost
+    #: bounds a worker's rate (1 worker, 1,000 fast Reuters dispatches queued: 160-200
+    #: dispatches/s with 64, 249 with 128, 215-232 with 256; bench/throughput.py).
     batch_max: int = 64
-    batch_within: float = 0.05
+    batch_within: float = 0.0
     #: the one size limit (bytes) of every record: raw dispatches at ingest, internal records,
     #: articles, dead letters; producer requests, fetches and topic max.message.bytes follow
     #: it (at most 16 MiB). Over it, a dispatch or outcome becomes a dead letter that says so

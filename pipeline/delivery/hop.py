@@ -140,7 +140,7 @@ class Reader:
 
     async def _next_events(self) -> list[faust.EventT]:
         """The records queued now (at least one: waits for it), up to ``batch_max``; with
-        ``batch_within`` > 0 (the default 0.05), what arrives within that many seconds too.
+        ``batch_within`` > 0, what arrives within that many seconds too (the default 0: none).
         With 0 a batch is what arrived while the last one ran: batches grow with the load, and
         a record that finds the agent idle goes on at once."""
         queue = self.queue
