@@ -50,6 +50,7 @@ def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
     names = topics.names
     consumer = ledger_consumer(app)
     consumer.failpoints = ctx.faults
+    consumer.fetch_max_wait_ms = settings.fetch_max_wait_ms
     publisher = Publisher(faust_send(app), names, budget=settings.publish_budget, faults=ctx.faults)
     parse = runner("parse-clean", settings)
     enrich = runner("enrich-emit", settings)

@@ -76,11 +76,12 @@ UNKNOWN_MEMBER_ID = JoinGroupRequest.UNKNOWN_MEMBER_ID
 T = TypeVar("T")
 
 
-#: how long a fetch may wait for records before the broker answers it empty (Faust fixes
-#: 1.5 s). The embedded broker answers a fetch over several partitions only when this wait is
-#: over, not when a record arrives: with Faust's value every hop of a dispatch waited ~0.7 s
-#: (2.2 s from wire.raw to wire.articles at 50 dispatches/s; bench/latency.py). Against Kafka,
-#: which answers as soon as there are records, it costs an empty fetch per 0.1 s when idle.
+#: how long a fetch may wait for records before the broker answers it empty, by default
+#: (``WIREFEED_FETCH_MAX_WAIT_MS``; Faust fixes 1.5 s). The embedded broker answers a fetch
+#: over several partitions only when this wait is over, not when a record arrives: with
+#: Faust's value every hop of a dispatch waited ~0.7 s (2.2 s from wire.raw to wire.articles
+#: at 50 dispatches/s; bench/latency.py). Against Kafka, which answers as soon as there are
+#: records, it costs an empty fetch per wait when idle.
 FETCH_MAX_WAIT_MS = 100
 
 
@@ -162,7 +163,7 @@ def may_commit(coordinator: Any, now: float) -> str | None:
 
 
 class LedgerConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
-    """Faust's consumer thread, its worker consumer with ``FETCH_MAX_WAIT_MS``."""
+    """Faust's consumer thread, its worker consumer with the consumer's ``fetch_max_wait_ms``."""
 
     async def on_thread_stop(self) -> None:
         consumer = self._consumer
@@ -174,7 +175,7 @@ class LedgerConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
         # aiokafka reads it when the consumer starts (its fetcher is made then)
-        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
+        consumer._fetch_max_wait_ms = cast(LedgerConsumer, self.consumer).fetch_max_wait_ms
         return consumer
 
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
@@ -204,6 +205,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self.ledger = Ledger()
         self.quiescent = {}
         self.failpoints = failpoints.NONE
+        self.fetch_max_wait_ms = FETCH_MAX_WAIT_MS
         self._seek_epoch = 0  # moves when a seek begins and when it ends
         self._seeks_running = 0
         self._fetches = 0  # fetches handed back so far

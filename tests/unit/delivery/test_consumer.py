@@ -262,3 +262,30 @@ async def test_resuming_a_flow_that_runs_keeps_the_records_on_the_agents_queues(
 
     app = LedgerApp("wirefeed-test-flow")
     assert isinstance(app.flow_control, ResumeKeepsRecords)
+
+
+# In a child process: a Faust app makes event loops and sockets this process would have to tear down.
+_FETCH_WAIT = """
+import asyncio, pathlib, tempfile
+from pipeline.app import create_app
+from pipeline.delivery.consumer import ledger_consumer
+from pipeline.settings import Settings
+
+async def main():
+    env = {"WIREFEED_FETCH_MAX_WAIT_MS": "37", "WIREFEED_BROKER": "kafka://127.0.0.1:1",
+           "WIREFEED_DATA_DIR": tempfile.mkdtemp()}
+    consumer = ledger_consumer(create_app(Settings.from_env(env)))
+    client = consumer._thread._create_worker_consumer(consumer.transport)
+    print(client._fetch_max_wait_ms)
+
+asyncio.run(main())
+"""
+
+
+def test_the_worker_consumer_fetches_with_the_configured_wait() -> None:
+    """``WIREFEED_FETCH_MAX_WAIT_MS`` reaches the aiokafka consumer that Faust's consumer thread makes."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _FETCH_WAIT], capture_output=True, timeout=120, check=True, text=True)
+    assert done.stdout.split()[-1] == "37"
