@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -79,7 +80,8 @@ LANGUAGE_SAMPLE = 3000
 
 # a word; Chinese and Japanese write without spaces, so each ideograph or kana counts as one
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_WORD = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W\d_])+(?:['’](?:(?![{_CJK}])[^\W\d_])+)*")
+# (a letter that is no ideograph or kana: one negated class, not a lookahead per letter)
+_WORD = re.compile(rf"[{_CJK}]|[^\W\d_{_CJK}]+(?:['’][^\W\d_{_CJK}]+)*")
 # a paragraph cut by the site, not ended: "... the Sofia..", "... efforts…"
 _TEASER_CUT = re.compile(r"[^\s.!?…](?:\.{2,}|…)[\"'”’»)]*$")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
@@ -236,8 +238,12 @@ def page_stoplist(texts: Sequence[str]) -> frozenset[str]:
     if not sample:
         return frozenset()
     best, best_count = frozenset[str](), 0
+    # each different word counted once, and only those a list holds looked up (~100 lists
+    # of jusText: a word at a time, ~300,000 lookups per page)
+    counts = Counter(sample)
+    different = frozenset(counts)
     for stoplist in _stoplists().values():
-        count = sum(1 for w in sample if w in stoplist)
+        count = sum(map(counts.__getitem__, different & stoplist))  # a set & a set: over the smaller
         if count > best_count:
             best, best_count = stoplist, count
     return best
