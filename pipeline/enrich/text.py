@@ -74,6 +74,10 @@ def _fold_table() -> dict[int, str]:
 
 def fold(text: str) -> str:
     """Lower-cased, accent-free, quote/dash-normalised ``text`` of exactly the same length."""
+    if text.isascii():
+        # in ASCII the table only lowers letters and makes the backtick a quote (a unit
+        # test checks every ASCII character): str.lower is several times faster
+        return text.lower().replace("`", "'")
     return text.translate(_fold_table())
 
 

@@ -28,6 +28,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -135,8 +136,24 @@ def _refs(text: str) -> str:
     return _REF.sub(one, text)
 
 
+# compiled once (a module-level re call looks its pattern up, and ORs the flags, each time)
+_UNKNOWN = re.compile(r"<UNKNOWN>(.*?)</UNKNOWN\s*>", re.S | re.I)
+_MKNOTE = re.compile(r"<MKNOTE>(.*?)</MKNOTE>", re.S | re.I)
+_LETTER = re.compile(r"[^\W\d_]")
+_LETTER_HYPHEN_END = re.compile(r"[^\W\d_]-$")
+# a stray character before the place ("0    LONDON, April 29 - ")
+_STRAY_CHARACTER = re.compile(r"^\s*\S\s{3,}(?=\S)")
+_TRAILING_DASH = re.compile(r"\s*[-–]+\s*$")
+_SPACE_COMMA = re.compile(r"\s+,")
+
+
+@cache
+def _field_pattern(tag: str) -> re.Pattern[str]:
+    return re.compile(rf"<{tag}\b[^>]*>(?P<value>.*?)</{tag}\s*>", re.S | re.I)
+
+
 def _field(inner: str, tag: str) -> str | None:
-    found = re.search(rf"<{tag}\b[^>]*>(?P<value>.*?)</{tag}\s*>", inner, re.S | re.I)
+    found = _field_pattern(tag).search(inner)
     return found["value"] if found else None
 
 
@@ -157,7 +174,7 @@ def _story(attrs_text: str, inner: str, repaired: str | None) -> ParsedItem:
     topics = [collapse(_refs(v)) for v in _D.findall(_field(inner, "TOPICS") or "")]
 
     stamp = _date(_refs(_field(inner, "DATE") or ""), extra)
-    unknown = "\n".join(re.findall(r"<UNKNOWN>(.*?)</UNKNOWN\s*>", inner, re.S | re.I))
+    unknown = "\n".join(_UNKNOWN.findall(inner))
     priority, keyword = _unknown(_refs(unknown), extra)
 
     text_match = _TEXT.search(inner)
@@ -174,7 +191,7 @@ def _story(attrs_text: str, inner: str, repaired: str | None) -> ParsedItem:
     parsed = parse_dateline(_refs(dateline_text), stamp_day) if dateline_text is not None else None
     if parsed and parsed.rest and body_text is not None:
         # the DATELINE element swallowed the start of the body: give it back
-        glue = "" if re.search(r"[^\W\d_]-$", parsed.rest) else " "
+        glue = "" if _LETTER_HYPHEN_END.search(parsed.rest) else " "
         body_text = parsed.rest + glue + body_text.lstrip()
     if body_text is None:
         # No <BODY> (UNPROC stories, some BRIEFs): the text outside the inner elements.
@@ -200,7 +217,7 @@ def _story(attrs_text: str, inner: str, repaired: str | None) -> ParsedItem:
         dateline = parsed.dateline
         if parsed.resolved:
             extra.append((f"{PREFIX}:dateline_date", parsed.resolved.isoformat()))
-    for note in re.findall(r"<MKNOTE>(.*?)</MKNOTE>", inner, re.S | re.I):
+    for note in _MKNOTE.findall(inner):
         extra.append((f"{PREFIX}:mknote", collapse(_refs(note))))
     if repaired:
         extra.append((f"{PREFIX}:decoded", repaired))
@@ -370,6 +387,7 @@ def _known_place(name: str) -> bool:
     return phrase_key(name) in gazetteer.names()
 
 
+@cache
 def _pattern(key: str) -> re.Pattern[str]:
     template = str(_data()[key])
     return compiled(template.replace("{month}", _MONTH).replace("{day}", _DAY))
@@ -419,9 +437,9 @@ def parse_dateline(text: str, reference: date | None) -> ParsedDateline:
     """
     raw = collapse(strip_controls(text))
     # a stray character before the place ("0    LONDON, April 29 - ") is line noise
-    cleaned = collapse(re.sub(r"^\s*\S\s{3,}(?=\S)", "", strip_controls(text)))
+    cleaned = collapse(_STRAY_CHARACTER.sub("", strip_controls(text)))
     prefix = _pattern("dateline_prefix").match(cleaned)
-    if prefix and re.search(r"[^\W\d_]", prefix["rest"]):
+    if prefix and _LETTER.search(prefix["rest"]):
         head = parse_dateline(prefix["head"], reference)
         if head.dateline.place and head.dateline.date_text:
             read = head.dateline
@@ -430,7 +448,7 @@ def parse_dateline(text: str, reference: date | None) -> ParsedDateline:
                 head.resolved,
                 prefix["rest"],
             )
-    core = re.sub(r"\s*[-–]+\s*$", "", cleaned).strip()
+    core = _TRAILING_DASH.sub("", cleaned).strip()
     dateline = Dateline(raw=raw)
     if not core:
         return ParsedDateline(dateline)
@@ -442,12 +460,12 @@ def parse_dateline(text: str, reference: date | None) -> ParsedDateline:
         if not is_date:
             continue
         groups = found.groupdict()
-        place = re.sub(r"\s+,", ",", groups.get("place") or "").strip(" ,-") or None  # "ATLANTA , Ga."
+        place = _SPACE_COMMA.sub(",", groups.get("place") or "").strip(" ,-") or None  # "ATLANTA , Ga."
         agency = groups.get("agency")
         return ParsedDateline(Dateline(raw=raw, place=place, agency=agency, date_text=found["date"].strip()), resolved)
     found = _pattern("dateline_place_only").match(core)
     if found:
-        place = re.sub(r"\s+,", ",", found["place"]).strip(" ,-")
+        place = _SPACE_COMMA.sub(",", found["place"]).strip(" ,-")
         if "--" not in found["place"] and ("," in place or (len(place) > 2 and _known_place(place))):
             return ParsedDateline(Dateline(raw=raw, place=place))
     return ParsedDateline(dateline)

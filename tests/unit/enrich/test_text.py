@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.enrich.text import count_cases, count_digits, count_letters, fold, item_text, make_text, mostly_upper
+from pipeline.enrich.text import (
+    _fold_table,
+    count_cases,
+    count_digits,
+    count_letters,
+    fold,
+    item_text,
+    make_text,
+    mostly_upper,
+)
 from pipeline.records import Block, ParsedItem
 
 
@@ -72,3 +81,9 @@ def test_character_counts_are_the_per_character_tests(text: str) -> None:
     assert count_letters(text) == sum(map(str.isalpha, text))
     assert count_digits(text) == sum(map(str.isdigit, text))
     assert count_cases(text) == (sum(map(str.isupper, text)), sum(map(str.islower, text)))
+
+
+def test_fold_of_ascii_is_the_table_s() -> None:
+    """fold's ASCII shortcut gives what the fold table gives, for every ASCII character."""
+    ascii_text = "".join(map(chr, range(128)))
+    assert fold(ascii_text) == ascii_text.translate(_fold_table())
