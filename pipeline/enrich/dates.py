@@ -65,6 +65,7 @@ class _Words:
     weekdays: dict[str, int]  # folded name -> weekday
     months: dict[str, int]  # folded name or abbreviation -> month
     pattern: re.Pattern[str]
+    screen: re.Pattern[str]  # finds a date word wherever ``pattern`` would (and more)
     future: re.Pattern[str] | None
     past: re.Pattern[str] | None
     not_after: frozenset[str]
@@ -121,12 +122,17 @@ def words(language: str | None) -> _Words | None:
     month_names = _alternatives(list(months))
     day_first = rf"(?:\ble\s+)?(?P<d1>\d{{1,2}}){_ORDINAL}\s+(?:de\s+)?(?P<m1>{month_names})\.?"
     month_first = rf"(?P<m2>{month_names})\.?\s+(?P<d2>\d{{1,2}}){_ORDINAL}"
-    pattern = re.compile(
+    words_pattern = (
         rf"(?<!\w)(?:(?P<phrase>{_alternatives([*relative_days, *weekday_phrases])})"
         rf"|{day_first}|{month_first}"
-        rf"|(?P<weekday>{_alternatives(list(weekdays))}))(?!\w)",
-        re.IGNORECASE,
+        rf"|(?P<weekday>{_alternatives(list(weekdays))}))"
     )
+    pattern = re.compile(rf"{words_pattern}(?!\w)", re.IGNORECASE)
+    # the pattern without its closing (?!\w): it finds something in a segment wherever the
+    # pattern finds a date word in one of the segment's sentences (a sentence's own match
+    # is there, with the same characters before it), so a segment it finds nothing in has
+    # no date word; most segments have none
+    screen = re.compile(words_pattern, re.IGNORECASE)
     return _Words(
         lang,
         relative_days,
@@ -134,6 +140,7 @@ def words(language: str | None) -> _Words | None:
         weekdays,
         months,
         pattern,
+        screen,
         re.compile(cues["future"], re.IGNORECASE) if cues.get("future") else None,
         re.compile(cues["past"], re.IGNORECASE) if cues.get("past") else None,
         frozenset(_norm(w) for w in cues.get("not_after", [])),
@@ -208,6 +215,8 @@ def find_dates(text: Text, language: str | None, reference: date | None) -> tupl
     out: list[DateMention] = []
     for segment in text.segments:
         value = text.value[segment.start : segment.end]
+        if not w.screen.search(value):
+            continue
         for _, sentence in _sentences(value):
             for match in w.pattern.finditer(sentence):
                 literal = match.group(0)

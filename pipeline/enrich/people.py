@@ -48,16 +48,27 @@ def titles(language: str | None) -> tuple[tuple[str, ...], ...]:
     return tuple(sorted({tuple(fold(w).split()) for w in words}, key=len, reverse=True))
 
 
+@cache
+def _titles_by_first_word(language: str | None) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """``titles(language)`` by their first word, longest first as there (a name is compared
+    with the titles it may begin with, not with all of them)."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for title in titles(language):
+        out.setdefault(title[0] if title else "", []).append(title)
+    return {first: tuple(group) for first, group in out.items()}
+
+
 def clean_name(literal: str, language: str | None) -> str:
     """The name in a person span, without titles in front or punctuation around it."""
     name = " ".join(literal.split()).strip(_TRIM)
     name = _POSSESSIVE.sub("", name)
     words = name.split()
     stripped = True
+    by_first = _titles_by_first_word(language)
     while stripped and words:
         stripped = False
         folded = [fold(w) for w in words]
-        for title in titles(language):
+        for title in (*by_first.get(folded[0], ()), *by_first.get("", ())):
             if tuple(folded[: len(title)]) == title and len(words) > len(title):
                 words = words[len(title) :]
                 stripped = True

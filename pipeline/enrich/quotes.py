@@ -131,9 +131,12 @@ def _text_names(value: str, language: str | None, exclude: frozenset[str]) -> li
     out: list[_Mention] = []
     i = 0
     while i < len(tokens):
-        run = [tokens[i]] if _capitalised(tokens[i].group()) else []
+        if not _capitalised(tokens[i].group()):
+            i += 1  # most words: no run starts here
+            continue
+        run = [tokens[i]]
         j = i + 1
-        while run and j < len(tokens) and value[tokens[j - 1].end() : tokens[j].start()] == " ":
+        while j < len(tokens) and value[tokens[j - 1].end() : tokens[j].start()] == " ":
             word = tokens[j].group()
             particle = (
                 word in _PARTICLES
@@ -146,7 +149,7 @@ def _text_names(value: str, language: str | None, exclude: frozenset[str]) -> li
                 j += 1
             else:
                 break
-        i = j if run else i + 1
+        i = j
         folded = [fold(t.group()) for t in run]
         last_title = max((k for k, w in enumerate(folded) if w in title_words), default=-1)
         kept = run[last_title + 1 :]
