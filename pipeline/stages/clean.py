@@ -536,10 +536,22 @@ def _is_furniture(work: _Work, line: str) -> bool:
     return False
 
 
+# (profile id, language) -> the line patterns of list labels, in order; read-only data
+_LIST_LABELS: dict[tuple[str, str | None], tuple[Pattern, ...]] = {}
+
+
 def _list_label(work: _Work, line: str) -> str | None:
     """The kind of list a label opens: "tags" (keywords follow) or "read-also" (related links)."""
-    for pattern in work.profile.patterns("boilerplate", work.language):
-        if pattern.reason in _LIST_ITEM_REASON and pattern.mode == "line" and pattern.regex.fullmatch(line):
+    key = (work.profile.id, work.language)
+    labels = _LIST_LABELS.get(key)
+    if labels is None:
+        labels = _LIST_LABELS[key] = tuple(
+            p
+            for p in work.profile.patterns("boilerplate", work.language)
+            if p.reason in _LIST_ITEM_REASON and p.mode == "line"
+        )
+    for pattern in labels:
+        if pattern.regex.fullmatch(line):
             return pattern.reason
     return None
 
@@ -653,28 +665,46 @@ def _needed_sets(items: list[tuple[Any, Any]], ignore_case: bool) -> list[frozen
     return out
 
 
+# (profile id, language) -> its inline rules, in order: (kind, pattern, a class of the
+# characters one of which every match holds, or None); a cache of read-only data
+_InlineRule = tuple[str, Pattern, re.Pattern[str] | None]
+_INLINE: dict[tuple[str, str | None], tuple[_InlineRule, ...]] = {}
+
+
+def _inline_plan(
+    profile: AgencyProfile, language: str | None
+) -> tuple[tuple[str, Pattern, re.Pattern[str] | None], ...]:
+    key = (profile.id, language)
+    plan = _INLINE.get(key)
+    if plan is None:
+        rules = []
+        for kind in ("boilerplate", "credit"):
+            for pattern in profile.patterns(kind, language):
+                if pattern.mode == "inline":
+                    chars = needed_chars(pattern.regex)
+                    screen = re.compile(f"[{''.join(map(re.escape, sorted(chars)))}]") if chars else None
+                    rules.append((kind, pattern, screen))
+        plan = _INLINE[key] = tuple(rules)
+    return plan
+
+
 def _inline_rules(work: _Work, text: str) -> str:
     """Remove inline furniture (tweet chrome, CSS, widgets, glued photo credits)."""
-    profile, lang = work.profile, work.language
     changed = False
-    for kind in ("boilerplate", "credit"):
-        for pattern in profile.patterns(kind, lang):
-            if pattern.mode != "inline":
-                continue
-            chars = needed_chars(pattern.regex)
-            if chars is not None and not any(c in text for c in chars):
-                continue  # the text lacks what every match holds
+    for kind, pattern, screen in _inline_plan(work.profile, work.language):
+        if screen is not None and not screen.search(text):
+            continue  # the text lacks what every match holds
 
-            def take(m: re.Match[str], pattern: Pattern = pattern, kind: str = kind) -> str:
-                found = m.group().strip()
-                if found:
-                    if kind == "credit":
-                        work.add_credit(m.group("credit").strip())
-                    work.remove(found, pattern.reason)
-                return " "
+        def take(m: re.Match[str], pattern: Pattern = pattern, kind: str = kind) -> str:
+            found = m.group().strip()
+            if found:
+                if kind == "credit":
+                    work.add_credit(m.group("credit").strip())
+                work.remove(found, pattern.reason)
+            return " "
 
-            text, count = pattern.regex.subn(take, text)
-            changed = changed or bool(count)
+        text, count = pattern.regex.subn(take, text)
+        changed = changed or bool(count)
     return _SPACES.sub(" ", text).strip() if changed else text
 
 
