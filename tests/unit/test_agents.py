@@ -33,3 +33,26 @@ async def test_the_stacks_show_where_each_task_waits_down_its_await_chain(caplog
     section = record.getMessage().split("--- task deep", 1)[1].split("--- ", 1)[0]
     assert section.index("in _outer_wait") < section.index("in _inner_wait") < section.index("in wait")
     assert "test_agents.py:18 in _outer_wait" in section
+
+
+# In a child process: a Faust app makes event loops and sockets this process would have to tear down.
+_BUFFER = """
+import pathlib, tempfile
+from pipeline.app import create_app
+from pipeline.settings import Settings
+app = create_app(Settings(broker="kafka://127.0.0.1:1", data_dir=pathlib.Path(tempfile.mkdtemp())))
+print(app.producer.buffer.max_messages)
+"""
+
+
+def test_table_writes_do_not_hold_up_the_agents_inputs_at_a_batchs_worth() -> None:
+    """Faust's conductor stops handing fetched records to every agent while more table writes wait
+    than its producer buffer's limit (100 by default); one learn-boilerplate batch writes hundreds
+    of keys, so the worker's limit must leave room for several batches."""
+    import subprocess
+    import sys
+
+    from pipeline.agents import TABLE_WRITES_PENDING
+
+    done = subprocess.run([sys.executable, "-c", _BUFFER], capture_output=True, timeout=120, check=True, text=True)
+    assert int(done.stdout.split()[-1]) == TABLE_WRITES_PENDING >= 64 * 20
