@@ -22,6 +22,7 @@ import os
 import pickle
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
@@ -84,11 +85,21 @@ def write(path: Path, value: object) -> bool:
     return True
 
 
-def cached(directory: Path | None, name: str, key: str, build: Callable[[], T], check: type[T]) -> T:
+def cached(
+    directory: Path | None, name: str, key: str, build: Callable[[], T], check: type[T], *, elsewhere: bool = False
+) -> T:
     """``build()``'s result, read from ``directory/name-key.pickle`` when there, written when not.
 
     ``check`` is the type the cached object must have; anything else is rebuilt. Older
     files of the same ``name`` (other keys) are removed after a successful write.
+
+    ``elsewhere``: build it in a forked child process, which writes the file, and read that
+    here -- so a long-lived process (a stage process) never holds the build's peak memory,
+    which the allocator would keep: the parse-clean stage process stayed at 312 MB after
+    building the place names on a fresh machine (84 MB when it reads them), enrich-emit at
+    334 MB (222). Only where that is safe and possible: Linux, a single-threaded process
+    (a fork copies no other thread, and could copy a lock one of them holds), a directory;
+    otherwise, or when the child fails, it is built here.
     """
     if directory is None:
         return build()
@@ -99,11 +110,41 @@ def cached(directory: Path | None, name: str, key: str, build: Callable[[], T], 
         return found
     if found is not None:
         log.warning("cache %s holds a %s, not a %s; rebuilding it", path, type(found).__name__, check.__name__)
+    if elsewhere and _built_in_child(path, build, name):
+        found = read(path)
+        if isinstance(found, check):
+            log.info("built %s in a child process; loaded it from %s", name, path)
+            _remove_others(directory, name, path)
+            return found
     value = build()
     if write(path, value):
-        for old in directory.glob(f"{name}-*.pickle"):
-            if old != path:
-                # another process may be reading or removing it: harmless either way
-                with contextlib.suppress(OSError):
-                    old.unlink()
+        _remove_others(directory, name, path)
     return value
+
+
+def _remove_others(directory: Path, name: str, path: Path) -> None:
+    for old in directory.glob(f"{name}-*.pickle"):
+        if old != path:
+            # another process may be reading or removing it: harmless either way
+            with contextlib.suppress(OSError):
+                old.unlink()
+
+
+def _built_in_child(path: Path, build: Callable[[], object], name: str) -> bool:
+    """Run ``build`` in a forked child that writes ``path``; True when it did."""
+    if not sys.platform.startswith("linux") or threading.active_count() > 1:
+        return False
+    pid = os.fork()
+    if pid == 0:  # the child: build, write, and leave without running the parent's exit handlers
+        code = 1
+        try:
+            code = 0 if write(path, build()) else 1
+        except BaseException:
+            log.exception("building %s in a child process failed", name)
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        log.warning("building %s in a child process failed (exit %d); building it here", name, code)
+    return code == 0

