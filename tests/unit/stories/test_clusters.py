@@ -308,3 +308,68 @@ def test_the_multilingual_model_decides_what_evidence_cannot() -> None:
     apricots = index.assign("apricots", _feats(1, 2, 3, 31, 41, 51, at=2000), text=APRICOTS_EN)
     assert french.cluster == first.cluster != apricots.cluster
     assert len(french.vector) == len(apricots.vector) == 4 + DIMS and index.embedded == 3
+
+
+def _evidence_by_intersection(index: ClusterIndex, feats: ClusterFeatures, oldest: int) -> dict[str, float]:
+    """The evidence as the candidates' hashes say it (what ``_evidence`` counts from the postings)."""
+    from pipeline.stories.clusters import COMMON_MIN, COMMON_SHARE, _jaccard
+
+    common = max(COMMON_MIN, int(len(index.clusters) * COMMON_SHARE))
+    found: set[str] = set()
+    for postings, values in ((index.by_fact, feats.facts), (index.by_entity, feats.entities)):
+        for value in values:
+            posted = postings.get(value)
+            if posted is not None and (isinstance(posted, str) or len(posted) <= common):
+                found.update([posted] if isinstance(posted, str) else posted)
+    out = {}
+    for cid in found:
+        cluster = index.clusters[cid]
+        if cluster.last_ms >= oldest:
+            facts = len(feats.facts.intersection(cluster.facts))
+            entities = len(feats.entities.intersection(cluster.entities))
+            out[cid] = max(
+                _jaccard(facts, len(feats.facts), len(cluster.facts)),
+                _jaccard(entities, len(feats.entities), len(cluster.entities)),
+            )
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_evidence_counted_from_the_postings_is_what_the_clusters_hashes_say(seed: int) -> None:
+    """Seeded random members (hashes drawn from small pools, so that clusters share many; a few
+    too common to find candidates by; clusters that reach the cap of their hashes): before each
+    placement the evidence equals the one computed by intersecting every candidate's hashes."""
+    import random
+
+    rng = random.Random(seed)
+    index = ClusterIndex(ClusterConfig(embed="off"))
+    compared = 0
+    for n in range(600):
+        # and a few hashes most items hold ("#1", "@tuesday"): too common to find candidates by
+        ubiquitous = {10_000 + k for k in range(3) if rng.random() < 0.6}
+        facts = frozenset(rng.randrange(3000) for _ in range(rng.randrange(1, 300))) | ubiquitous
+        entities = frozenset(rng.randrange(200) for _ in range(rng.randrange(0, 12))) | ubiquitous
+        feats = ClusterFeatures(facts=facts, entities=entities, time_ms=T0 + n * 60_000)
+        oldest = feats.time_ms - index.cfg.window_ms
+        expected = _evidence_by_intersection(index, feats, oldest)
+        assert index._evidence(feats, oldest) == expected
+        compared += len(expected)
+        if n % 3 == 0:  # a member of one of a few busy clusters: they reach the cap of their hashes
+            hot = cluster_id(f"urn:test:{seed}:hot{n % 4}")
+            index.apply(
+                Membership(
+                    uri=f"urn:test:{seed}:{n}",
+                    cluster=hot,
+                    version=1,
+                    ms=feats.time_ms,
+                    root_ms=T0,
+                    facts=tuple(sorted(facts)),
+                    entities=tuple(sorted(entities)),
+                )
+            )
+        else:
+            index.assign(f"urn:test:{seed}:{n}", feats)
+    assert compared > 10_000  # the clusters did share hashes
+    assert any(len(c.facts) == CLUSTER_FACTS for c in index.clusters.values())  # and reached the cap
+    common = max(64, len(index.clusters) // 100)
+    assert len(index.by_fact[10_000]) > common  # and some hashes were too common to find by
