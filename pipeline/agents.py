@@ -44,18 +44,9 @@ from pipeline.work import Context, cluster_batch, judge_batch
 log = logging.getLogger(__name__)
 
 
-#: table writes (learned boilerplate, stories, idle-feed sightings) that may wait to be sent
-#: before Faust's conductor stops handing fetched records to *every* agent until they are
-#: (Faust's default is 100). A learn-boilerplate batch alone writes hundreds of line keys:
-#: with 100, 2,000 queued fast dispatches saw the buffer full 18-21 times, and enrich-emit
-#: sat idle 4.5 s of a 16 s run with records waiting for it (0 times and 0.2 s with this).
-TABLE_WRITES_PENDING = 4096
-
-
 def wire(app: faust.App, topics: Topics, settings: Settings) -> None:
     """Register the three agents (and the warm-up task) on ``app``."""
     ctx = Context(settings)
-    app.producer.buffer.max_messages = TABLE_WRITES_PENDING
     names = topics.names
     consumer = ledger_consumer(app)
     consumer.failpoints = ctx.faults

@@ -425,11 +425,9 @@ class ResumeKeepsRecords(FlowControlEvent):
     been wrong to keep; only a resume after a suspension clears (as Faust does)."""
 
     def resume(self) -> None:
-        suspended = not self.is_active()
-        self._suspend.clear()
-        self._resume.set()
-        if suspended:
-            self.clear()
+        if self.is_active():
+            return  # already running: nothing to resume, nothing to clear
+        super().resume()
 
 
 class LedgerApp(faust.App):

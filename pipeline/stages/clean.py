@@ -671,9 +671,7 @@ _InlineRule = tuple[str, Pattern, re.Pattern[str] | None]
 _INLINE: dict[tuple[str, str | None], tuple[_InlineRule, ...]] = {}
 
 
-def _inline_plan(
-    profile: AgencyProfile, language: str | None
-) -> tuple[tuple[str, Pattern, re.Pattern[str] | None], ...]:
+def _inline_plan(profile: AgencyProfile, language: str | None) -> tuple[_InlineRule, ...]:
     key = (profile.id, language)
     plan = _INLINE.get(key)
     if plan is None:

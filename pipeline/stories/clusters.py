@@ -368,10 +368,13 @@ class ClusterIndex:
         # intersecting with each candidate's hashes (up to 2,048 of them, twice per candidate)
         fact_hits: dict[str, int] = {}
         entity_hits: dict[str, int] = {}
-        too_common: list[tuple[int, Postings]] = []  # found by nothing, but still shared
-        for postings, values, hits in (
-            (self.by_fact, feats.facts, fact_hits),
-            (self.by_entity, feats.entities, entity_hits),
+        # the postings of hashes too common to find candidates by (sets or tuples of more than
+        # ``common`` clusters): a candidate may still share them
+        common_facts: list[tuple[str, ...] | set[str]] = []
+        common_entities: list[tuple[str, ...] | set[str]] = []
+        for postings, values, hits, too_common in (
+            (self.by_fact, feats.facts, fact_hits, common_facts),
+            (self.by_entity, feats.entities, entity_hits, common_entities),
         ):
             for value in values:
                 posted = postings.get(value)
@@ -383,19 +386,17 @@ class ClusterIndex:
                     for cid in posted:
                         hits[cid] = hits.get(cid, 0) + 1
                 else:
-                    too_common.append((value, postings))
+                    too_common.append(posted)
         out: dict[str, float] = {}
         for cid in fact_hits.keys() | entity_hits.keys():
             cluster = self.clusters[cid]
             if cluster.last_ms < oldest:
                 continue
             facts, entities = fact_hits.get(cid, 0), entity_hits.get(cid, 0)
-            for value, postings in too_common:
-                if cid in postings[value]:  # a set or a tuple of more than ``common`` clusters
-                    if postings is self.by_fact:
-                        facts += 1
-                    else:
-                        entities += 1
+            for posted in common_facts:  # (a loop, not sum(): no generator per candidate)
+                facts += cid in posted
+            for posted in common_entities:
+                entities += cid in posted
             out[cid] = max(
                 _jaccard(facts, len(feats.facts), len(cluster.facts)),
                 _jaccard(entities, len(feats.entities), len(cluster.entities)),

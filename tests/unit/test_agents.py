@@ -52,7 +52,7 @@ def test_table_writes_do_not_hold_up_the_agents_inputs_at_a_batchs_worth() -> No
     import subprocess
     import sys
 
-    from pipeline.agents import TABLE_WRITES_PENDING
+    from pipeline.app import TABLE_WRITES_PENDING
 
     done = subprocess.run([sys.executable, "-c", _BUFFER], capture_output=True, timeout=120, check=True, text=True)
     assert int(done.stdout.split()[-1]) == TABLE_WRITES_PENDING >= 64 * 20
