@@ -536,7 +536,13 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, archive, or - for stdin")
-        p.add_argument("--source", help="feed name for the wf_source header (default: the file name)")
+        p.add_argument(
+            "--source",
+            help=(
+                "feed name for the wf_source header (default: each dispatch's input, e.g. reut2-000.sgm#17, "
+                "which names no feed: idle-feed alerts and learned boilerplate then go by agency or site)"
+            ),
+        )
         p.add_argument("--agency", help="agency id for the wf_agency header (skips agency detection)")
         p.add_argument(
             "--exclude", action="append", default=[], metavar="GLOB", help="skip files whose name matches (repeatable)"

@@ -100,6 +100,22 @@ def test_sightings_group_a_batch_by_source_with_arrival_times() -> None:
         assert errors("wire.sources", "value", orjson.loads(sighting.encode())) == []
 
 
+def test_a_source_that_is_only_the_dispatch_input_is_no_feed() -> None:
+    """``wirefeed ingest file.sgm`` without --source: wf_source is each dispatch's own input.
+    Those are watched by agency (or not at all), not as one source per dispatch."""
+
+    def raw(n: int, agency: str | None) -> RawDispatch:
+        headers = [("wf_source", f"reut2-000.sgm#{n}".encode()), ("wf_input", f"reut2-000.sgm#{n}".encode())]
+        headers += [("wf_agency", agency.encode())] if agency else []
+        return RawDispatch(b"x", tuple(headers), provenance=Provenance("wire.raw", 0, n, 1000 + n))
+
+    assert sightings([raw(n, None) for n in range(5)], 9) == []
+    (found,) = sightings([raw(n, "reuters") for n in range(5)], 9)
+    assert found.source == "reuters" and len(found.records) == 5
+    named = RawDispatch(b"x", (("wf_source", b"aa-rss"), ("wf_input", b"https://aa.example/rss")))
+    assert [s.source for s in sightings([named], 9)] == ["aa-rss"]
+
+
 def test_cadences_are_configured_with_units_and_mistakes_named() -> None:
     assert parse_cadences(["aa-rss=15m", "dpa=300", "x=1.5h", "y=2d", "z=90s"]) == {
         "aa-rss": 900.0, "dpa": 300.0, "x": 5400.0, "y": 172800.0, "z": 90.0,
