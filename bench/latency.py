@@ -17,6 +17,15 @@ worker's peak RSS (stage processes included). Workers are warmed up first (model
 partitions assigned) and not timed.
 
     .venv/bin/python bench/latency.py [--profile fast|full] [--rate 50] [--seconds 60] [--workers 1]
+
+With ``--backfill N``, the same live load is measured again while a backfill runs: N other
+dispatches loaded into a second pipeline of its own (its own topics, ``WIREFEED_TOPIC_PREFIX``,
+and consumer group, ``WIREFEED_APP_ID``; ``--workers`` workers of its own) on the same broker
+and machine, once per ``--backfill-nice`` value (the backfill workers' CPU priority, ``nice``;
+their stage processes inherit it). Printed side by side: the live latency without a backfill
+and with each, and how many backfill dispatches were done per second meanwhile.
+
+    .venv/bin/python bench/latency.py --profile fast --backfill 9000 --backfill-nice 0 19
 """
 
 from __future__ import annotations
@@ -60,51 +69,114 @@ def _header(headers: Any, name: str) -> str | None:
     return None
 
 
-async def measure(dispatches: list[SourceDispatch], args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+def _start_workers(
+    broker: EmbeddedBroker, args: argparse.Namespace, workdir: Path, prefix: str, nice: int = 0
+) -> list[subprocess.Popen[bytes]]:
+    """``--workers`` worker processes of the pipeline named by ``prefix`` (its topics, its group)."""
+    env = {
+        **os.environ,
+        "WIREFEED_BROKER": broker.url,
+        "WIREFEED_APP_ID": f"wirefeed-{prefix.rstrip('.')}",
+        "WIREFEED_PROFILE": args.profile,
+        "WIREFEED_STAGE_POOL": args.pool,
+        "WIREFEED_TOPIC_PREFIX": prefix,
+        "WIREFEED_PARTITIONS": "4",
+        "WIREFEED_SESSION_TIMEOUT": "10",
+        "WIREFEED_HEARTBEAT_INTERVAL": "1",
+        "WIREFEED_REBALANCE_TIMEOUT": "3",
+        "WIREFEED_LOG_LEVEL": "warning",
+    }
+
+    def start() -> None:
+        die_with_parent()
+        if nice:
+            os.nice(nice)  # the worker and the stage processes it starts
+
+    procs = []
+    for n in range(args.workers):
+        with (workdir / f"{prefix}worker-{n}.log").open("ab") as log:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "pipeline", "worker"],
+                    env={**env, "WIREFEED_DATA_DIR": str(workdir / f"{prefix}state-{n}")},
+                    cwd=ROOT,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    preexec_fn=start,
+                )
+            )
+    return procs
+
+
+async def measure(
+    dispatches: list[SourceDispatch],
+    args: argparse.Namespace,
+    workdir: Path,
+    backfill: list[SourceDispatch] | None = None,
+    nice: int | None = 0,
+) -> dict[str, Any]:
+    """The live load's latency; with ``backfill``, while a second pipeline works those off (``nice``
+    None: while the live pipeline itself does, the backlog in its own wire.raw)."""
     with EmbeddedBroker("127.0.0.1:0", log_file=workdir / "broker.log") as broker:
         names = TopicNames.with_prefix("bench-latency.")
-        env = {
-            **os.environ,
-            "WIREFEED_BROKER": broker.url,
-            "WIREFEED_APP_ID": "wirefeed-bench-latency",
-            "WIREFEED_PROFILE": args.profile,
-            "WIREFEED_STAGE_POOL": args.pool,
-            "WIREFEED_TOPIC_PREFIX": "bench-latency.",
-            "WIREFEED_PARTITIONS": "4",
-            "WIREFEED_SESSION_TIMEOUT": "10",
-            "WIREFEED_HEARTBEAT_INTERVAL": "1",
-            "WIREFEED_REBALANCE_TIMEOUT": "3",
-            "WIREFEED_LOG_LEVEL": "warning",
-        }
+        back = TopicNames.with_prefix("bench-backfill.") if nice is not None else names
         await ensure_topics(broker.bootstrap, names.all(), 4)
-        procs = []
-        for n in range(args.workers):
-            with (workdir / f"worker-{n}.log").open("ab") as log:
-                procs.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "pipeline", "worker"],
-                        env={**env, "WIREFEED_DATA_DIR": str(workdir / f"state-{n}")},
-                        cwd=ROOT,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        preexec_fn=die_with_parent,
-                    )
-                )
+        procs = _start_workers(broker, args, workdir, "bench-latency.")
+        others: list[subprocess.Popen[bytes]] = []
+        if backfill and nice is not None:
+            await ensure_topics(broker.bootstrap, back.all(), 4)
+            others = _start_workers(broker, args, workdir, "bench-backfill.", nice)
         try:
             warm = 8 * args.workers
-            await _produce_and_wait(broker.bootstrap, names, dispatches[:warm], timeout=600)
-            result = await _offered(broker.bootstrap, names, dispatches[warm:], args, procs)
+            backlog: set[tuple[int, int]] = set()
+            if backfill:  # both pipelines warm (models loaded, partitions assigned), then the backlog
+                await asyncio.gather(
+                    _produce_and_wait(broker.bootstrap, names, dispatches[:warm], timeout=600),
+                    *([_produce_and_wait(broker.bootstrap, back, backfill[:warm], timeout=600)] if others else []),
+                )
+                async with producer(broker.bootstrap) as prod:
+                    futures = [await prod.send(back.raw, d.value, headers=list(d.headers())) for d in backfill[warm:]]
+                    backlog = {(md.partition, md.offset) for md in await asyncio.gather(*futures)}
+            else:
+                await _produce_and_wait(broker.bootstrap, names, dispatches[:warm], timeout=600)
+            ignore = backlog if back is names else set()  # the backlog's outcomes are not the live load's
+            result = await _offered(broker.bootstrap, names, dispatches[warm:], args, procs, ignore)
             result["hops"] = await _hops(broker.bootstrap, names, result["sent_at"], result["acked_at"])
+            if backfill:
+                live_raw = set(result["sent_at"]) if back is names else set()
+                result["backfill"] = await _backfill_rate(broker.bootstrap, back, result["window"], live_raw)
+                result["backfill"]["of"] = float(len(backfill))
             return result
         finally:
-            for proc in procs:
+            for proc in procs + others:
                 proc.terminate()
-            for proc in procs:
+            for proc in procs + others:
                 proc.wait(30)
 
 
+async def _backfill_rate(
+    bootstrap: str, names: TopicNames, window: tuple[float, float], live: set[tuple[int, int]]
+) -> dict[str, float]:
+    """Backfill outcomes published while the live load was offered (their record timestamps);
+    ``live``: the raw coordinates of the live dispatches, where both share a pipeline."""
+    start, end = window
+    within = total = 0
+    async for record in read(bootstrap, list(names.outcomes()), idle_timeout=1.0):
+        partition, offset = _header(record.headers, "wf_raw_partition"), _header(record.headers, "wf_raw_offset")
+        if live and partition is not None and offset is not None and (int(partition), int(offset)) in live:
+            continue
+        total += 1
+        within += start <= record.timestamp <= end
+    return {"rate": within / max((end - start) / 1000, 1e-9), "done": float(total)}
+
+
 async def _offered(
-    bootstrap: str, names: TopicNames, dispatches: list[SourceDispatch], args: argparse.Namespace, procs: list[Any]
+    bootstrap: str,
+    names: TopicNames,
+    dispatches: list[SourceDispatch],
+    args: argparse.Namespace,
+    procs: list[Any],
+    ignore: set[tuple[int, int]] | None = None,
 ) -> dict[str, Any]:
     total = int(args.rate * args.seconds)
     sent: dict[tuple[int, int], float] = {}  # raw coordinates -> produce time (ms)
@@ -124,6 +196,8 @@ async def _offered(
             if partition is None or offset is None:
                 continue
             coord = (int(partition), int(offset))
+            if ignore and coord in ignore:
+                continue
             if record.topic == names.deadletter:
                 dead += 1
             elif coord not in acked:
@@ -136,6 +210,7 @@ async def _offered(
     reader = asyncio.create_task(consume())
     await asyncio.sleep(2)  # the consumer has its partitions before the first dispatch
     started = time.perf_counter()
+    window_start = time.time() * 1000
     async with producer(bootstrap) as prod:
         pending = []
         for n in range(total):
@@ -151,6 +226,7 @@ async def _offered(
             md = await future
             sent[(md.partition, md.offset)] = stamp
     offered = total / (time.perf_counter() - started)
+    window = (window_start, time.time() * 1000)
     # every dispatch has its outcome, or none came for a while: a duplicate the story desk
     # recognises gets no article of its own, and what is still missing then is reported as such
     deadline = time.monotonic() + args.seconds * 5 + 120
@@ -164,6 +240,7 @@ async def _offered(
     return {
         "sent_at": sent,
         "acked_at": acked,
+        "window": window,
         "offered": offered,
         "sent": len(sent),
         "articles": len(ack),
@@ -196,39 +273,10 @@ async def _hops(
     return {name: [after[c] - before[c] for c in before if c in after] for name, before, after in chain}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", choices=["fast", "full"], default="full")
-    parser.add_argument("--rate", type=float, default=50.0, help="offered dispatches per second (default 50)")
-    parser.add_argument("--seconds", type=float, default=60.0, help="how long the load is offered (default 60)")
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--pool", choices=["process", "thread"], default="process", help="WIREFEED_STAGE_POOL")
-    parser.add_argument(
-        "--files", nargs="+", help="Reuters-21578 files (default: reut2-000.sgm on, as many as the run needs)"
-    )
-    args = parser.parse_args()
-    reuters = corpus_dir() / "reuters21578"
-    if not reuters.is_dir():
-        print(f"corpus not found at {reuters} (set WIREFEED_CORPUS)", file=sys.stderr)
-        return 2
-    # distinct dispatches: a re-sent one would be a duplicate to the story desk (no article)
-    needed = int(args.rate * args.seconds) + 8 * args.workers
-    files = (
-        [str(reuters / f) for f in args.files] if args.files else [str(f) for f in sorted(reuters.glob("reut2-*.sgm"))]
-    )
-    dispatches = []
-    for dispatch in iter_dispatches(files):
-        dispatches.append(dispatch)
-        if len(dispatches) >= needed:
-            break
-    with tempfile.TemporaryDirectory(prefix="wirefeed-latency-") as tmp:
-        result = asyncio.run(measure(dispatches, args, Path(tmp)))
-    load = os.getloadavg()
+def _report(title: str, result: dict[str, Any]) -> None:
     print(
-        f"profile {args.profile}, {args.workers} worker(s), stages in a {args.pool}, "
-        f"offered {result['offered']:.1f} dispatches/s for "
-        f"{args.seconds:.0f} s ({result['sent']} sent; {result['articles']} articles, {result['dead']} dead letters); "
-        f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
+        f"{title}: offered {result['offered']:.1f} dispatches/s ({result['sent']} sent; "
+        f"{result['articles']} articles, {result['dead']} dead letters)"
     )
     for name in ("ack", "seen"):
         values = result[name]
@@ -245,7 +293,65 @@ def main() -> int:
                 f"  hop {name:<19}: p50 {statistics.median(values):7.0f}  p90 {percentile(values, 0.9):7.0f}  "
                 f"p99 {percentile(values, 0.99):7.0f}"
             )
+    if "backfill" in result:
+        back = result["backfill"]
+        print(
+            f"  backfill meanwhile : {back['rate']:.1f} dispatches/s done during the live load "
+            f"({back['done']:.0f} of {back['of']:.0f} done by the end)"
+        )
     print(f"  peak RSS per worker (stage processes included): {', '.join(f'{r:.0f} MB' for r in result['rss'])}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", choices=["fast", "full"], default="full")
+    parser.add_argument("--rate", type=float, default=50.0, help="offered dispatches per second (default 50)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long the load is offered (default 60)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--pool", choices=["process", "thread"], default="process", help="WIREFEED_STAGE_POOL")
+    parser.add_argument(
+        "--files", nargs="+", help="Reuters-21578 files (default: reut2-000.sgm on, as many as the run needs)"
+    )
+    parser.add_argument(
+        "--backfill", type=int, default=0, help="also measure with a backlog of N other dispatches in a second pipeline"
+    )
+    parser.add_argument(
+        "--backfill-nice", type=int, nargs="+", default=[19], help="the backfill workers' nice values, one run each"
+    )
+    args = parser.parse_args()
+    reuters = corpus_dir() / "reuters21578"
+    if not reuters.is_dir():
+        print(f"corpus not found at {reuters} (set WIREFEED_CORPUS)", file=sys.stderr)
+        return 2
+    # distinct dispatches: a re-sent one would be a duplicate to the story desk (no article)
+    needed = int(args.rate * args.seconds) + 8 * args.workers
+    files = (
+        [str(reuters / f) for f in args.files] if args.files else [str(f) for f in sorted(reuters.glob("reut2-*.sgm"))]
+    )
+    dispatches: list[SourceDispatch] = []
+    for dispatch in iter_dispatches(files):
+        dispatches.append(dispatch)
+        if len(dispatches) >= needed + args.backfill:
+            break
+    live, backfill = dispatches[:needed], dispatches[needed:]
+    runs: list[tuple[str, list[SourceDispatch], int | None]] = [("live load alone", [], 0)]
+    if args.backfill:
+        runs.append((f"with a backlog of {len(backfill)} in the live pipeline's own wire.raw", backfill, None))
+        runs += [
+            (f"with a backfill of {len(backfill)} in a pipeline of its own at nice {n}", backfill, n)
+            for n in args.backfill_nice
+        ]
+    load = os.getloadavg()
+    print(
+        f"profile {args.profile}, {args.workers} worker(s) per pipeline, stages in a {args.pool}, "
+        f"{args.rate:.0f} dispatches/s for {args.seconds:.0f} s; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
+    )
+    for title, extra, nice in runs:
+        with tempfile.TemporaryDirectory(prefix="wirefeed-latency-") as tmp:
+            result = asyncio.run(measure(live, args, Path(tmp), extra, nice))
+        _report(title, result)
+    load = os.getloadavg()
+    print(f"load average at the end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     return 0
 
 

@@ -39,12 +39,30 @@ def test_worker_scales_without_fixed_names_or_ports(compose: dict) -> None:
     assert worker["environment"]["WIREFEED_BROKER"] == "kafka://kafka:9092"
 
 
-@pytest.mark.parametrize("service", ["worker", "ingest", "tail", "audit", "poll", "watch"])
+@pytest.mark.parametrize(
+    "service", ["worker", "ingest", "tail", "audit", "poll", "watch", "backfill-worker", "backfill-ingest"]
+)
 def test_every_service_command_is_a_wirefeed_command(compose: dict, service: str) -> None:
     """The Dockerfile's entrypoint is `wirefeed`; each service's command parses with its CLI."""
     command = compose["services"][service]["command"]
     args = build_parser().parse_args(command)
     assert args.command == command[0]
+
+
+def test_a_backfill_is_a_pipeline_of_its_own_with_a_low_cpu_weight(compose: dict) -> None:
+    """Backfill workers and their ingest share topics and a group of their own, never the live ones, and yield
+    the cores to the live workers (cgroup CPU weight below the default 1024)."""
+    live, back, ingest = (compose["services"][s] for s in ("worker", "backfill-worker", "backfill-ingest"))
+    for service in (back, ingest):
+        env = service["environment"]
+        assert env["WIREFEED_TOPIC_PREFIX"] and env["WIREFEED_TOPIC_PREFIX"] != live["environment"].get(
+            "WIREFEED_TOPIC_PREFIX", ""
+        )
+        assert env["WIREFEED_APP_ID"] != live["environment"].get("WIREFEED_APP_ID", "wirefeed")
+        assert env["WIREFEED_BROKER"] == live["environment"]["WIREFEED_BROKER"]
+        assert service["profiles"] == ["backfill"]
+    assert back["environment"]["WIREFEED_TOPIC_PREFIX"] == ingest["environment"]["WIREFEED_TOPIC_PREFIX"]
+    assert back["cpu_shares"] < 1024 and "ports" not in back and "container_name" not in back
 
 
 def test_dockerfile_installs_the_locked_dependencies_and_runs_wirefeed() -> None:
