@@ -1,5 +1,6 @@
 """The story desk against the labelled corpus pairs (``wirefeed eval stories`` without the
-multilingual model): duplicate precision and recall at the issue's targets."""
+multilingual model): duplicate precision and recall at the issue's targets; clusters placed with
+the features the worker gives them (the fast profile's articles: entities and language)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.evaluation.stories import _load, default_root, labels, replay, score
+from pipeline.evaluation.stories import _load, articles, default_root, labels, replay, score
+from pipeline.settings import Settings
 from tests.corpus_files import require_corpus
 
 
@@ -17,7 +19,8 @@ def scored() -> dict[str, Any]:
     pairs = labels()["pairs"]
     items = _load(default_root(), (x for a, b, _ in pairs for x in (a, b)))
     languages = {i: it.language for i, it in items.items()}
-    return score(replay(items, None, embed="off"), pairs, items, languages)
+    articled = articles(items, Settings.from_env(profile="fast"))
+    return score(replay(items, None, embed="off", articled=articled), pairs, items, languages)
 
 
 def test_duplicates_meet_the_targets(scored: dict[str, Any]) -> None:
