@@ -102,9 +102,11 @@ def _minimums(words: list[str]) -> np.ndarray | None:
     """The PERM MinHash values (uint32) of the word shingles; None for fewer than SHINGLE words."""
     if len(words) < SHINGLE:
         return None
-    shingles = {" ".join(words[i : i + SHINGLE]).encode("utf-8") for i in range(len(words) - SHINGLE + 1)}
+    encoded = [w.encode("utf-8") for w in words]
+    shingles = {b" ".join(s) for s in zip(*(encoded[i:] for i in range(SHINGLE)), strict=False)}  # the shorter ends it
     sha1 = hashlib.sha1
-    hv = np.fromiter((int.from_bytes(sha1(s).digest()[:4], "little") for s in shingles), np.uint32, len(shingles))
+    # each shingle's hash: the first 4 bytes of its sha1, little-endian (every 5th uint32 of the digests)
+    hv = np.frombuffer(b"".join([sha1(s).digest() for s in shingles]), "<u4")[::5].astype(np.uint32)
     # the MurmurHash3 finalizer (a fixed bijection), in place; uint32 arithmetic wraps: mod 2^32
     hv ^= hv >> _S16
     hv *= _M1
