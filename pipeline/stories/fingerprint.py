@@ -75,9 +75,12 @@ def text_of(item: ParsedItem) -> str:
 
 def normalise(text: str) -> str:
     """Lower case, tickers and punctuation out, one space between words (digits kept)."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _TICKER.sub(" ", text)
-    return " ".join(w.casefold() for w in _WORD.findall(text))
+    return " ".join(w.casefold() for w in _WORD.findall(_prepared(text)))
+
+
+def _prepared(text: str) -> str:
+    """The text both the words and the facts are read from: NFKC, tickers out."""
+    return _TICKER.sub(" ", unicodedata.normalize("NFKC", text))
 
 
 def _h32(value: str) -> int:
@@ -165,13 +168,18 @@ def fact_strings(text: str) -> set[str]:
     headline or fixes a typo in it then states no new fact; one that adds a person, a
     place or a figure does.
     """
-    text = _TICKER.sub(" ", unicodedata.normalize("NFKC", text))
+    text = _prepared(text)
+    return _fact_strings(text, _WORD.findall(text))
+
+
+def _fact_strings(text: str, found_words: list[str]) -> set[str]:
+    """``fact_strings`` of a ``_prepared`` text whose ``_WORD`` matches are ``found_words``."""
     found = {"#" + _figure(n) for n in _NUMBER.findall(text)}
     words = text.split()
     capitals = sum(1 for w in words if w.isupper() and _UPPER_WORD.match(w))
     if capitals >= 0.5 * max(1, len(words)):  # a text in capitals names nothing by case
         return found
-    lower = {w.casefold() for w in _WORD.findall(text) if w[0].islower()}
+    lower = {w.casefold() for w in found_words if w[0].islower()}
     for line in text.splitlines():
         if _title_case(line):
             continue
@@ -185,7 +193,11 @@ def fact_strings(text: str) -> set[str]:
 
 def facts_of(text: str) -> frozenset[int]:
     """The hashes of ``fact_strings``; the lowest bit says which are figures (1) and names (0)."""
-    return frozenset((_h32(f) & ~1) | (f[0] == "#") for f in fact_strings(text))
+    return _hashed(fact_strings(text))
+
+
+def _hashed(facts: set[str]) -> frozenset[int]:
+    return frozenset((_h32(f) & ~1) | (f[0] == "#") for f in facts)
 
 
 def split_new(new: frozenset[int] | set[int]) -> tuple[int, int]:
@@ -196,13 +208,14 @@ def split_new(new: frozenset[int] | set[int]) -> tuple[int, int]:
 
 def fingerprint(item: ParsedItem) -> Fingerprint:
     """The item's fingerprint. Pure and deterministic."""
-    raw = text_of(item)
-    norm = normalise(raw)
-    words = norm.split()
+    text = _prepared(text_of(item))  # normalise and facts_of read the same text: prepared once
+    found = _WORD.findall(text)
+    words = [w.casefold() for w in found]
+    norm = " ".join(words)
     return Fingerprint(
         exact=hashlib.sha256(norm.encode("utf-8")).hexdigest()[:32],
         signature=signature_of(words),
-        facts=facts_of(raw),
+        facts=_hashed(_fact_strings(text, found)),
         words=len(words),
         day=story_day(item),
     )
