@@ -74,12 +74,13 @@ def parse_cadences(values: Iterable[str]) -> dict[str, float]:
 def source_of(record: RawDispatch) -> str | None:
     """The source a raw dispatch is watched as: its feed (wf_source), else its agency.
 
-    A wf_source that is only the dispatch's own input (``wirefeed ingest`` of files without
-    ``--source``: "reut2-000.sgm#17") names no feed, as for learned boilerplate: watching it
+    A wf_source that is only the dispatch's own file (``wirefeed ingest`` without ``--source``:
+    "reut2-000.sgm#17", "dir/item.xml") names no feed, as for learned boilerplate: watching it
     would make every dispatch a source of its own, with a sighting record and a table row each.
+    A feed polled by its URL without a name (``wirefeed poll URL``) is watched as its URL.
     """
     feed = record.header("wf_source")
-    if feed and feed != record.header("wf_input"):
+    if feed and (feed != record.header("wf_input") or feed.startswith(("http://", "https://"))):
         return feed
     return record.header("wf_agency") or None
 

@@ -114,6 +114,8 @@ def test_a_source_that_is_only_the_dispatch_input_is_no_feed() -> None:
     assert found.source == "reuters" and len(found.records) == 5
     named = RawDispatch(b"x", (("wf_source", b"aa-rss"), ("wf_input", b"https://aa.example/rss")))
     assert [s.source for s in sightings([named], 9)] == ["aa-rss"]
+    polled = RawDispatch(b"x", (("wf_source", b"https://aa.example/rss"), ("wf_input", b"https://aa.example/rss")))
+    assert [s.source for s in sightings([polled], 9)] == ["https://aa.example/rss"]  # wirefeed poll URL
 
 
 def test_cadences_are_configured_with_units_and_mistakes_named() -> None:
