@@ -12,7 +12,7 @@ import faust
 
 from pipeline.agents import wire
 from pipeline.delivery.consumer import LedgerApp
-from pipeline.kafka import faust_credentials
+from pipeline.kafka import KeyHashPartitioner, faust_credentials
 from pipeline.settings import Settings
 from pipeline.topics import SIZE_MARGIN, declare_topics
 
@@ -61,6 +61,8 @@ def create_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         # the embedded broker has no transactions; ids are deterministic instead
         processing_guarantee="at_least_once",
+        # the key's partition as Kafka's clients compute it, recent keys' hashes remembered
+        producer_partitioner=KeyHashPartitioner(),
         key_serializer="raw",
         value_serializer="raw",
     )

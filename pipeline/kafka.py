@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 
 if TYPE_CHECKING:
     from pipeline.settings import Settings
@@ -55,6 +56,27 @@ def faust_credentials(settings: Settings) -> Any:
             ssl_context=options.get("ssl_context"),
         )
     return faust.SSLCredentials(options["ssl_context"])
+
+
+class KeyHashPartitioner:
+    """aiokafka's ``DefaultPartitioner`` (the Java client's: murmur2 of the key), with the hashes
+    of the most recent keys remembered. murmur2 is pure Python in aiokafka (~10 us a key), and
+    the worker sends one key to several topics (an article's uri: wire.articles, its latest
+    copy, wire.clusters, routed topics). The same partition for every key, cached or not."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.hashes: dict[bytes, int] = {}
+
+    def __call__(self, key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+        if key is None:
+            return int(DefaultPartitioner()(key, all_partitions, available))
+        found = self.hashes.get(key)
+        if found is None:
+            if len(self.hashes) >= self.size:
+                self.hashes.clear()  # bounded; the next keys fill it again
+            found = self.hashes[key] = murmur2(key) & 0x7FFFFFFF
+        return all_partitions[found % len(all_partitions)]
 
 
 def client_options() -> dict[str, Any]:

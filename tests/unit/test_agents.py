@@ -41,7 +41,7 @@ import pathlib, tempfile
 from pipeline.app import create_app
 from pipeline.settings import Settings
 app = create_app(Settings(broker="kafka://127.0.0.1:1", data_dir=pathlib.Path(tempfile.mkdtemp())))
-print(app.producer.buffer.max_messages)
+print(type(app.producer.partitioner).__name__, app.producer.buffer.max_messages)
 """
 
 
@@ -56,3 +56,4 @@ def test_table_writes_do_not_hold_up_the_agents_inputs_at_a_batchs_worth() -> No
 
     done = subprocess.run([sys.executable, "-c", _BUFFER], capture_output=True, timeout=120, check=True, text=True)
     assert int(done.stdout.split()[-1]) == TABLE_WRITES_PENDING >= 64 * 20
+    assert done.stdout.split()[-2] == "KeyHashPartitioner"  # the producer's partitioner is ours

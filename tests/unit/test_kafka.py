@@ -46,3 +46,24 @@ async def test_without_security_settings_a_consumer_is_plaintext() -> None:
     consumer = kafka.Consumer(bootstrap_servers="127.0.0.1:1")
     assert consumer._client._security_protocol == "PLAINTEXT"
     await consumer.stop()
+
+
+def test_the_key_hash_partitioner_puts_every_key_where_kafkas_clients_do() -> None:
+    """Kafka's partition of a key (murmur2, as aiokafka's DefaultPartitioner and the Java client), whether
+    its hash is remembered or not; the memory is bounded; no key: one of the available partitions."""
+    import random
+
+    from aiokafka.partitioner import DefaultPartitioner
+
+    from pipeline.kafka import KeyHashPartitioner
+
+    rng = random.Random(5)
+    ours, theirs = KeyHashPartitioner(size=64), DefaultPartitioner()
+    keys = [rng.randbytes(rng.randint(0, 90)) for _ in range(500)]
+    for _ in range(3):  # the second and third time from memory (or computed again after a clear)
+        for key in keys:
+            for count in (1, 3, 4, 12, 100):
+                partitions = list(range(count))
+                assert ours(key, partitions, partitions) == theirs(key, partitions, partitions)
+            assert len(ours.hashes) <= 64
+    assert ours(None, [0, 1, 2], [2]) == 2
