@@ -47,7 +47,7 @@ import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -345,29 +345,58 @@ def _productions() -> tuple[_Production, ...]:
             pattern = pattern.replace("{" + key + "}", value)
         needs = _NEEDS.get(name)
         if needs is not None:
-            marks = {c for particle in _vocabulary().particles for c in particle if not (c.isalnum() or c.isspace())}
+            v = _vocabulary()
+            marks = {c for particle in v.particles for c in particle if not (c.isalnum() or c.isspace())}
             needs = needs.replace("{PARTICLE_MARKS}", re.escape("".join(sorted(marks))))
+            # a word of a place begins with a letter; so does every particle of the data (else
+            # a figure may begin one: the need lets it)
+            figure = r"(?!\d)" if not any(p[:1].isdigit() for p in v.particles) else ""
+            needs = needs.replace("{NO_FIGURE}", figure).replace("{KNOWN}", v.agency_pattern)
         out.append(_Production(name, mode, strength, re.compile(pattern), re.compile(needs) if needs else None))
     return tuple(out)
 
 
 @cache
-def _productions_for(modes: frozenset[str]) -> tuple[_Production, ...]:
-    """The productions of ``modes``, in the grammar's order (a lead starts a text: "lead" brings "prefix")."""
-    return tuple(p for p in _productions() if p.mode in modes)
+def _plan(modes: tuple[str, ...]) -> tuple[tuple[tuple[_Production, int], ...], int, int]:
+    """The productions ``find`` tries for ``modes``, in the grammar's order (a lead starts a
+    text: "lead" brings "prefix"), each with the number of its need among the different
+    (need, mode) pairs (-1: none; productions share a need's answer); how many needs there
+    are; and how many productions it takes to reach the last that may name an agency."""
+    wanted = set(modes) | ({"prefix"} if "lead" in modes else set())
+    numbers: dict[tuple[int, str], int] = {}  # by id: a Pattern's hash reads its whole code
+    plan = []
+    naming = 0
+    for production in _productions():
+        if production.mode not in wanted:
+            continue
+        need = -1
+        if production.needs is not None:
+            need = numbers.setdefault((id(production.needs), production.mode), len(numbers))
+        plan.append((production, need))
+        if _AGENCY_SLOTS & set(production.regex.groupindex):
+            naming = len(plan)
+    return tuple(plan), len(numbers), naming
+
+
+#: the groups a dateline's agency is read from (``find``): a shape without any names none
+_AGENCY_SLOTS = frozenset({"agency", "agency2", "credits"})
 
 
 #: what a shape cannot do without (a cheap test before the full pattern, which backtracks
 #: over the place's words on a long line)
 _NEEDS = {
     # the agency in brackets (AGP), or a known one between slashes (AGS)
-    "place-agency": r"\(\s*[^\W\d_][^()\n]{0,30}?\s*\)|/",
+    "place-agency": r"\(\s*[^\W\d_][^()\n]{0,30}?\s*\)|/\s*(?:{KNOWN})\s*/",
     "date-place-agency": r"\(",
     "date-agency": r"\(",
-    "place-dot-agency": r"\.\s",
-    # a comma, a date (every shape of which has a digit), a dash
-    "place-date": r",\D*\d[^-–—]*[-–—]",
-    "place-chain": r"[/\-–—]",
+    # a known agency (AGB) after the dot and spacing that end the place or the date
+    "place-dot-agency": r"\.\s+(?:{KNOWN})(?![\w])",
+    # a comma, a date (every shape of which has a digit), a dash: after the first comma, as
+    # that has whatever a later one has after it (each run taken whole: no backtracking)
+    "place-date": r"^[^,]*+,\D*+\d[^-–—]*+[-–—]",
+    # the agency (AGB) comes right after a separator and spacing, whatever comes between
+    # the place and it (a reporter, other agencies)
+    "place-chain": r"[/\-–—]\s*(?:{KNOWN})(?![\w])",
     # (a need opens with the rarest character it needs, which the regex engine scans for,
     # and looks behind it for what comes before: the same texts pass)
     "place-dash": r"[-–—](?<=\s[-–—])[-–—]*\s+(?:[^\W\d_]|[\"“«„'‘])",
@@ -376,9 +405,12 @@ _NEEDS = {
     "place-outlet": r"\.(?<=[\w-]\.)(?i:[a-z]{2})",
     "credit-chain": r"\|",
     "place-in-word": r"['’]",
-    "place-agency-line": r"[-–—/]",
-    # a line of place words and nothing else ({PARTICLE_MARKS}: what the particles add)
-    "place-alone": r"^[\w\s'’.\-/,{PARTICLE_MARKS}]+$",
+    "place-agency-line": r"[-–—/]\s*(?:{KNOWN})(?![\w])\.?\s*$",
+    # a line of place words and nothing else ({PARTICLE_MARKS}: what the particles add),
+    # none of them opening with a figure ({NO_FIGURE}: a word, a particle or a region
+    # begins after the start, spacing, a slash or a comma)
+    # (runs taken whole, possessively: no backtracking on a line that fails)
+    "place-alone": r"^{NO_FIGURE}(?:[\w'’.\-{PARTICLE_MARKS}]++|[\s/,]++{NO_FIGURE})++$",
 }
 #: a dateline is within this many characters of the start of a text (or of its end)
 WINDOW = 160
@@ -402,8 +434,10 @@ def _cased(word: str) -> bool:
 _DOMAIN = re.compile(r"[^\W\d_]{2,}\.(?:com|net|org|info|news|co|[a-z]{2})$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def _plausible_place(place: str) -> bool:
-    """A capitalised (or upper-case) run of words, or words of a script without case."""
+    """A capitalised (or upper-case) run of words, or words of a script without case.
+    (Kept per place: a wire's datelines name the same few places again and again.)"""
     v = _vocabulary()
     words = [w for w in re.split(r"[\s/]+", place) if w]
     if not words or len([w for w in words if w not in v.particles]) > MAX_PLACE_WORDS + 1:
@@ -424,6 +458,8 @@ def _plausible_place(place: str) -> bool:
 
 def upper_case(place: str) -> bool:
     """Printed in capitals ("İSTANBUL", "GAZA CITY"); False for scripts without case."""
+    if place.isascii():  # every ASCII letter has a case: what str.isupper says
+        return place.isupper()
     letters = [c for c in place if c.isalpha()]
     cased = [c for c in letters if c.lower() != c.upper()]
     return bool(cased) and len(cased) == len(letters) and all(c.isupper() for c in cased)
@@ -540,34 +576,40 @@ def find(
     text: str,
     profile: AgencyProfile,
     modes: tuple[str, ...] = ("line", "prefix"),
+    named_agency: bool = False,
 ) -> DatelineMatch | None:
-    """The dateline of ``text`` in one of ``modes`` (see the module docstring), or None."""
+    """The dateline of ``text`` in one of ``modes`` (see the module docstring), or None.
+
+    ``named_agency``: the caller keeps a dateline only if it names its agency. The first
+    shape that holds is still the answer, but once past the last shape that may name one,
+    none that follows can be kept: they are not tried (None).
+    """
     from pipeline.profiles import DatelineMatch
 
     if not text or not text.strip():
         return None
     lead = "lead" in modes
-    # the text as each mode reads it, sliced once: (whole text, its window) per mode
     stripped = text.rstrip()
-    views = {
-        "prefix": (text, text[:WINDOW]),
-        "line": (stripped, stripped[:WINDOW]),
-        "suffix": (stripped, stripped[-WINDOW:]),
-        "glued": (text, text[:WINDOW]),
-    }
-    # productions share their needs (by id: a Pattern's hash reads its whole code)
-    needed: dict[tuple[int, str], bool] = {}
-    for production in _productions_for(frozenset(modes) | ({"prefix"} if lead else set())):
-        target, window = views[production.mode]
-        if production.mode == "line" and len(target) > WINDOW:
-            continue
-        # the shapes are matched in a window at the start (the end) of the text: what
-        # follows a dateline is checked on the whole text
-        if production.needs is not None:
-            key = (id(production.needs), production.mode)
-            if key not in needed:
-                needed[key] = production.needs.search(window) is not None
-            if not needed[key]:
+    head = text[:WINDOW]
+    plan, needs, naming = _plan(modes)
+    needed: list[bool | None] = [None] * needs
+    for production, need in plan[:naming] if named_agency else plan:
+        # the shapes are matched in a window at the start (the end) of the text (a line is
+        # the whole text, stripped): what follows a dateline is checked on the whole text
+        if production.mode == "line":
+            if len(stripped) > WINDOW:
+                continue
+            target = window = stripped
+        elif production.mode == "suffix":
+            target, window = stripped, stripped[-WINDOW:]
+        else:
+            target, window = text, head
+        if need >= 0:
+            found = needed[need]
+            if found is None:
+                assert production.needs is not None
+                found = needed[need] = production.needs.search(window) is not None
+            if not found:
                 continue
         if production.mode == "suffix":
             m = production.regex.search(target, max(0, len(target) - WINDOW))

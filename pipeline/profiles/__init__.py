@@ -480,13 +480,15 @@ def match_dateline(
     profile: AgencyProfile,
     language: str | None = None,
     modes: tuple[str, ...] = ("line", "prefix"),
+    named_agency: bool = False,
 ) -> DatelineMatch | None:
     """The dateline at the start of ``text`` (``line``: the whole text is the dateline).
 
     The agency's own patterns are asked first, then the dateline grammar
     (``pipeline.dateline``), which also knows the modes ``lead`` (weaker shapes at the start
     of a lead paragraph) and ``suffix`` (a dateline closing the text; its ``end`` is where
-    it starts).
+    it starts). ``named_agency``: the caller keeps a dateline only if it names its agency
+    (the grammar leaves out the shapes that cannot, at its end).
     """
     for pattern in profile.patterns("dateline", language):
         if pattern.mode not in modes:
@@ -518,7 +520,7 @@ def match_dateline(
         )
     from pipeline import dateline  # the grammar reads the profiles' aliases: imported late
 
-    return dateline.find(text, profile, modes)
+    return dateline.find(text, profile, modes, named_agency)
 
 
 def _glued(text: str, pattern: Pattern, profile: AgencyProfile) -> DatelineMatch | None:

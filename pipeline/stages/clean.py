@@ -767,7 +767,8 @@ def _find_dateline(work: _Work, current: Dateline | None) -> tuple[int, Dateline
         return 0, found
     for at in range(1, min(len(work.blocks), DATELINE_BLOCKS)):
         modes = ("line", "prefix", "lead") if at == lead else ("line", "prefix")
-        found = match_dateline(work.blocks[at].text, profile, language, modes=modes)
+        named = at not in (lead, lead - 1)  # only a dateline naming its agency is taken there
+        found = match_dateline(work.blocks[at].text, profile, language, modes=modes, named_agency=named)
         if found is not None and (found.agency or at in (lead, lead - 1)):
             return at, found
     return 0, None

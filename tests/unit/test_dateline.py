@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from pipeline import dateline
@@ -232,3 +234,49 @@ def test_months_file_is_current() -> None:
 
     text = resources.files("pipeline.dateline").joinpath("data", dateline.MONTHS_FILE).read_text(encoding="utf-8")
     assert text.split("\n")[:-1] == dateline.month_names()
+
+
+def _seeded_lines(count: int) -> list[str]:
+    """Strings of dateline pieces (places, agencies, dates, separators, words), seeded."""
+    pieces = [
+        "PARIS", "Paris", "NOVI SAD", "Ankara", "AA", "(Reuters)", "Reuters", "/", " / ", "-", " - ", " — ", ",",
+        ", ", "(", ")", "15", "March 3", "Dec. 26", "1986/87", "dpa", "(AFP)", "/TASS/", "Xinhua", " ", "  ", ".",
+        ". ", "the", "said", "de", "la", "İZMİR", "نابلس", "الأناضول", "KAZINFORM", "INTERFAX.RU", "12.12.2018",
+        "Example.com", "|", "'da", "’", "\n", "5", "Corp", "(ACME)", "UPDATE", "NOVI SAD, March 2 -", ", Feb 26 - ",
+    ]  # fmt: skip
+    rnd = random.Random(1987)
+    return ["".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 12))) for _ in range(count)]
+
+
+def test_a_shape_is_tried_only_where_its_need_is_found() -> None:
+    """Every text a shape matches holds what the shape needs (its cheap test before the
+    full pattern), on 30,000 seeded strings of dateline pieces."""
+    texts = _seeded_lines(30_000)
+    for production in dateline._productions():
+        if production.needs is None:
+            continue
+        for text in texts:
+            stripped = text.rstrip()
+            if production.mode == "suffix":
+                found = production.regex.search(stripped, max(0, len(stripped) - dateline.WINDOW))
+                window = stripped[-dateline.WINDOW :]
+            elif production.mode == "line":
+                found = (
+                    production.regex.match(stripped, 0, dateline.WINDOW) if len(stripped) <= dateline.WINDOW else None
+                )
+                window = stripped
+            else:
+                found = production.regex.match(text, 0, dateline.WINDOW)
+                window = text[: dateline.WINDOW]
+            if found:
+                assert production.needs.search(window), (production.name, text)
+
+
+@pytest.mark.parametrize("modes", [("line", "prefix"), ("line", "prefix", "lead")], ids=["prefix", "lead"])
+def test_a_caller_wanting_the_agency_gets_the_same_datelines(modes: tuple[str, ...]) -> None:
+    """``named_agency`` leaves out the shapes naming none: the same datelines naming one (10,000 strings)."""
+    for text in _seeded_lines(10_000):
+        for profile in (GENERIC, get_profile("reuters"), get_profile("aa")):
+            every = dateline.find(text, profile, modes)
+            named = dateline.find(text, profile, modes, named_agency=True)
+            assert (named if named and named.agency else None) == (every if every and every.agency else None), text
