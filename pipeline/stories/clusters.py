@@ -83,6 +83,9 @@ COMMON_MIN = 64
 EMBED_MODES = ("off", "cross-lingual", "candidates", "all")
 #: clusters whose representation is compared with an undecided item's, at most (the best by evidence)
 MAX_CANDIDATES = 2
+#: entities an article must share with a cluster before their overlap counts as evidence: a
+#: dateline's city and its country are two entities every story from that city shares
+MIN_SHARED_ENTITIES = 3
 DIMS = 384
 
 _ID = re.compile(r"^urn:wirefeed:event:[0-9a-f]{20}$")
@@ -399,7 +402,9 @@ class ClusterIndex:
                 entities += cid in posted
             out[cid] = max(
                 _jaccard(facts, len(feats.facts), len(cluster.facts)),
-                _jaccard(entities, len(feats.entities), len(cluster.entities)),
+                _jaccard(entities, len(feats.entities), len(cluster.entities))
+                if entities >= MIN_SHARED_ENTITIES
+                else 0.0,
             )
         return out
 

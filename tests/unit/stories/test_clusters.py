@@ -56,9 +56,25 @@ def test_evidence_alone_joins_without_embedding() -> None:
 def test_shared_entity_ids_are_evidence_across_languages() -> None:
     """The same GeoNames and entity ids (however each language prints the names) join a cluster."""
     index = ClusterIndex(ClusterConfig(embed="off"))
-    places = ("https://sws.geonames.org/323786/", "https://www.wikidata.org/wiki/Q43")
+    places = (
+        "https://sws.geonames.org/323786/",
+        "https://www.wikidata.org/wiki/Q43",
+        "https://www.wikidata.org/wiki/Q1",
+    )
     first = index.assign("en", _feats(1, 2, entities=places))
     assert index.assign("ar", _feats(7, 8, at=1000, entities=places)).cluster == first.cluster
+
+
+def test_a_city_and_its_country_alone_are_no_evidence() -> None:
+    """Two stories datelined in one city share its place and its country and nothing else: every story
+    from that city does. Entities count as evidence from ``MIN_SHARED_ENTITIES`` shared on."""
+    from pipeline.stories.clusters import MIN_SHARED_ENTITIES
+
+    index = ClusterIndex(ClusterConfig(embed="off"))
+    city_and_country = ("https://sws.geonames.org/5128581/", "https://sws.geonames.org/6252001/")
+    assert len(city_and_country) < MIN_SHARED_ENTITIES
+    first = index.assign("a", _feats(1, 2, entities=city_and_country))
+    assert index.assign("b", _feats(7, 8, at=1000, entities=city_and_country)).cluster != first.cluster
 
 
 def test_nothing_shared_opens_a_cluster_without_embedding() -> None:
@@ -312,7 +328,7 @@ def test_the_multilingual_model_decides_what_evidence_cannot() -> None:
 
 def _evidence_by_intersection(index: ClusterIndex, feats: ClusterFeatures, oldest: int) -> dict[str, float]:
     """The evidence as the candidates' hashes say it (what ``_evidence`` counts from the postings)."""
-    from pipeline.stories.clusters import COMMON_MIN, COMMON_SHARE, _jaccard
+    from pipeline.stories.clusters import COMMON_MIN, COMMON_SHARE, MIN_SHARED_ENTITIES, _jaccard
 
     common = max(COMMON_MIN, int(len(index.clusters) * COMMON_SHARE))
     found: set[str] = set()
@@ -329,7 +345,9 @@ def _evidence_by_intersection(index: ClusterIndex, feats: ClusterFeatures, oldes
             entities = len(feats.entities.intersection(cluster.entities))
             out[cid] = max(
                 _jaccard(facts, len(feats.facts), len(cluster.facts)),
-                _jaccard(entities, len(feats.entities), len(cluster.entities)),
+                _jaccard(entities, len(feats.entities), len(cluster.entities))
+                if entities >= MIN_SHARED_ENTITIES
+                else 0.0,
             )
     return out
 
