@@ -119,11 +119,12 @@ async def measure(
     None: while the live pipeline itself does, the backlog in its own wire.raw)."""
     with EmbeddedBroker("127.0.0.1:0", log_file=workdir / "broker.log") as broker:
         names = TopicNames.with_prefix("bench-latency.")
-        back = TopicNames.with_prefix("bench-backfill.") if nice is not None else names
+        shared = nice is None  # the backlog in the live pipeline's own wire.raw
+        back = names if shared else TopicNames.with_prefix("bench-backfill.")
         await ensure_topics(broker.bootstrap, names.all(), 4)
         procs = _start_workers(broker, args, workdir, "bench-latency.")
         others: list[subprocess.Popen[bytes]] = []
-        if backfill and nice is not None:
+        if backfill and not shared:
             await ensure_topics(broker.bootstrap, back.all(), 4)
             others = _start_workers(broker, args, workdir, "bench-backfill.", nice)
         try:
@@ -132,18 +133,18 @@ async def measure(
             if backfill:  # both pipelines warm (models loaded, partitions assigned), then the backlog
                 await asyncio.gather(
                     _produce_and_wait(broker.bootstrap, names, dispatches[:warm], timeout=600),
-                    *([_produce_and_wait(broker.bootstrap, back, backfill[:warm], timeout=600)] if others else []),
+                    *([_produce_and_wait(broker.bootstrap, back, backfill[:warm], timeout=600)] if not shared else []),
                 )
                 async with producer(broker.bootstrap) as prod:
                     futures = [await prod.send(back.raw, d.value, headers=list(d.headers())) for d in backfill[warm:]]
                     backlog = {(md.partition, md.offset) for md in await asyncio.gather(*futures)}
             else:
                 await _produce_and_wait(broker.bootstrap, names, dispatches[:warm], timeout=600)
-            ignore = backlog if back is names else set()  # the backlog's outcomes are not the live load's
+            ignore = backlog if shared else set()  # the backlog's outcomes are not the live load's
             result = await _offered(broker.bootstrap, names, dispatches[warm:], args, procs, ignore)
             result["hops"] = await _hops(broker.bootstrap, names, result["sent_at"], result["acked_at"])
             if backfill:
-                live_raw = set(result["sent_at"]) if back is names else set()
+                live_raw = set(result["sent_at"]) if shared else set()
                 result["backfill"] = await _backfill_rate(broker.bootstrap, back, result["window"], live_raw)
                 result["backfill"]["of"] = float(len(backfill))
             return result

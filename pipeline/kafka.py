@@ -67,10 +67,11 @@ class KeyHashPartitioner:
     def __init__(self, size: int = 4096) -> None:
         self.size = size
         self.hashes: dict[bytes, int] = {}
+        self.default = DefaultPartitioner()  # for records without a key
 
     def __call__(self, key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
         if key is None:
-            return int(DefaultPartitioner()(key, all_partitions, available))
+            return int(self.default(key, all_partitions, available))
         found = self.hashes.get(key)
         if found is None:
             if len(self.hashes) >= self.size:

@@ -769,7 +769,7 @@ def _find_dateline(work: _Work, current: Dateline | None) -> tuple[int, Dateline
         modes = ("line", "prefix", "lead") if at == lead else ("line", "prefix")
         named = at not in (lead, lead - 1)  # only a dateline naming its agency is taken there
         found = match_dateline(work.blocks[at].text, profile, language, modes=modes, named_agency=named)
-        if found is not None and (found.agency or at in (lead, lead - 1)):
+        if found is not None and (found.agency or not named):
             return at, found
     return 0, None
 

@@ -332,6 +332,15 @@ def _jaccard(shared: int, ours: int, theirs: int) -> float:
     return shared / (ours + theirs - shared) if shared else 0.0
 
 
+def _score(facts: int, entities: int, feats: ClusterFeatures, cluster: _Cluster) -> float:
+    """The evidence of a cluster sharing ``facts`` facts and ``entities`` entities with ``feats``:
+    the better Jaccard of the two (entities from ``MIN_SHARED_ENTITIES`` shared on)."""
+    return max(
+        _jaccard(facts, len(feats.facts), len(cluster.facts)),
+        _jaccard(entities, len(feats.entities), len(cluster.entities)) if entities >= MIN_SHARED_ENTITIES else 0.0,
+    )
+
+
 class ClusterIndex:
     """Single-pass clustering over the members every worker publishes: an article joins the
     earliest opened live cluster it matches, else opens one. Bounded: at most ``max_open`` clusters
@@ -400,12 +409,7 @@ class ClusterIndex:
                 facts += cid in posted
             for posted in common_entities:
                 entities += cid in posted
-            out[cid] = max(
-                _jaccard(facts, len(feats.facts), len(cluster.facts)),
-                _jaccard(entities, len(feats.entities), len(cluster.entities))
-                if entities >= MIN_SHARED_ENTITIES
-                else 0.0,
-            )
+            out[cid] = _score(facts, entities, feats, cluster)
         return out
 
     def _embed(self, vector: np.ndarray | None, text: str, clusters: list[_Cluster]) -> np.ndarray | None:

@@ -327,8 +327,9 @@ def test_the_multilingual_model_decides_what_evidence_cannot() -> None:
 
 
 def _evidence_by_intersection(index: ClusterIndex, feats: ClusterFeatures, oldest: int) -> dict[str, float]:
-    """The evidence as the candidates' hashes say it (what ``_evidence`` counts from the postings)."""
-    from pipeline.stories.clusters import COMMON_MIN, COMMON_SHARE, MIN_SHARED_ENTITIES, _jaccard
+    """The evidence as the candidates' hashes say it (what ``_evidence`` counts from the postings),
+    scored as ``_evidence`` scores the counts."""
+    from pipeline.stories.clusters import COMMON_MIN, COMMON_SHARE, _score
 
     common = max(COMMON_MIN, int(len(index.clusters) * COMMON_SHARE))
     found: set[str] = set()
@@ -343,12 +344,7 @@ def _evidence_by_intersection(index: ClusterIndex, feats: ClusterFeatures, oldes
         if cluster.last_ms >= oldest:
             facts = len(feats.facts.intersection(cluster.facts))
             entities = len(feats.entities.intersection(cluster.entities))
-            out[cid] = max(
-                _jaccard(facts, len(feats.facts), len(cluster.facts)),
-                _jaccard(entities, len(feats.entities), len(cluster.entities))
-                if entities >= MIN_SHARED_ENTITIES
-                else 0.0,
-            )
+            out[cid] = _score(facts, entities, feats, cluster)
     return out
 
 
