@@ -27,7 +27,8 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
-from collections.abc import Iterator
+import typing
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -66,6 +67,10 @@ class _Words:
     months: dict[str, int]  # folded name or abbreviation -> month
     pattern: re.Pattern[str]
     screen: re.Pattern[str]  # finds a date word wherever ``pattern`` would (and more)
+    # ``screen`` in lower-case ASCII text, without IGNORECASE (see ``_screened``): at the
+    # start of the text, and after a non-word character
+    ascii_head: re.Pattern[str]
+    ascii_after: re.Pattern[str]
     future: re.Pattern[str] | None
     past: re.Pattern[str] | None
     not_after: frozenset[str]
@@ -87,6 +92,50 @@ def _alternatives(phrases: list[str]) -> str:
     tree of common prefixes (the regex engine skips the phrases a letter rules out; tried at
     every word of every sentence, the plain alternation was most of the dates' cost)."""
     return prefix_tree(phrases, ignore_case=True, spaces=r"\s+")
+
+
+#: what lower-case ASCII text is made of: ASCII, capitals aside
+_ASCII_LOWER = [chr(c) for c in range(128) if not "A" <= chr(c) <= "Z"]
+
+
+@cache
+def _ascii_of(char: str) -> str | None:
+    """The character of lower-case ASCII text that ``char`` matches under IGNORECASE, as the
+    regex engine itself decides ("K" the Kelvin sign: "k"; "é": none)."""
+    found = [c for c in _ASCII_LOWER if re.fullmatch(f"(?i:{re.escape(char)})", c)]
+    if len(found) > 1:  # two ASCII characters that are one another's case: none are
+        raise ValueError(f"{char!r} matches {found} under IGNORECASE")
+    return found[0] if found else None
+
+
+def _ascii_spelled(phrases: list[str]) -> set[str]:
+    """Each phrase as lower-case ASCII text must spell it to match the phrase under
+    IGNORECASE (a space stays a space: any spacing); a phrase no such text can spell left out."""
+    spelled = set()
+    for phrase in phrases:
+        chars = [char if char == " " else _ascii_of(char) for char in phrase]
+        if all(chars):
+            spelled.add("".join(typing.cast(list[str], chars)))
+    return spelled
+
+
+def _ascii_alternatives(phrases: list[str]) -> str:
+    """``_alternatives(phrases)`` for lower-case ASCII text, case-sensitive: the same matches
+    there, without IGNORECASE, which keeps the regex engine from ruling out a branch by its
+    first character (it compared each in turn, at every word)."""
+    spelled = _ascii_spelled(phrases)
+    return prefix_tree(spelled, spaces=r"\s+") if spelled else "(?!)"
+
+
+def _screened(w: _Words, value: str) -> bool:
+    """``w.screen.search(value)``: in ASCII text, the lower-case text searched with the
+    ASCII patterns (IGNORECASE reads a character as its lower case: the same matches), a
+    date word after a non-word character (the screen's ``(?<!\\w)``) found from that
+    character, which the regex engine skips to; at the start of the text, matched there."""
+    if not value.isascii():
+        return w.screen.search(value) is not None
+    low = value.lower()
+    return w.ascii_head.match(low) is not None or w.ascii_after.search(low) is not None
 
 
 @cache
@@ -119,20 +168,16 @@ def words(language: str | None) -> _Words | None:
     if lang == "en":
         months["sept"] = 9  # the agencies' abbreviation, not CLDR's "Sep"
     cues = _cues().get(lang, {})
-    month_names = _alternatives(list(months))
-    day_first = rf"(?:\ble\s+)?(?P<d1>\d{{1,2}}){_ORDINAL}\s+(?:de\s+)?(?P<m1>{month_names})\.?"
-    month_first = rf"(?P<m2>{month_names})\.?\s+(?P<d2>\d{{1,2}}){_ORDINAL}"
-    words_pattern = (
-        rf"(?<!\w)(?:(?P<phrase>{_alternatives([*relative_days, *weekday_phrases])})"
-        rf"|{day_first}|{month_first}"
-        rf"|(?P<weekday>{_alternatives(list(weekdays))}))"
-    )
-    pattern = re.compile(rf"{words_pattern}(?!\w)", re.IGNORECASE)
+    words_pattern = _date_words(months, [*relative_days, *weekday_phrases], list(weekdays), _alternatives)
+    ascii_words = _date_words(months, [*relative_days, *weekday_phrases], list(weekdays), _ascii_alternatives)
+    names = [*months, *relative_days, *weekday_phrases, *weekdays]
+    first = {spelled[0] for spelled in _ascii_spelled(names)} | set("0123456789l")
+    pattern = re.compile(rf"(?<!\w){words_pattern}(?!\w)", re.IGNORECASE)
     # the pattern without its closing (?!\w): it finds something in a segment wherever the
     # pattern finds a date word in one of the segment's sentences (a sentence's own match
     # is there, with the same characters before it), so a segment it finds nothing in has
     # no date word; most segments have none
-    screen = re.compile(words_pattern, re.IGNORECASE)
+    screen = re.compile(rf"(?<!\w){words_pattern}", re.IGNORECASE)
     return _Words(
         lang,
         relative_days,
@@ -141,10 +186,30 @@ def words(language: str | None) -> _Words | None:
         months,
         pattern,
         screen,
+        re.compile(ascii_words),
+        # a non-word character of lower-case ASCII text (the regex engine skips to the next
+        # one), then a character a date word can begin with: a name's first letter, the day's
+        # figure, "le"
+        re.compile(rf"[^0-9a-z_](?=[{re.escape(''.join(sorted(first)))}]){ascii_words}"),
         re.compile(cues["future"], re.IGNORECASE) if cues.get("future") else None,
         re.compile(cues["past"], re.IGNORECASE) if cues.get("past") else None,
         frozenset(_norm(w) for w in cues.get("not_after", [])),
         frozenset(cues.get("exact_case", [])),
+    )
+
+
+def _date_words(
+    months: dict[str, int], phrases: list[str], weekdays: list[str], alternatives: Callable[[list[str]], str]
+) -> str:
+    """A date word (what follows the ``(?<!\\w)`` of the screen and the pattern), its names'
+    alternations made by ``alternatives``."""
+    month_names = alternatives(list(months))
+    day_first = rf"(?:\ble\s+)?(?P<d1>\d{{1,2}}){_ORDINAL}\s+(?:de\s+)?(?P<m1>{month_names})\.?"
+    month_first = rf"(?P<m2>{month_names})\.?\s+(?P<d2>\d{{1,2}}){_ORDINAL}"
+    return (
+        rf"(?:(?P<phrase>{alternatives(phrases)})"
+        rf"|{day_first}|{month_first}"
+        rf"|(?P<weekday>{alternatives(weekdays)}))"
     )
 
 
@@ -215,7 +280,7 @@ def find_dates(text: Text, language: str | None, reference: date | None) -> tupl
     out: list[DateMention] = []
     for segment in text.segments:
         value = text.value[segment.start : segment.end]
-        if not w.screen.search(value):
+        if not _screened(w, value):
             continue
         for _, sentence in _sentences(value):
             for match in w.pattern.finditer(sentence):
