@@ -25,7 +25,7 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -53,9 +53,7 @@ log = logging.getLogger(__name__)
 NAME = "reuters21578"
 PREFIX = "reuters21578"
 _SNIFF = re.compile(rb"\A\s*(?:<!DOCTYPE\s+lewis\b[^>]*>\s*)?<REUTERS\b", re.I)
-_ELEMENT = re.compile(r"<REUTERS\b(?P<attrs>[^>]*)>(?P<inner>.*?)</REUTERS\s*>", re.S | re.I)
 _ATTR = re.compile(r'(?P<name>[A-Za-z]+)\s*=\s*"(?P<value>[^"]*)"')
-_TEXT = re.compile(r"<TEXT\b(?P<attrs>[^>]*)>(?P<inner>.*?)</TEXT\s*>", re.S | re.I)
 _D = re.compile(r"<D>(.*?)</D>", re.S | re.I)
 _TAG = re.compile(r"</?[A-Z]+\b[^>]*>")
 _REF = re.compile(r"&(?:#(?P<dec>\d{1,7})|#[xX](?P<hex>[0-9a-fA-F]{1,6})|(?P<name>lt|gt|amp|quot|apos));")
@@ -94,7 +92,7 @@ class ReutersSGMLParser(Parser):
 
     def parse(self, raw: bytes, headers: Headers) -> Sequence[ParsedItem]:
         decoded = decode_text(raw, declared_charset(headers))
-        elements = list(_ELEMENT.finditer(decoded.text))
+        elements = list(_elements(decoded.text, "REUTERS"))
         if not elements:
             if re.search(r"<REUTERS\b", decoded.text, re.I):
                 raise ParseError("Reuters-21578: <REUTERS> element is not closed (truncated dispatch?)", format=NAME)
@@ -104,7 +102,7 @@ class ReutersSGMLParser(Parser):
         empty: list[EmptyDispatchError] = []
         for element in elements:
             try:
-                items.append(_story(element["attrs"], element["inner"], repaired))
+                items.append(_story(*element, repaired))
             except EmptyDispatchError as exc:
                 empty.append(exc)
         if not items:
@@ -148,13 +146,30 @@ _SPACE_COMMA = re.compile(r"\s+,")
 
 
 @cache
-def _field_pattern(tag: str) -> re.Pattern[str]:
-    return re.compile(rf"<{tag}\b[^>]*>(?P<value>.*?)</{tag}\s*>", re.S | re.I)
+def _tag_patterns(tag: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The opening (its attributes in group 1) and the closing tag of an element, in any case."""
+    return re.compile(rf"<{tag}\b([^>]*)>", re.I), re.compile(rf"</{tag}\s*>", re.I)
+
+
+def _elements(text: str, tag: str) -> Iterator[tuple[str, str]]:
+    """(attributes, content) of each ``<tag ...>content</tag>`` in ``text``, in order: what
+    ``<tag\\b([^>]*)>(.*?)</tag\\s*>`` (case-insensitive, dot-all) finds, found as an opening
+    tag, then the first closing tag after it. The lazy ``.*?`` tried the closing tag at
+    every character of the content, a whole story's ``<BODY>`` (~8 us each): the closing
+    tag's search skips to each "</". An opening without a closing after it ends the
+    search: every later opening has less text after it."""
+    opening, closing = _tag_patterns(tag)
+    pos = 0
+    while (found := opening.search(text, pos)) is not None:
+        end = closing.search(text, found.end())
+        if end is None:
+            return
+        yield found[1], text[found.end() : end.start()]
+        pos = end.end()
 
 
 def _field(inner: str, tag: str) -> str | None:
-    found = _field_pattern(tag).search(inner)
-    return found["value"] if found else None
+    return next((content for _, content in _elements(inner, tag)), None)
 
 
 def _story(attrs_text: str, inner: str, repaired: str | None) -> ParsedItem:
@@ -177,11 +192,11 @@ def _story(attrs_text: str, inner: str, repaired: str | None) -> ParsedItem:
     unknown = "\n".join(_UNKNOWN.findall(inner))
     priority, keyword = _unknown(_refs(unknown), extra)
 
-    text_match = _TEXT.search(inner)
-    text_attrs = {m["name"].upper(): m["value"] for m in _ATTR.finditer(text_match["attrs"])} if text_match else {}
+    text_element = next(_elements(inner, "TEXT"), None)
+    text_attrs = {m["name"].upper(): m["value"] for m in _ATTR.finditer(text_element[0])} if text_element else {}
     kind = text_attrs.get("TYPE", "NORM").upper()
     extra.append((f"{PREFIX}:text_type", kind))
-    text = text_match["inner"] if text_match else ""
+    text = text_element[1] if text_element else ""
 
     title = _field(text, "TITLE")
     author = _field(text, "AUTHOR")

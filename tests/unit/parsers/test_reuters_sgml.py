@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,7 +12,7 @@ import pytest
 
 from pipeline.errors import EmptyDispatchError, ParseError
 from pipeline.parsers import load_all
-from pipeline.parsers.reuters_sgml import ReutersSGMLParser, parse_dateline
+from pipeline.parsers.reuters_sgml import ReutersSGMLParser, _elements, _field, parse_dateline
 from pipeline.records import Block, Dateline, Subject
 
 FIXTURES = Path(__file__).parent / "fixtures" / "teletype"
@@ -242,3 +244,15 @@ def test_dateline_agency_suffix():
     assert parsed.dateline == Dateline(
         raw="ROME, March 13, Reuter -", place="ROME", agency="Reuter", date_text="March 13"
     )
+
+
+def test_elements_are_what_the_lazy_pattern_finds():
+    """An opening tag, then the first closing tag after it: the lazy regex's elements, on 20,000 seeded strings."""
+    lazy = re.compile(r"<BODY\b(?P<attrs>[^>]*)>(?P<inner>.*?)</BODY\s*>", re.S | re.I)
+    pieces = ["<BODY", "<body", "<BODYX>", ' A="1"', ">", "</BODY>", "</body >", "</BODY\n>", "</BODYX>", "x", "\n"]
+    rnd = random.Random(21578)
+    for _ in range(20_000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 12)))
+        expected = [(m["attrs"], m["inner"]) for m in lazy.finditer(text)]
+        assert list(_elements(text, "BODY")) == expected, text
+        assert _field(text, "BODY") == (expected[0][1] if expected else None), text
