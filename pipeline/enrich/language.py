@@ -65,6 +65,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import chain
 from typing import Any
 
 from babel.dates import get_day_names, get_month_names
@@ -390,21 +391,36 @@ def _line_words(sample: str) -> list[str]:
     words = parts[1::2]
     if not any(w.islower() for w in words):  # all caps, or a script without case: every word counts
         return [w.lower() for w in words]
-    out = []
-    previous = ""  # the previous word
-    for word, before in zip(words, parts[::2], strict=False):  # the text after the last word aside
-        # a suffix on a name ("Özen'in", "Ankara'da"), not a word of its own
-        name = before in _APOSTROPHES and len(previous) > 1 and previous[0].isupper()
-        first, previous = not previous, word
-        if name:
-            continue
-        if word.islower():  # the common case (a lower-case word is its own lower case)
-            out.append(word)
-        elif word.lower() == word.upper() or word == word.lower():
-            out.append(word.lower())
-        elif word[1:] == word[1:].lower() and _sentence_start(before, first):
-            out.append(word.lower())  # "Le président parle": the first word is a word
-    return out
+    befores = parts[::2]  # (the text after the last word aside)
+    # a suffix on a name ("Özen'in", "Ankara'da") is not a word of its own: a word printed
+    # right after an apostrophe that follows a capitalised word
+    names = (
+        {
+            n
+            for n in range(1, len(words))
+            if befores[n] in _APOSTROPHES and len(words[n - 1]) > 1 and words[n - 1][0].isupper()
+        }
+        if "'" in sample or "’" in sample
+        else ()
+    )
+    # a lower-case word (most) is kept as it is, without a call
+    kept = [
+        word if word.islower() else _odd_word(word, before, n == 0)
+        for n, (word, before) in enumerate(zip(words, befores, strict=False))
+        if n not in names
+    ]
+    return [word for word in kept if word is not None]
+
+
+def _odd_word(word: str, before: str, first: bool) -> str | None:
+    """What ``_line_words`` keeps of a word not in lower case: a word of a script without
+    case, or capitalised at the start of a sentence, lower-cased; None for the others."""
+    low = word.lower()
+    if low == word.upper() or word == low:
+        return low
+    if word[1:] == word[1:].lower() and _sentence_start(before, first):
+        return low  # "Le président parle": the first word is a word
+    return None
 
 
 def _sentence_start(before: str, first: bool) -> bool:
@@ -555,19 +571,18 @@ class _Evidence:
             "   " in sample and len(_COLUMNS.findall(sample)) >= TABLE_LINES
         )
         index = _stop_index(languages)
-        counts: dict[str, int] = {}
-        for langs in map(index.get, set(self.words)):
-            if langs:
-                for lang in langs:
-                    counts[lang] = counts.get(lang, 0) + 1
-        listed = _listed(languages)
-        self.counts: dict[str, int | None] = {lang: counts.get(lang, 0) for lang in listed}
+        # per language, its different function words here (counted in C)
+        counts = Counter(chain.from_iterable(filter(None, map(index.get, set(self.words)))))
+        #: the languages with a list of function words (``function_words`` for the others)
+        self.listed = _listed(languages)
+        #: the listed languages with at least one function word here (the others have none)
+        self.found = {lang: n for lang, n in counts.items() if lang in self.listed}
 
     def others(self, language: str) -> int:
         """The most function words any language outside ``language``'s group has here. In
         prose, one short word of a list ("ve", "a", "de") turns up by accident in texts of
         many languages and makes no rival: only ``MIN_FUNCTION_WORDS`` or more count."""
-        most = max((n or 0 for k, n in self.counts.items() if not same_group(k, language)), default=0)
+        most = max((n for k, n in self.found.items() if not same_group(k, language)), default=0)
         if self.running and not self.tabular and self.distinct >= RICH_TEXT and most < MIN_FUNCTION_WORDS:
             return 0
         return most
@@ -593,9 +608,7 @@ class _Evidence:
         """
         if _alone_in_its_script(self.sample, language, self.plausible or self.languages):
             return True
-        found = self.counts.get(language)
-        if found is None:
-            found = function_words(self.words, language)
+        found = self.found.get(language, 0) if language in self.listed else function_words(self.words, language)
         if found is None:  # no list to check against: only a confident detection on prose
             return self.prose and confidence is not None and confidence >= UNLISTED_CONFIDENCE
         if found <= self.others(language):
@@ -611,15 +624,14 @@ class _Evidence:
         return found >= MIN_FUNCTION_WORDS and found * 5 >= self.distinct
 
     def count(self, language: str) -> int:
-        return self.counts.get(language) or 0
+        return self.found.get(language, 0)
 
     def rival(self, language: str) -> bool:
         """Whether an unrelated language has clearly more function words (a mixed text: names
         of one language in the sentences of another)."""
         own = self.count(language)
         return any(
-            n is not None and n >= MIN_FUNCTION_WORDS and n >= own + 2 and not same_group(k, language)
-            for k, n in self.counts.items()
+            n >= MIN_FUNCTION_WORDS and n >= own + 2 and not same_group(k, language) for k, n in self.found.items()
         )
 
     def function_words_only(self) -> str | None:
@@ -631,7 +643,7 @@ class _Evidence:
             return None
         best = max(extras, key=self.count)
         found = self.count(best)
-        ahead = found - max((self.count(k) for k in self.counts if k != best), default=0)
+        ahead = found - max((n for k, n in self.found.items() if k != best), default=0)
         if found < STRONG_EVIDENCE or ahead < MIN_FUNCTION_WORDS:
             return None
         # as for lingua's languages (``backs``): prose needs no density, a short text does
@@ -753,7 +765,7 @@ def _shortlist(evidence: _Evidence, candidates: tuple[str, ...]) -> tuple[str, .
     usable = set(candidates) & _lingua_codes()
     if len(usable) <= 2 * SHORTLIST:
         return tuple(sorted(usable)) if len(usable) >= 2 else ()  # a restricted set: all of it
-    ranked = sorted((-n, lang) for lang, n in evidence.counts.items() if n)
+    ranked = sorted((-n, lang) for lang, n in evidence.found.items())
     chosen: set[str] = set()
     for _, lang in ranked[:SHORTLIST]:
         group = _group_of(lang)
@@ -826,7 +838,8 @@ def _quick(evidence: _Evidence, full: str, candidates: tuple[str, ...]) -> tuple
             return next(iter(members)), True
     if not (evidence.running and not evidence.tabular and evidence.distinct >= RICH_TEXT):
         return None
-    ranked = sorted(((n or 0, lang) for lang, n in evidence.counts.items()), reverse=True)
+    # the listed languages without a function word here rank last and rival nothing
+    ranked = sorted(((n, lang) for lang, n in evidence.found.items()), reverse=True)
     if not ranked:
         return None
     found, best = ranked[0]
