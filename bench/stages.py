@@ -46,6 +46,7 @@ from typing import Any, TypeVar
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pipeline.enrich import ner  # noqa: E402
 from pipeline.enrich.config import EnrichConfig  # noqa: E402
 from pipeline.records import CleanedDispatch, DeadLetter, RawDispatch  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
@@ -114,7 +115,11 @@ class Timer:
 
 
 def run(raws: list[RawDispatch], stages: flow.Stages, batch: int) -> dict[str, Any]:
-    """Every dispatch through the stages as a worker runs them; per-stage and per-component ms."""
+    """Every dispatch through the stages as a worker runs them; per-stage and per-component ms.
+
+    The NER model's remembered segments are forgotten first: each run reads every segment
+    a worker that had not seen them would read (repeats within the run are remembered)."""
+    ner.forget()
     timer = Timer()
     timed = flow.Stages(
         parse=timer.wrap("parse", stages.parse), clean=timer.wrap("clean", stages.clean), enrich=stages.enrich
@@ -180,7 +185,6 @@ def ner_alone(raws: list[RawDispatch], settings: Settings, batch: int, rounds: i
     ``Enrichment.timings`` are wall-clock seconds, which on a loaded machine count the other
     processes' turns). Medians over the rounds; the ratio is the median of each round's ratio.
     """
-    from pipeline.enrich import ner
     from pipeline.enrich.text import item_text
 
     stages = flow.default_stages(settings)
