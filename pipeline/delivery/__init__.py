@@ -2,6 +2,8 @@
 
 ledger.py     our offset bookkeeping: done / cursor per partition, gaps learned from
               the fetch stream, seeks wanted and throttled; the commit point (pure)
+breaks.py     the offsets a fetch response's batches skip without accounting for them
+              (the embedded broker's late batches): never taken for gaps
 consumer.py   the Faust consumer subclass that commits what the ledger says and seeks
               at a safe point (pinned to faust-streaming 0.15.3 / aiokafka 0.14)
 hop.py        an agent's loop: take a batch (in offset order), run the stage,

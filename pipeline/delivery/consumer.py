@@ -64,7 +64,7 @@ from faust.types import TP
 from mode.utils.objects import cached_property
 from mode.utils.queues import FlowControlEvent
 
-from pipeline.delivery import failpoints
+from pipeline.delivery import breaks, failpoints
 from pipeline.delivery.ends import fetched_ends
 from pipeline.delivery.ledger import Ledger
 
@@ -210,6 +210,7 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         self._seeks_running = 0
         self._fetches = 0  # fetches handed back so far
         self._last_seek_clean = True
+        breaks.install()  # fetch responses report the offsets their batches skip
         super().__init__(*args, **kwargs)
 
     def _new_consumer_thread(self) -> LedgerConsumerThread:
@@ -229,7 +230,8 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         ledger = self.ledger
         for tp, batch in records.items():
             if batch and ledger.tracks(tp):
-                ledger.fetched(tp, [record.offset for record in batch], trusted=trusted)
+                found = breaks.take(tp.topic, tp.partition)
+                ledger.fetched(tp, [record.offset for record in batch], trusted=trusted, breaks=found)
                 if self.failpoints.drops:
                     batch[:] = [r for r in batch if not self.failpoints.drop(tp.topic, tp.partition, r.offset)]
         return records

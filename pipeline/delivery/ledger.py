@@ -20,8 +20,12 @@ for commits and for re-reading, one ``PartitionState`` per topic-partition:
 * Which offsets hold no record is learned from the client's own fetch stream, never
   assumed: the records aiokafka returns for a partition come in offset order, so a jump
   between two consecutive records (or between a seek target and the first record after
-  it) is a gap the broker has no record for (``absent``). A jump the stream does not
-  explain is a hole: the agent skips what it got and we seek back to the cursor; the
+  it) is a gap the broker has no record for (``absent``) -- unless the broker's own batches
+  leave it unaccounted for (a *break*, ``pipeline.delivery.breaks``: the embedded broker
+  hands out a producer batch after later ones): a jump across a break is not learned, the
+  records after it are a hole and a re-read finds what was skipped; a break that re-reads
+  show ``BREAK_REPEATS`` times is believed (a batch compaction removed). A jump the stream
+  does not explain is a hole: the agent skips what it got and we seek back to the cursor; the
   re-read both restores the dropped records and proves any gap (the first record after
   the seek target), so nothing is assumed contiguous and a marker never causes a seek.
 * A tail Faust fetched but never handed over (nothing after it arrives) is seen when the
@@ -54,6 +58,11 @@ log = logging.getLogger(__name__)
 
 TP = Hashable  # a topic-partition (Faust's TP / aiokafka's TopicPartition: .topic, .partition)
 
+#: a jump across a break is believed (taken for a gap) when it is seen this many times
+#: (the first read and the re-reads after it): the embedded broker's late batch is there on
+#: the first re-read; a batch compaction removed stays away
+BREAK_REPEATS = 3
+
 
 class Verdict(Enum):
     TAKE = "take"  # the next record: process it
@@ -82,6 +91,8 @@ class PartitionState:
     seek_attempts: int = 0
     next_seek_at: float = 0.0
     last_progress: float = 0.0  # monotonic time ``done`` last moved
+    #: jumps across a break not believed yet: [lo, hi) -> times seen (bounded)
+    breaks_seen: dict[tuple[int, int], int] = field(default_factory=dict)
 
 
 @dataclass
@@ -91,6 +102,7 @@ class LedgerStats:
     seeks: int = 0
     gaps_learned: int = 0
     duplicates: int = 0
+    breaks: int = 0  # jumps across a break, not taken for gaps
 
 
 class Ledger:
@@ -170,12 +182,15 @@ class Ledger:
         st = self.state(tp)
         st.fetched_to = offset
 
-    def fetched(self, tp: TP, offsets: Sequence[int], *, trusted: bool) -> None:
+    def fetched(self, tp: TP, offsets: Sequence[int], *, trusted: bool, breaks: Sequence[tuple[int, int]] = ()) -> None:
         """The client returned records at ``offsets`` (ascending) for ``tp``.
 
         ``trusted`` is False when a seek may have happened while the fetch was in flight:
         then the jump before the first record proves nothing (the records in the list come
-        from one fetch response and their own jumps are real gaps either way).
+        from one fetch response and their own jumps are gaps -- unless a break explains them).
+        ``breaks``: [lo, hi) ranges the response's batches skipped without accounting for them
+        (``pipeline.delivery.breaks``); a jump across one is not a gap until seen
+        ``BREAK_REPEATS`` times.
         """
         if not offsets or not self.tracks(tp):
             return
@@ -183,11 +198,46 @@ class Ledger:
         previous = st.fetched_to if trusted else None
         for offset in offsets:
             if previous is not None and offset > previous:
-                self._learn_gap(st, previous, offset)
+                if breaks and any(lo < offset and hi > previous for lo, hi in breaks):
+                    self._across_break(tp, st, previous, offset)
+                else:
+                    self._learn_gap(st, previous, offset)
             previous = offset + 1
         st.fetched_to = previous if trusted else None
         st.returned_max = max(st.returned_max, offsets[-1])
         st.outstanding = None  # the client answered: a seek, if any, took effect
+
+    def _across_break(self, tp: TP, st: PartitionState, lo: int, hi: int) -> None:
+        """A jump across a break: the records after it are a hole (read again) -- until the
+        same jump has been seen ``BREAK_REPEATS`` times."""
+        lo = max(lo, st.cursor)
+        if lo >= hi:
+            return
+        self.stats.breaks += 1
+        seen = st.breaks_seen.get((lo, hi), 0) + 1
+        if seen < BREAK_REPEATS:
+            if len(st.breaks_seen) >= 64:
+                st.breaks_seen.clear()
+            st.breaks_seen[(lo, hi)] = seen
+            log.info(
+                "%s[%d]: the broker's batches skip offsets %d..%d (seen %d times): not taken for a gap",
+                getattr(tp, "topic", tp),
+                getattr(tp, "partition", -1),
+                lo,
+                hi - 1,
+                seen,
+            )
+            return
+        st.breaks_seen.pop((lo, hi), None)
+        log.warning(
+            "%s[%d]: offsets %d..%d skipped by the broker's batches %d times: taken as holding no record",
+            getattr(tp, "topic", tp),
+            getattr(tp, "partition", -1),
+            lo,
+            hi - 1,
+            seen,
+        )
+        self._learn_gap(st, lo, hi)
 
     def _learn_gap(self, st: PartitionState, lo: int, hi: int) -> None:
         lo = max(lo, st.cursor)

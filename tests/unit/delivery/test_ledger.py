@@ -6,7 +6,7 @@ import itertools
 
 from aiokafka import TopicPartition
 
-from pipeline.delivery.ledger import Ledger, Verdict
+from pipeline.delivery.ledger import BREAK_REPEATS, Ledger, Verdict
 
 TP = TopicPartition("wire.raw", 0)
 OTHER = TopicPartition("wire.raw", 1)
@@ -260,3 +260,53 @@ def test_with_nothing_committed_a_partition_starts_at_the_reset_position() -> No
     ledger.fetched(TP, [40, 41], trusted=False)
     assert _take(ledger, 40, 41) == [Verdict.TAKE, Verdict.TAKE]
     assert (ledger.stats.holes, ledger.due_seeks()) == (0, {})
+
+
+def test_a_jump_across_a_break_is_not_a_gap_the_records_after_it_are_read_again() -> None:
+    """The broker's batches skip 12..15 (a batch it hands out late): 16 is a hole, a seek to 12 finds 12..15."""
+    ledger, _ = _ledger(10)
+    ledger.fetched(TP, [10, 11], trusted=True)
+    ledger.fetched(TP, [16, 17], trusted=True, breaks=[(12, 16)])
+    assert _take(ledger, 10, 11, 16, 17) == [Verdict.TAKE, Verdict.TAKE, Verdict.HOLE, Verdict.HOLE]
+    ledger.complete(TP, 11)
+    assert ledger.commit_point(TP) == 12
+    assert ledger.due_seeks() == {TP: 12}
+    ledger.applied(TP, 12)
+    ledger.fetched(TP, list(range(12, 18)), trusted=True)
+    assert _take(ledger, *range(12, 18)) == [Verdict.TAKE] * 6
+    assert (ledger.stats.gaps_learned, ledger.stats.breaks, ledger.stats.holes) == (0, 1, 1)
+
+
+def test_a_break_within_one_response_is_not_a_gap_either() -> None:
+    """10, 11, 16, 17 in one response whose batches skip 12..15: 16 waits for 12..15."""
+    ledger, _ = _ledger(10)
+    ledger.fetched(TP, [10, 11, 16, 17], trusted=True, breaks=[(12, 16)])
+    assert _take(ledger, 10, 11, 16) == [Verdict.TAKE, Verdict.TAKE, Verdict.HOLE]
+    assert ledger.parts[TP].gaps == []
+
+
+def test_a_jump_the_batches_account_for_is_a_gap_as_before() -> None:
+    """A break elsewhere in the response does not stop a marker's gap from being learned."""
+    ledger, _ = _ledger(10)
+    ledger.fetched(TP, [10, 12, 20, 21], trusted=True, breaks=[(13, 20)])
+    assert _take(ledger, 10, 12) == [Verdict.TAKE, Verdict.TAKE]
+    assert _take(ledger, 20) == [Verdict.HOLE]
+    assert ledger.stats.gaps_learned == 1
+
+
+def test_a_break_every_re_read_shows_again_is_believed_at_last() -> None:
+    """Compaction removed the batch at 12..15: after BREAK_REPEATS reads of the same jump it is a gap."""
+    ledger, clock = _ledger(10)
+    ledger.fetched(TP, [10, 11], trusted=True)
+    assert _take(ledger, 10, 11) == [Verdict.TAKE] * 2
+    ledger.complete(TP, 11)
+    verdicts = []
+    for _ in range(BREAK_REPEATS):
+        ledger.fetched(TP, [16, 17], trusted=True, breaks=[(12, 16)])
+        verdicts.append(ledger.admit(TP, 16))
+        if verdicts[-1] is Verdict.HOLE:
+            clock.now += 60
+            (target,) = ledger.due_seeks().values()
+            ledger.applied(TP, target)
+    assert verdicts == [Verdict.HOLE] * (BREAK_REPEATS - 1) + [Verdict.TAKE]
+    assert ledger.stats.seeks == BREAK_REPEATS - 1
