@@ -184,6 +184,7 @@ class TopicReplica:
         """Read the topic for ever (a task of the worker)."""
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
+        from pipeline.delivery.breaks import Follower
         from pipeline.kafka import client_options
 
         while True:
@@ -211,8 +212,9 @@ class TopicReplica:
                 consumer.assign(parts)
                 await consumer.seek_to_beginning(*parts)
                 targets: dict[TopicPartition, int] = {}
+                follower = Follower(consumer)  # nothing skipped where the broker hands a batch out late
                 while True:
-                    batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+                    batch = follower.complete(await consumer.getmany(timeout_ms=500, max_records=5000))
                     for records in batch.values():
                         for record in records:
                             self.read += 1

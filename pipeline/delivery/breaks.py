@@ -20,6 +20,8 @@ consumer collects the breaks with the records (``take``) and the ledger does not
 gap across one (``Ledger.fetched``): the records after it are a hole, read again by a seek.
 A whole batch removed by compaction is a break too (on a compacted input topic; Kafka); the
 ledger believes a break that a re-read shows again, several times (``Ledger.fetched``).
+Plain readers (``pipeline.kafka.read``, the worker's topic replicas) keep complete with
+``Follower``: the records after a break are put back and read again from the break.
 
 Pinned to aiokafka 0.14 (``tests/unit/delivery/test_breaks.py``): ``PartitionRecords``
 reads its batches through ``self._records`` (``has_next``, ``next_batch``) in a generator
@@ -33,6 +35,8 @@ from collections import deque
 from typing import Any
 
 from aiokafka.consumer import fetcher as _fetcher
+
+from pipeline.delivery.ledger import BREAK_REPEATS
 
 #: breaks kept per partition until the consumer takes them (a partition nobody takes them
 #: for -- another consumer's in the same process -- keeps only the latest)
@@ -105,3 +109,37 @@ def install() -> None:
 
     cls.__init__ = __init__
     _installed = True
+
+
+class Follower:
+    """Keeps a plain consumer's records complete and in offset order across breaks: the
+    records after a break are dropped and the partition is read again from the break. A
+    break that re-reads show ``BREAK_REPEATS`` times is believed (a batch compaction removed)."""
+
+    def __init__(self, consumer: Any) -> None:
+        install()
+        self.consumer = consumer
+        self.seen: dict[tuple[Any, int, int], int] = {}
+
+    def complete(self, batch: dict[Any, list[Any]]) -> dict[Any, list[Any]]:
+        """``batch`` (aiokafka's ``getmany``) without the records past a break (sought back to it)."""
+        for tp in list(self.consumer.assignment()):
+            found = take(tp.topic, tp.partition)
+            cut: int | None = None
+            for lo, hi in found:
+                key = (tp, lo, hi)
+                seen = self.seen.get(key, 0) + 1
+                if seen >= BREAK_REPEATS:
+                    self.seen.pop(key, None)
+                    continue
+                if len(self.seen) >= 1024:
+                    self.seen.clear()
+                self.seen[key] = seen
+                cut = lo if cut is None else min(cut, lo)
+            if cut is None:
+                continue
+            records = batch.get(tp)
+            if records:
+                records[:] = [record for record in records if record.offset < cut]
+            self.consumer.seek(tp, cut)
+        return batch

@@ -1,11 +1,13 @@
 """The embedded broker hands out a producer batch after later ones while several producers
 write one partition; a reader that follows the partition is told nothing of the batch it
 skipped. Every such jump must be reported as a break (``pipeline.delivery.breaks``), which
-keeps the ledger from taking it for a gap (and the records in it for absent)."""
+keeps the ledger from taking it for a gap (and the records in it for absent), and a reader
+of ``pipeline.kafka.read`` meets none: it gets every record, in offset order."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 
@@ -15,6 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from pipeline.broker import EmbeddedBroker
 from pipeline.delivery import breaks
+from pipeline.kafka import read
 
 pytestmark = pytest.mark.broker
 
@@ -22,9 +25,10 @@ PRODUCERS = 4
 SECONDS = 20.0
 
 
-async def test_every_jump_a_reader_sees_is_reported_as_a_break(broker: EmbeddedBroker) -> None:
-    """4 producers on 1 partition for up to 20 s, a reader following them: each jump in the
-    offsets it is handed lies in a reported break, and a re-read finds every skipped record."""
+async def test_every_jump_a_reader_sees_is_reported_and_kafka_read_misses_nothing(broker: EmbeddedBroker) -> None:
+    """4 producers on 1 partition for up to 20 s, a plain reader and ``kafka.read`` following
+    them: each jump in the offsets the plain reader is handed lies in a reported break, a re-read
+    finds every skipped record, and ``kafka.read`` yielded every offset once, in order."""
     breaks.install()
     topic = f"breaks-{uuid.uuid4().hex[:8]}"
     tp = TopicPartition(topic, 0)
@@ -67,7 +71,21 @@ async def test_every_jump_a_reader_sees_is_reported_as_a_break(broker: EmbeddedB
                         jumps.append((expected, record.offset))
                     expected = record.offset + 1
 
-        await asyncio.gather(follow(), *[produce() for _ in range(PRODUCERS)])
+        followed: list[int] = []
+
+        async def follow_with_read() -> None:
+            async def collect() -> None:
+                async for record in read(broker.bootstrap, [topic], follow=True):
+                    followed.append(record.offset)
+
+            task = asyncio.ensure_future(collect())
+            while time.monotonic() < stop + 2 and (len(followed) < sent or time.monotonic() < stop):
+                await asyncio.sleep(0.2)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        await asyncio.gather(follow(), follow_with_read(), *[produce() for _ in range(PRODUCERS)])
         consumer.seek(tp, 0)
         offsets: list[int] = []
         while got := (await consumer.getmany(tp, timeout_ms=1000)).get(tp, []):
@@ -76,6 +94,7 @@ async def test_every_jump_a_reader_sees_is_reported_as_a_break(broker: EmbeddedB
         await consumer.stop()
 
     assert offsets == list(range(sent)), "a re-read from 0 returns every record, in order"
+    assert followed == list(range(sent)), "kafka.read, following the writers, yielded every record once, in order"
     if not jumps:
         pytest.skip(f"the broker handed out no batch late this time ({sent} records): nothing to check")
     unreported = [(lo, hi) for lo, hi in jumps if not any(b_lo < hi and b_hi > lo for b_lo, b_hi in reported)]

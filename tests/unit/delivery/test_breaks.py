@@ -11,6 +11,7 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from aiokafka.record.memory_records import MemoryRecords
 
 from pipeline.delivery import breaks
+from pipeline.delivery.ledger import BREAK_REPEATS
 
 TP = TopicPartition("t.breaks", 3)
 
@@ -70,3 +71,42 @@ def test_pinned_to_the_aiokafka_record_reader_it_wraps() -> None:
     original = inspect.getsource(fetcher.PartitionRecords)
     assert "records = self._records" in original and "records.next_batch()" in original
     assert "while records.has_next()" in original
+
+
+class _Reader:
+    """What ``Follower`` asks of a consumer: its assignment, and seeks (recorded)."""
+
+    def __init__(self) -> None:
+        self.sought: list[tuple[TopicPartition, int]] = []
+
+    def assignment(self) -> set[TopicPartition]:
+        return {TP}
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self.sought.append((tp, offset))
+
+
+def test_a_follower_puts_back_the_records_past_a_break_and_reads_again_from_it() -> None:
+    """Real records of a response with a late batch: 10, 11 kept; 16, 17 dropped; a seek to 12."""
+    reader = _Reader()
+    follower = breaks.Follower(reader)
+    breaks.take(TP.topic, TP.partition)
+    records = MemoryRecords(_batch(10, 2) + _batch(16, 2))
+    got = list(fetcher.PartitionRecords(TP, records, [], 10, None, None, True, fetcher.READ_UNCOMMITTED))
+    batch = follower.complete({TP: got})
+    assert [r.offset for r in batch[TP]] == [10, 11]
+    assert reader.sought == [(TP, 12)]
+
+
+def test_a_follower_believes_a_break_the_re_reads_keep_showing() -> None:
+    """The same break on every read (compaction removed the batch): after BREAK_REPEATS reads it is let through."""
+    reader = _Reader()
+    follower = breaks.Follower(reader)
+    breaks.take(TP.topic, TP.partition)
+    kept = []
+    for _ in range(BREAK_REPEATS):
+        records = MemoryRecords(_batch(16, 2))
+        got = list(fetcher.PartitionRecords(TP, records, [], 12, None, None, True, fetcher.READ_UNCOMMITTED))
+        kept.append([r.offset for r in follower.complete({TP: got})[TP]])
+    assert kept == [[]] * (BREAK_REPEATS - 1) + [[16, 17]]
+    assert reader.sought == [(TP, 12)] * (BREAK_REPEATS - 1)
