@@ -36,7 +36,7 @@ from typing import Any
 
 from aiokafka.consumer import fetcher as _fetcher
 
-from pipeline.delivery.ledger import BREAK_REPEATS
+from pipeline.delivery.ledger import BreakCount
 
 #: breaks kept per partition until the consumer takes them (a partition nobody takes them
 #: for -- another consumer's in the same process -- keeps only the latest)
@@ -56,6 +56,8 @@ def _report(topic: str, partition: int, lo: int, hi: int) -> None:
 
 def take(topic: str, partition: int) -> list[tuple[int, int]]:
     """The breaks reported for a partition since the last call, as [lo, hi) offset ranges."""
+    if not _breaks:  # the usual case, on every fetch: no lock taken
+        return []
     with _lock:
         found = _breaks.pop((topic, partition), None)
     return list(found) if found else []
@@ -119,23 +121,13 @@ class Follower:
     def __init__(self, consumer: Any) -> None:
         install()
         self.consumer = consumer
-        self.seen: dict[tuple[Any, int, int], int] = {}
+        self.seen = BreakCount(1024)
 
     def complete(self, batch: dict[Any, list[Any]]) -> dict[Any, list[Any]]:
         """``batch`` (aiokafka's ``getmany``) without the records past a break (sought back to it)."""
         for tp in list(self.consumer.assignment()):
-            found = take(tp.topic, tp.partition)
-            cut: int | None = None
-            for lo, hi in found:
-                key = (tp, lo, hi)
-                seen = self.seen.get(key, 0) + 1
-                if seen >= BREAK_REPEATS:
-                    self.seen.pop(key, None)
-                    continue
-                if len(self.seen) >= 1024:
-                    self.seen.clear()
-                self.seen[key] = seen
-                cut = lo if cut is None else min(cut, lo)
+            doubted = [lo for lo, hi in take(tp.topic, tp.partition) if not self.seen.seen_again((tp, lo, hi))[0]]
+            cut = min(doubted, default=None)
             if cut is None:
                 continue
             records = batch.get(tp)

@@ -64,6 +64,25 @@ TP = Hashable  # a topic-partition (Faust's TP / aiokafka's TopicPartition: .top
 BREAK_REPEATS = 3
 
 
+class BreakCount:
+    """How often each break (any hashable key) has been seen, up to ``BREAK_REPEATS``: then it
+    is believed and forgotten. Bounded: at ``limit`` keys the counts start again."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.seen: dict[Hashable, int] = {}
+
+    def seen_again(self, key: Hashable) -> tuple[bool, int]:
+        """Count ``key`` once more: (believed now, times seen)."""
+        seen = self.seen.pop(key, 0) + 1
+        if seen >= BREAK_REPEATS:
+            return True, seen
+        if len(self.seen) >= self.limit:
+            self.seen.clear()
+        self.seen[key] = seen
+        return False, seen
+
+
 class Verdict(Enum):
     TAKE = "take"  # the next record: process it
     DUPLICATE = "duplicate"  # already done (or in flight): skip
@@ -91,8 +110,8 @@ class PartitionState:
     seek_attempts: int = 0
     next_seek_at: float = 0.0
     last_progress: float = 0.0  # monotonic time ``done`` last moved
-    #: jumps across a break not believed yet: [lo, hi) -> times seen (bounded)
-    breaks_seen: dict[tuple[int, int], int] = field(default_factory=dict)
+    #: jumps across a break not believed yet, by their [lo, hi)
+    breaks_seen: BreakCount = field(default_factory=lambda: BreakCount(64))
 
 
 @dataclass
@@ -214,30 +233,19 @@ class Ledger:
         if lo >= hi:
             return
         self.stats.breaks += 1
-        seen = st.breaks_seen.get((lo, hi), 0) + 1
-        if seen < BREAK_REPEATS:
-            if len(st.breaks_seen) >= 64:
-                st.breaks_seen.clear()
-            st.breaks_seen[(lo, hi)] = seen
-            log.info(
-                "%s[%d]: the broker's batches skip offsets %d..%d (seen %d times): not taken for a gap",
-                getattr(tp, "topic", tp),
-                getattr(tp, "partition", -1),
-                lo,
-                hi - 1,
-                seen,
-            )
-            return
-        st.breaks_seen.pop((lo, hi), None)
-        log.warning(
-            "%s[%d]: offsets %d..%d skipped by the broker's batches %d times: taken as holding no record",
+        believed, seen = st.breaks_seen.seen_again((lo, hi))
+        log.log(
+            logging.WARNING if believed else logging.INFO,
+            "%s[%d]: the broker's batches skip offsets %d..%d (seen %d times): %s",
             getattr(tp, "topic", tp),
             getattr(tp, "partition", -1),
             lo,
             hi - 1,
             seen,
+            "taken as holding no record" if believed else "not taken for a gap",
         )
-        self._learn_gap(st, lo, hi)
+        if believed:
+            self._learn_gap(st, lo, hi)
 
     def _learn_gap(self, st: PartitionState, lo: int, hi: int) -> None:
         lo = max(lo, st.cursor)
