@@ -12,7 +12,14 @@ Measured side by side in one run, on Reuters-21578 dispatches from the shared co
    each stage pool (``WIREFEED_STAGE_POOL=process``, the default, and ``thread``): produce
    all dispatches to wire.raw, wait until every one has its outcome;
 4. with ``--workers 1 2``: the same through the broker with 1, then 2 worker processes
-   (stage processes), and the ratio.
+   (stage processes), and the ratio; with ``--pin K`` each worker and its stage processes
+   are held to K cores of their own (worker n: cores n*K .. n*K+K-1), so that 1 vs 2 workers
+   is a worker on its own core(s) against two, the way a deployment scales by adding
+   machines; the broker and this process run where the kernel puts them.
+
+Every run through the broker also prints the CPU milliseconds per dispatch of each kind of
+process (worker, stage processes, broker) and in all: what a dispatch costs whatever the
+cores, and so how many dispatches a core gives.
 
 Prints dispatches/s (median of the repeats), the broker/in-process ratio, and peak RSS
 of this process (in-process run) and of each worker (its stage processes included). The
@@ -130,11 +137,30 @@ def _print_sample(path: Path, top: int = 14) -> None:
         print("               self:      " + "; ".join(f"{w} {sec / busy:.0%}" for w, sec in figures["self"][:top]))
 
 
+def _pinned(cores: set[int] | None) -> Callable[[], None]:
+    """preexec_fn: die with this process and, given ``cores``, run only on them (children inherit)."""
+
+    def start() -> None:
+        die_with_parent()
+        if cores:
+            os.sched_setaffinity(0, cores)
+
+    return start
+
+
+def _cores(pin: int, n: int) -> set[int] | None:
+    """Worker n's cores with ``--pin pin`` (None: no pinning)."""
+    if not pin:
+        return None
+    cores = {(n * pin + k) % (os.cpu_count() or 1) for k in range(pin)}
+    return cores
+
+
 async def _through_broker(
-    dispatches: list[SourceDispatch], workdir: Path, pool: str, workers: int = 1
+    dispatches: list[SourceDispatch], workdir: Path, pool: str, workers: int = 1, pin: int = 0
 ) -> dict[str, Any]:
     pool_name = pool
-    pool = f"{pool}-{workers}w"
+    pool = f"{pool}-{workers}w" + (f"-pin{pin}" if pin else "")
     with EmbeddedBroker("127.0.0.1:0", log_file=workdir / f"broker-{pool}.log") as broker:
         prefix = f"bench-{pool}."
         names = TopicNames.with_prefix(prefix)
@@ -166,7 +192,7 @@ async def _through_broker(
                         cwd=ROOT,
                         stdout=log,
                         stderr=subprocess.STDOUT,
-                        preexec_fn=die_with_parent,
+                        preexec_fn=_pinned(_cores(pin, n)),
                     )
                 )
         try:
@@ -191,9 +217,17 @@ async def _through_broker(
                 proc.wait(30)
         if SAMPLE:
             _print_sample(workdir / f"sample-{pool}-0.json")
+        by_kind: dict[str, float] = defaultdict(float)
+        for (role, _pid), seconds in cpu.items():
+            by_kind[role] += seconds
         return {
             "rate": count / elapsed,
             "seconds": elapsed,
+            "cpu_ms_per_dispatch": {
+                **{role: 1000 * seconds / count for role, seconds in sorted(by_kind.items())},
+                "all": 1000 * sum(by_kind.values()) / count,
+            },
+            "cores": [sorted(c) for c in (_cores(pin, n) for n in range(workers)) if c],
             "cpu": {f"{role} {pid}": round(seconds, 2) for (role, pid), seconds in cpu.items()},
             "peak_rss_mb": peaks,
             "dispatches": count,
@@ -286,6 +320,20 @@ async def _produce_and_wait(bootstrap: str, names: TopicNames, dispatches: list[
     return len(coords)
 
 
+def _print_costs(kafka: dict[str, Any]) -> None:
+    print(
+        "             CPU seconds in the run: "
+        + ", ".join(f"{name} {seconds:.1f}" for name, seconds in kafka["cpu"].items())
+    )
+    print(
+        "             CPU ms per dispatch: "
+        + ", ".join(f"{role} {ms:.2f}" for role, ms in kafka["cpu_ms_per_dispatch"].items())
+        + (f"; cores per worker: {kafka['cores']}" if kafka["cores"] else "")
+    )
+    peaks = kafka["peak_rss_mb"].items()
+    print("             peak RSS MB: " + ", ".join(f"{name} {mb or 0:.0f}" for name, mb in peaks))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -298,6 +346,13 @@ def main() -> int:
     parser.add_argument("--pools", nargs="+", default=["process", "thread"], choices=["process", "thread"])
     parser.add_argument("--workers", nargs="+", type=int, default=[], help="also through the broker with N workers")
     parser.add_argument("--no-runners", action="store_true", help="skip the stage runners without a broker")
+    parser.add_argument(
+        "--pin",
+        type=int,
+        default=0,
+        metavar="K",
+        help="with --workers: hold each worker (and its stage processes) to K cores of its own",
+    )
     parser.add_argument(
         "--sample", action="store_true", help="print where the worker's threads spend their time (sampling profile)"
     )
@@ -347,34 +402,20 @@ def main() -> int:
                 f"embedded broker + 1 worker, stages in a {pool}; worker peak RSS incl. stage processes "
                 f"{kafka['worker_peak_rss_mb'] or 0:.0f} MB)"
             )
-            print(
-                "             CPU seconds in the run: "
-                + ", ".join(f"{name} {seconds:.1f}" for name, seconds in kafka["cpu"].items())
-            )
-            print(
-                "             peak RSS MB: "
-                + ", ".join(f"{name} {mb or 0:.0f}" for name, mb in kafka["peak_rss_mb"].items())
-            )
+            _print_costs(kafka)
         scaling: dict[int, Any] = {}
         for count in args.workers:
             scaling[count] = kafka = (
                 broker["process"]
-                if count == 1 and "process" in broker
-                else asyncio.run(_through_broker(dispatches, Path(tmp), "process", count))
+                if count == 1 and "process" in broker and not args.pin
+                else asyncio.run(_through_broker(dispatches, Path(tmp), "process", count, args.pin))
             )
             print(
                 f"{count} worker(s): {kafka['rate']:8.1f} dispatches/s  ({kafka['dispatches']} in "
                 f"{kafka['seconds']:.1f} s; peak RSS per worker incl. stage processes "
                 f"{', '.join(f'{r:.0f}' for r in kafka['workers_peak_rss_mb'])} MB)"
             )
-            print(
-                "             CPU seconds in the run: "
-                + ", ".join(f"{name} {seconds:.1f}" for name, seconds in kafka["cpu"].items())
-            )
-            print(
-                "             peak RSS MB: "
-                + ", ".join(f"{name} {mb or 0:.0f}" for name, mb in kafka["peak_rss_mb"].items())
-            )
+            _print_costs(kafka)
     first = broker[args.pools[0]]
     ratio = first["rate"] / local["median_rate"]
     line = f"ratio      : broker ({args.pools[0]})/in-process = {ratio:.2f}"
@@ -383,6 +424,13 @@ def main() -> int:
     if 1 in scaling and len(scaling) > 1:
         ratios = (f"{n} workers/1 = {scaling[n]['rate'] / scaling[1]['rate']:.2f}" for n in scaling if n != 1)
         line += "; " + ", ".join(ratios)
+        # what a dispatch costs with N workers against one: 1.00 means adding workers adds no work
+        costs = (
+            f"{n} workers {scaling[n]['cpu_ms_per_dispatch']['all'] / scaling[1]['cpu_ms_per_dispatch']['all']:.2f}"
+            for n in scaling
+            if n != 1
+        )
+        line += "; CPU per dispatch against 1 worker: " + ", ".join(costs)
     print(line)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
