@@ -50,6 +50,7 @@ def create_app(settings: Settings) -> faust.App:
         # second, in a thread of its own), not by Faust's web server (after recovery)
         web_enabled=False,
         topic_partitions=settings.partitions,
+        table_standby_replicas=settings.standby_replicas,
         topic_replication_factor=settings.replication,
         broker_session_timeout=settings.session_timeout,
         broker_heartbeat_interval=settings.heartbeat_interval,
