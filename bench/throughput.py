@@ -152,8 +152,7 @@ def _cores(pin: int, n: int) -> set[int] | None:
     """Worker n's cores with ``--pin pin`` (None: no pinning)."""
     if not pin:
         return None
-    cores = {(n * pin + k) % (os.cpu_count() or 1) for k in range(pin)}
-    return cores
+    return {(n * pin + k) % (os.cpu_count() or 1) for k in range(pin)}
 
 
 async def _through_broker(

@@ -36,37 +36,40 @@ async def test_the_stacks_show_where_each_task_waits_down_its_await_chain(caplog
 
 
 # In a child process: a Faust app makes event loops and sockets this process would have to tear down.
-_BUFFER = """
-import pathlib, tempfile
+_APP = """
+import pathlib, sys, tempfile
 from pipeline.app import create_app
 from pipeline.settings import Settings
-app = create_app(Settings(broker="kafka://127.0.0.1:1", data_dir=pathlib.Path(tempfile.mkdtemp())))
-print(type(app.producer.partitioner).__name__, app.producer.buffer.max_messages)
+app = create_app(Settings.from_env(broker="kafka://127.0.0.1:1", data_dir=pathlib.Path(tempfile.mkdtemp())))
+print(*eval(sys.argv[1]))
 """
+
+
+def _app_says(expression: str, **env: str | None) -> list[str]:
+    """The words of ``expression`` (a tuple of the app's values) in a child process whose
+    environment is this one's with ``env`` set (None: removed)."""
+    import os
+    import subprocess
+    import sys
+
+    environ = {**os.environ, **{k: v for k, v in env.items() if v is not None}}
+    for name in [k for k, v in env.items() if v is None]:
+        environ.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-c", _APP, expression], capture_output=True, timeout=120, check=True, text=True, env=environ
+    )
+    return done.stdout.split()
 
 
 def test_table_writes_do_not_hold_up_the_agents_inputs_at_a_batchs_worth() -> None:
     """Faust's conductor stops handing fetched records to every agent while more table writes wait
     than its producer buffer's limit (100 by default); one learn-boilerplate batch writes hundreds
     of keys, so the worker's limit must leave room for several batches."""
-    import subprocess
-    import sys
-
     from pipeline.app import TABLE_WRITES_PENDING
 
-    done = subprocess.run([sys.executable, "-c", _BUFFER], capture_output=True, timeout=120, check=True, text=True)
-    assert int(done.stdout.split()[-1]) == TABLE_WRITES_PENDING >= 64 * 20
-    assert done.stdout.split()[-2] == "KeyHashPartitioner"  # the producer's partitioner is ours
-
-
-_STANDBY = """
-import pathlib, tempfile
-from pipeline.app import create_app
-from pipeline.settings import Settings
-settings = Settings.from_env(broker="kafka://127.0.0.1:1", data_dir=pathlib.Path(tempfile.mkdtemp()))
-app = create_app(settings)
-print(app.conf.table_standby_replicas)
-"""
+    said = _app_says("(type(app.producer.partitioner).__name__, app.producer.buffer.max_messages)")
+    assert int(said[-1]) == TABLE_WRITES_PENDING >= 64 * 20
+    assert said[-2] == "KeyHashPartitioner"  # the producer's partitioner is ours
 
 
 @pytest.mark.parametrize(("value", "expected"), [(None, 0), ("1", 1), ("0", 0)])
@@ -74,14 +77,5 @@ def test_table_standby_copies_follow_the_setting_and_are_off_by_default(value: s
     """Faust keeps one standby copy of every table partition unless told otherwise: every worker then
     reads the others' table writes (README Benchmarks: ~25% more CPU per dispatch with 2 workers).
     wirefeed keeps none unless WIREFEED_STANDBY_REPLICAS asks for them."""
-    import os
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if k != "WIREFEED_STANDBY_REPLICAS"}
-    if value is not None:
-        env["WIREFEED_STANDBY_REPLICAS"] = value
-    done = subprocess.run(
-        [sys.executable, "-c", _STANDBY], capture_output=True, timeout=120, check=True, text=True, env=env
-    )
-    assert int(done.stdout.split()[-1]) == expected
+    said = _app_says("(app.conf.table_standby_replicas,)", WIREFEED_STANDBY_REPLICAS=value)
+    assert int(said[-1]) == expected
